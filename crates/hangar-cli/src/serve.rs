@@ -1,0 +1,127 @@
+//! `hangar serve`.
+
+use crate::settings::{StoreArgs, path_text};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use hangar_server::identity::bootstrap::InitialOrg;
+use hangar_server::server::{ServeConfig, Server};
+use hangar_server::state::Settings;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "HANGAR_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Blob store: a folder, or `s3://bucket/prefix` with endpoint, region and credentials from
+    /// AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [default: <data-dir>/blobs].
+    #[arg(long, env = "HANGAR_BLOBS")]
+    blobs: Option<String>,
+    /// TLS certificate chain (PEM); with --tls-key the server speaks only HTTPS.
+    #[arg(long, env = "HANGAR_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "HANGAR_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Lifetime of issued bearer tokens, in seconds [default: 900].
+    #[arg(long, env = "HANGAR_TOKEN_TTL")]
+    token_ttl: Option<i64>,
+    /// Name of the org created on first start [default: hangar].
+    #[arg(long, env = "HANGAR_INIT_ORG")]
+    init_org: Option<String>,
+    /// Display name of that org [default: the org name].
+    #[arg(long, env = "HANGAR_INIT_ORG_DISPLAY_NAME")]
+    init_org_display_name: Option<String>,
+    /// E-mail of the first org owner [default: admin@hangar.local].
+    #[arg(long, env = "HANGAR_INIT_OWNER_EMAIL")]
+    init_owner_email: Option<String>,
+    /// Name of the first org owner [default: Hangar Admin].
+    #[arg(long, env = "HANGAR_INIT_OWNER_NAME")]
+    init_owner_name: Option<String>,
+    /// Service name in the registry's token challenge [default: hangar].
+    #[arg(long, env = "HANGAR_REGISTRY_SERVICE")]
+    registry_service: Option<String>,
+    /// Default lifetime of invitations, in minutes [default: 10080, a week].
+    #[arg(long, env = "HANGAR_INVITATION_EXPIRY_MINUTES")]
+    invitation_expiry_minutes: Option<i64>,
+    /// Log filter, e.g. `info` or `hangar_server=debug` [default: info; RUST_LOG also works].
+    #[arg(long, env = "HANGAR_LOG")]
+    log: Option<String>,
+}
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let file = args.store.file()?;
+    init_logging(args.log.as_deref().or(file.log.as_deref()));
+    let data_dir = args.store.data_dir(&file);
+    let database = args.store.database(&file);
+    let listen = match (args.listen, &file.listen) {
+        (Some(addr), _) => addr,
+        (None, Some(text)) => text.parse().with_context(|| format!("invalid listen address '{text}'"))?,
+        (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+    };
+    let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => bail!("TLS needs both a certificate (--tls-cert) and a key (--tls-key)"),
+    };
+    let token_ttl = args.token_ttl.or(file.token_ttl).unwrap_or(900);
+    if !(60..=86_400).contains(&token_ttl) {
+        bail!("--token-ttl must be between 60 and 86400 seconds");
+    }
+    let org = args.init_org.or(file.init_org).unwrap_or_else(|| "hangar".into());
+    let config = ServeConfig {
+        listen,
+        database,
+        blobs: args.blobs.or(file.blobs).unwrap_or_else(|| path_text(&data_dir.join("blobs"))),
+        tls,
+        token_ttl_seconds: token_ttl,
+        initial: InitialOrg {
+            display_name: args.init_org_display_name.or(file.init_org_display_name).unwrap_or_else(|| org.clone()),
+            org,
+            owner_email: args.init_owner_email.or(file.init_owner_email).unwrap_or_else(|| "admin@hangar.local".into()),
+            owner_name: args.init_owner_name.or(file.init_owner_name).unwrap_or_else(|| "Hangar Admin".into()),
+        },
+        settings: Settings {
+            registry_service: args.registry_service.or(file.registry_service).unwrap_or_else(|| "hangar".into()),
+            invitation_expiry_minutes: args.invitation_expiry_minutes.or(file.invitation_expiry_minutes).unwrap_or(7 * 24 * 60),
+        },
+    };
+    let server = Server::start(config.clone()).await.context("cannot start the server")?;
+    if let Some(first) = &server.bootstrapped {
+        println!("Created org '{}' with owner {}.", first.org.name, first.owner.email);
+        println!("Initial API key for {} (personal, org '{}', never expires). Save it now; it is shown only once:", first.owner.email, first.org.name);
+        println!("{}", first.secret);
+    }
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    println!(
+        "Hangar listening on {scheme}://{} (database {}, blobs {})",
+        server.local_addr()?,
+        redact(&config.database),
+        config.blobs
+    );
+    server.run().await?;
+    Ok(())
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => match url[start + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..start + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+fn init_logging(filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match filter {
+        Some(f) => EnvFilter::new(f),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,48 @@
+//! The first start: an org, its owner, and one personal key printed once.
+
+use super::keys::{PersonalKeyRequest, issue_personal_key};
+use crate::error::ApiResult;
+use hangar_core::names::{normalize_email, validate_org};
+use hangar_core::roles::Role;
+use hangar_store::meta::{MetaStore, Org, RoleChange, User};
+
+#[derive(Debug, Clone)]
+pub struct InitialOrg {
+    pub org: String,
+    pub display_name: String,
+    pub owner_email: String,
+    pub owner_name: String,
+}
+
+pub struct Bootstrapped {
+    pub org: Org,
+    pub owner: User,
+    pub secret: String,
+}
+
+/// Creates the initial org, owner and key when the database has no org yet. Returns `None`
+/// when there is nothing to do (including when another replica won the race).
+pub async fn bootstrap(meta: &MetaStore, init: &InitialOrg) -> ApiResult<Option<Bootstrapped>> {
+    if meta.count_orgs().await? > 0 {
+        return Ok(None);
+    }
+    validate_org(&init.org)?;
+    let email = normalize_email(&init.owner_email)?;
+    let org = match meta.create_org(&init.org, &init.display_name, "").await {
+        Ok(org) => org,
+        Err(hangar_store::Error::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let owner = match meta.user_by_email(&email).await? {
+        Some(user) => user,
+        None => meta.create_user(&email, &init.owner_name, false).await?,
+    };
+    meta.change_roles(owner.id, org.id, None, RoleChange::Add(&[Role::OrgOwner])).await?;
+    let request = PersonalKeyRequest {
+        name: "initial owner key".into(),
+        expiry: Some("never".into()),
+        services: None,
+    };
+    let (_, secret) = issue_personal_key(meta, &owner, &org, &request, None).await?;
+    Ok(Some(Bootstrapped { org, owner, secret }))
+}

@@ -1,0 +1,58 @@
+//! Hangar's HTTP server: the NGC-shaped REST API, the token service, TLS.
+
+pub mod api;
+pub mod auth;
+mod error;
+pub mod identity;
+pub mod server;
+pub mod state;
+
+pub use error::{ApiError, ApiResult};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use state::AppState;
+use thiserror::Error;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest JSON body the API reads.
+pub const MAX_API_BODY: usize = 1024 * 1024;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] hangar_store::Error),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a request handler panicked".into()).into_response()))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound("no such endpoint".into()).into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    let mut response = ApiError::Unsupported("method not allowed on this endpoint".into()).into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}

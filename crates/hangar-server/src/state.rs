@@ -1,0 +1,23 @@
+//! What every request handler shares.
+
+use crate::auth::token::TokenService;
+use hangar_store::blob::BlobStore;
+use hangar_store::meta::MetaStore;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub meta: MetaStore,
+    pub blobs: Arc<dyn BlobStore>,
+    pub tokens: TokenService,
+    pub settings: Arc<Settings>,
+}
+
+/// Run-time settings of the API.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The `service` name Docker clients are told to ask the token service for.
+    pub registry_service: String,
+    /// How long an invitation stays valid when the inviter does not say.
+    pub invitation_expiry_minutes: i64,
+}

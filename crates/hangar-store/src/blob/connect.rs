@@ -1,0 +1,95 @@
+//! Opening a blob store from its location: a folder path, `file:///abs/path`, or
+//! `s3://bucket[/prefix]`.
+
+use super::BlobStore;
+use super::object::ObjectBlobStore;
+use crate::{Error, Result};
+use object_store::ObjectStore;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
+use object_store::local::LocalFileSystem;
+use object_store::prefix::PrefixStore;
+use std::sync::Arc;
+
+/// Opens the blob store at `location`:
+///
+/// - a folder path or `file:///abs/path`: a local folder, created if missing;
+/// - `s3://bucket[/prefix]`: S3, configured from the usual AWS environment variables
+///   (`AWS_ENDPOINT_URL` or `AWS_ENDPOINT`, `AWS_REGION` or `AWS_DEFAULT_REGION`,
+///   `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, …). With an endpoint set,
+///   requests are path-style, and plain HTTP is allowed when the endpoint is `http://`.
+///
+/// Nothing is contacted yet; a wrong S3 setting shows up at the first operation.
+pub async fn open(location: &str) -> Result<Arc<dyn BlobStore>> {
+    let store = match location.strip_prefix("s3://") {
+        Some(rest) => s3(rest)?,
+        None => folder(folder_path(location)?).await?,
+    };
+    Ok(Arc::new(store))
+}
+
+fn folder_path(location: &str) -> Result<&str> {
+    if let Some(path) = location.strip_prefix("file://") {
+        if !path.starts_with('/') {
+            return Err(Error::Config(format!(
+                "a file URL needs an absolute path (file:///abs/path): {location}"
+            )));
+        }
+        if path.contains(['%', '?', '#']) {
+            return Err(Error::Config(format!(
+                "escaped or decorated file URLs are not supported, give the folder as a plain path: {location}"
+            )));
+        }
+        return Ok(path);
+    }
+    if location.contains("://") {
+        return Err(Error::Config(format!(
+            "unsupported blob store location {location:?}: use a folder path, file:///abs/path or s3://bucket[/prefix]"
+        )));
+    }
+    if location.is_empty() {
+        return Err(Error::Config("the blob store location is empty".into()));
+    }
+    Ok(location)
+}
+
+async fn folder(path: &str) -> Result<ObjectBlobStore> {
+    let config = |e: &dyn std::fmt::Display| Error::Config(format!("blob folder {path}: {e}"));
+    tokio::fs::create_dir_all(path)
+        .await
+        .map_err(|e| config(&e))?;
+    let fs = LocalFileSystem::new_with_prefix(path)
+        .map_err(|e| config(&e))?
+        .with_fsync(true);
+    ObjectBlobStore::local(fs)
+}
+
+/// `rest` is what follows `s3://`: `bucket[/prefix]`.
+fn s3(rest: &str) -> Result<ObjectBlobStore> {
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(Error::Config(format!(
+            "an S3 location needs a bucket (s3://bucket[/prefix]): s3://{rest}"
+        )));
+    }
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .with_conditional_put(S3ConditionalPut::ETagMatch);
+    let endpoint = builder
+        .get_config_value(&AmazonS3ConfigKey::S3Endpoint)
+        .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::Endpoint));
+    if let Some(endpoint) = endpoint {
+        builder = builder.with_virtual_hosted_style_request(false);
+        if endpoint.starts_with("http://") {
+            builder = builder.with_allow_http(true);
+        }
+    }
+    let s3 = builder
+        .build()
+        .map_err(|e| Error::Config(format!("S3 blob store s3://{rest}: {e}")))?;
+    let prefix = prefix.trim_matches('/');
+    let store: Arc<dyn ObjectStore> = match prefix {
+        "" => Arc::new(s3),
+        prefix => Arc::new(PrefixStore::new(s3, prefix)),
+    };
+    Ok(ObjectBlobStore::remote(store))
+}

@@ -1,0 +1,116 @@
+//! Content digests in the OCI form `<algorithm>:<lowercase hex>`.
+
+use crate::{Error, Result};
+use sha2::Digest as _;
+use std::fmt;
+use std::str::FromStr;
+
+/// A hash algorithm a digest may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Algorithm {
+    Sha256,
+    Sha512,
+}
+
+impl Algorithm {
+    /// The name used in digests and in the store layout (`sha256`, `sha512`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha512 => "sha512",
+        }
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            Algorithm::Sha256 => 64,
+            Algorithm::Sha512 => 128,
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "sha256" => Some(Algorithm::Sha256),
+            "sha512" => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+}
+
+/// A validated digest such as `sha256:<64 lowercase hex>` or `sha512:<128 lowercase hex>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest {
+    algorithm: Algorithm,
+    /// The whole `algorithm:hex` text.
+    text: String,
+}
+
+impl Digest {
+    /// Builds a digest from its parts, validating the hex (lowercase, right length).
+    pub fn new(algorithm: Algorithm, hex: &str) -> Result<Self> {
+        let valid = hex.len() == algorithm.hex_len()
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !valid {
+            return Err(Error::Invalid(format!(
+                "a {} digest needs {} lowercase hex characters",
+                algorithm.as_str(),
+                algorithm.hex_len()
+            )));
+        }
+        Ok(Digest {
+            algorithm,
+            text: format!("{}:{hex}", algorithm.as_str()),
+        })
+    }
+
+    /// The SHA-256 digest of `data`.
+    pub fn sha256(data: &[u8]) -> Self {
+        sha2::Sha256::new_with_prefix(data).into()
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The hex part, after `algorithm:`.
+    pub fn hex(&self) -> &str {
+        &self.text[self.algorithm.as_str().len() + 1..]
+    }
+
+    /// The whole digest, `algorithm:hex`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<sha2::Sha256> for Digest {
+    /// The digest of everything fed to a SHA-256 hasher.
+    fn from(hasher: sha2::Sha256) -> Self {
+        let hex = hex::encode(hasher.finalize());
+        Digest {
+            algorithm: Algorithm::Sha256,
+            text: format!("sha256:{hex}"),
+        }
+    }
+}
+
+impl FromStr for Digest {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let (name, hex) = s
+            .split_once(':')
+            .ok_or_else(|| Error::Invalid(format!("not a digest (algorithm:hex): {s:?}")))?;
+        let algorithm = Algorithm::from_name(name)
+            .ok_or_else(|| Error::Invalid(format!("unsupported digest algorithm: {name:?}")))?;
+        Digest::new(algorithm, hex)
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}

@@ -1,0 +1,79 @@
+//! The content-addressed blob store: bytes by SHA-256 digest, in a local folder or in S3.
+//!
+//! Layout inside the store: committed blobs at `blobs/sha256/<first two hex>/<hex>`, temporary
+//! upload data under `tmp/`. Nothing half-written or unverified is ever visible under `blobs/`:
+//!
+//! - local folder: an upload is written to `tmp/` (as `LocalFileSystem`'s staging file), fsynced,
+//!   verified, renamed within `tmp/`, then renamed into `blobs/` (each rename fsyncs the
+//!   directories it changes). A crash leaves only files in `tmp/`, removed by [`BlobStore::sweep_temp`].
+//! - S3: an upload with a known digest is a multipart upload to the final key, completed only
+//!   after the digest and size matched and aborted otherwise; an incomplete multipart upload is
+//!   invisible. [`BlobStore::put_unknown`] stages a completed object at `tmp/<uuid>`, then copies it
+//!   into place. A crash can leave incomplete multipart uploads, which object stores cannot list
+//!   through `object_store`: give the bucket a lifecycle rule `AbortIncompleteMultipartUpload`.
+
+mod connect;
+mod digest;
+mod local;
+mod object;
+mod upload;
+
+pub use connect::open;
+pub use digest::{Algorithm, Digest};
+
+use crate::Result;
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use std::time::Duration;
+
+/// A stream of blob bytes, as taken by uploads and returned by downloads.
+pub type ByteStream = BoxStream<'static, std::io::Result<bytes::Bytes>>;
+
+/// A committed blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub digest: Digest,
+    pub size: u64,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Streams `body` into the store, hashing while writing; commits under `expected` only if the
+    /// SHA-256 (and `expected_size` when given) match; otherwise nothing becomes visible and
+    /// [`Error::DigestMismatch`](crate::Error::DigestMismatch) /
+    /// [`Error::SizeMismatch`](crate::Error::SizeMismatch) is returned (a body longer than
+    /// `expected_size` is refused as soon as it passes that size). Only sha256 digests can be
+    /// stored. Idempotent when the blob already exists: the stream is still consumed, verified
+    /// and written again, which refreshes the blob's modification time. Memory stays bounded
+    /// (a few upload parts of at least 8 MiB each).
+    async fn put(
+        &self,
+        expected: &Digest,
+        expected_size: Option<u64>,
+        body: ByteStream,
+    ) -> Result<BlobInfo>;
+
+    /// Like [`BlobStore::put`], but the digest is learned from the data (for uploads whose digest
+    /// comes at the end). Uploads of unknown size are limited to about 78 GiB (S3 part count).
+    async fn put_unknown(&self, body: ByteStream) -> Result<BlobInfo>;
+
+    /// The size of a committed blob, or `None` if there is none.
+    async fn stat(&self, digest: &Digest) -> Result<Option<u64>>;
+
+    /// Streams bytes `[start, end)` of a blob (`end` exclusive; `None` = to the end; an `end`
+    /// beyond the blob is clamped to its size, as in HTTP). A `start` past the end (or past `end`)
+    /// is [`Error::RangeNotSatisfiable`](crate::Error::RangeNotSatisfiable); `start` equal to the
+    /// size gives an empty stream. A missing blob is [`Error::NotFound`](crate::Error::NotFound).
+    async fn get(&self, digest: &Digest, range: Option<(u64, Option<u64>)>) -> Result<ByteStream>;
+
+    /// Removes a blob; removing a missing blob is not an error.
+    async fn delete(&self, digest: &Digest) -> Result<()>;
+
+    /// Every committed blob (for GC), streamed.
+    fn list(&self) -> BoxStream<'static, Result<BlobInfo>>;
+
+    /// Removes temporary upload data last modified more than `older_than` ago (crash leftovers)
+    /// and returns how many items were removed. Pick an age well above the longest upload: a
+    /// swept in-progress upload fails (it never commits anything partial).
+    async fn sweep_temp(&self, older_than: Duration) -> Result<u64>;
+}

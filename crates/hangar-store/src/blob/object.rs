@@ -1,0 +1,257 @@
+//! The blob store over `object_store`: one implementation for the local folder and for S3.
+
+use super::upload::{self, Expect};
+use super::{Algorithm, BlobInfo, BlobStore, ByteStream, Digest, local};
+use crate::{Error, Result};
+use async_trait::async_trait;
+use futures::stream::{self, BoxStream};
+use futures::{StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Committed blobs live at `blobs/<algorithm>/<first two hex>/<hex>`.
+const BLOBS: &str = "blobs";
+/// Uploads whose digest is not known yet are staged at `tmp/<uuid>`.
+const TMP: &str = "tmp";
+/// The largest object S3's CopyObject accepts; bigger staged blobs are streamed again instead.
+const S3_COPY_LIMIT: u64 = 5 << 30;
+
+/// How uploads become visible.
+enum Backend {
+    /// A local folder: every upload is written (and fsynced) in `tmp/`, then renamed into place.
+    /// `tmp_dir` is that folder on disk.
+    Local { tmp_dir: PathBuf },
+    /// S3: an upload with a known digest goes straight to its final key as a multipart upload
+    /// that is completed only after verification (an incomplete multipart upload is invisible).
+    /// Uploads staged in `tmp/` are copied into place server-side when at most `copy_limit`
+    /// bytes, otherwise streamed again into a new multipart upload.
+    Remote { copy_limit: u64 },
+}
+
+pub(super) struct ObjectBlobStore {
+    store: Arc<dyn ObjectStore>,
+    backend: Backend,
+}
+
+impl ObjectBlobStore {
+    /// A store in a local folder; `fs` must have fsync enabled for commits to be durable.
+    pub(super) fn local(fs: LocalFileSystem) -> Result<Self> {
+        let tmp_dir = fs.path_to_filesystem(&Path::from(TMP))?;
+        Ok(ObjectBlobStore {
+            store: Arc::new(fs),
+            backend: Backend::Local { tmp_dir },
+        })
+    }
+
+    /// A store in S3 (or another store with multipart uploads and server-side copy).
+    pub(super) fn remote(store: Arc<dyn ObjectStore>) -> Self {
+        ObjectBlobStore {
+            store,
+            backend: Backend::Remote {
+                copy_limit: S3_COPY_LIMIT,
+            },
+        }
+    }
+
+    async fn write(&self, path: &Path, expect: Expect<'_>, body: ByteStream) -> Result<BlobInfo> {
+        let upload = self.store.put_multipart(path).await?;
+        upload::write_verified(upload, expect, body).await
+    }
+
+    /// Stages `body` at a fresh `tmp/` key, then moves it to its final key.
+    async fn stage_and_promote(&self, expect: Expect<'_>, body: ByteStream) -> Result<BlobInfo> {
+        let tmp = Path::from_iter([TMP, &uuid::Uuid::new_v4().to_string()]);
+        let info = self.write(&tmp, expect, body).await?;
+        let dest = blob_path(&info.digest);
+        let promoted = match self.backend {
+            Backend::Local { .. } => self.store.rename(&tmp, &dest).await.map_err(Error::from),
+            Backend::Remote { copy_limit } if info.size <= copy_limit => {
+                self.store.copy(&tmp, &dest).await.map_err(Error::from)
+            }
+            Backend::Remote { .. } => self.restream(&tmp, &dest, &info).await,
+        };
+        // After a local rename the staged file is already gone; otherwise it is removed here, and
+        // if that fails `sweep_temp` removes it later.
+        if let Err(e) = self.store.delete(&tmp).await
+            && !matches!(e, object_store::Error::NotFound { .. })
+        {
+            tracing::warn!(error = %e, path = %tmp, "could not remove a staged upload");
+        }
+        promoted.map(|()| info)
+    }
+
+    /// Copies a staged blob into place by streaming it through a new, verified multipart upload.
+    async fn restream(&self, tmp: &Path, dest: &Path, info: &BlobInfo) -> Result<()> {
+        let body = self
+            .store
+            .get(tmp)
+            .await?
+            .into_stream()
+            .map_err(std::io::Error::from)
+            .boxed();
+        let expect = Expect {
+            digest: Some(&info.digest),
+            size: Some(info.size),
+        };
+        self.write(dest, expect, body).await.map(drop)
+    }
+}
+
+#[async_trait]
+impl BlobStore for ObjectBlobStore {
+    async fn put(
+        &self,
+        expected: &Digest,
+        expected_size: Option<u64>,
+        body: ByteStream,
+    ) -> Result<BlobInfo> {
+        if expected.algorithm() != Algorithm::Sha256 {
+            return Err(Error::Invalid(format!(
+                "only sha256 blobs can be stored, not {expected}"
+            )));
+        }
+        let expect = Expect {
+            digest: Some(expected),
+            size: expected_size,
+        };
+        match self.backend {
+            Backend::Local { .. } => self.stage_and_promote(expect, body).await,
+            Backend::Remote { .. } => self.write(&blob_path(expected), expect, body).await,
+        }
+    }
+
+    async fn put_unknown(&self, body: ByteStream) -> Result<BlobInfo> {
+        self.stage_and_promote(
+            Expect {
+                digest: None,
+                size: None,
+            },
+            body,
+        )
+        .await
+    }
+
+    async fn stat(&self, digest: &Digest) -> Result<Option<u64>> {
+        match self.store.head(&blob_path(digest)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get(&self, digest: &Digest, range: Option<(u64, Option<u64>)>) -> Result<ByteStream> {
+        let path = blob_path(digest);
+        let not_found = |e| match e {
+            object_store::Error::NotFound { .. } => Error::NotFound(digest.to_string()),
+            e => Error::from(e),
+        };
+        let mut options = GetOptions::new();
+        if let Some((start, end)) = range {
+            let size = self.store.head(&path).await.map_err(not_found)?.size;
+            let end = end.map_or(size, |end| end.min(size));
+            if start > end {
+                return Err(Error::RangeNotSatisfiable);
+            }
+            if start == end {
+                return Ok(stream::empty().boxed());
+            }
+            options = options.with_range(Some(start..end));
+        }
+        let result = self
+            .store
+            .get_opts(&path, options)
+            .await
+            .map_err(not_found)?;
+        Ok(result.into_stream().map_err(std::io::Error::from).boxed())
+    }
+
+    async fn delete(&self, digest: &Digest) -> Result<()> {
+        match self.store.delete(&blob_path(digest)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn list(&self) -> BoxStream<'static, Result<BlobInfo>> {
+        self.store
+            .list(Some(&Path::from(BLOBS)))
+            .map_err(Error::from)
+            .try_filter_map(|meta| async move {
+                let digest = parse_blob_path(&meta.location);
+                if digest.is_none() {
+                    tracing::warn!(path = %meta.location, "ignoring a file that is not a blob in the blob store");
+                }
+                Ok(digest.map(|digest| BlobInfo { digest, size: meta.size }))
+            })
+            .boxed()
+    }
+
+    async fn sweep_temp(&self, older_than: Duration) -> Result<u64> {
+        if let Backend::Local { tmp_dir } = &self.backend {
+            return local::sweep_dir(tmp_dir, older_than).await;
+        }
+        let Some(cutoff) = chrono::TimeDelta::from_std(older_than)
+            .ok()
+            .and_then(|age| chrono::Utc::now().checked_sub_signed(age))
+        else {
+            return Ok(0);
+        };
+        let mut staged = self.store.list(Some(&Path::from(TMP)));
+        let mut removed = 0;
+        while let Some(meta) = staged.try_next().await? {
+            if meta.last_modified > cutoff {
+                continue;
+            }
+            match self.store.delete(&meta.location).await {
+                Ok(()) => removed += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn blob_path(digest: &Digest) -> Path {
+    let hex = digest.hex();
+    Path::from_iter([BLOBS, digest.algorithm().as_str(), &hex[..2], hex])
+}
+
+/// The digest a committed blob's key names, if it is a well-formed blob key.
+fn parse_blob_path(path: &Path) -> Option<Digest> {
+    let parts: Vec<_> = path.parts().collect();
+    let [root, algorithm, fan_out, hex] = parts.as_slice() else {
+        return None;
+    };
+    let digest: Digest = format!("{}:{}", algorithm.as_ref(), hex.as_ref())
+        .parse()
+        .ok()?;
+    (root.as_ref() == BLOBS && digest.hex().get(..2) == Some(fan_out.as_ref())).then_some(digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    /// The S3 path for staged blobs above the copy limit (5 GiB in production), with a limit of 0.
+    #[tokio::test]
+    async fn staged_blob_above_copy_limit_is_streamed_into_place() -> Result<()> {
+        let store = ObjectBlobStore {
+            store: Arc::new(InMemory::new()),
+            backend: Backend::Remote { copy_limit: 0 },
+        };
+        let data = bytes::Bytes::from(vec![7u8; 3 << 20]);
+        let body = stream::iter([Ok(data.clone())]).boxed();
+        let info = store.put_unknown(body).await?;
+        assert_eq!(info.digest, Digest::sha256(&data));
+        let stored: Vec<bytes::Bytes> = store.get(&info.digest, None).await?.try_collect().await?;
+        assert_eq!(stored.concat(), data);
+        assert_eq!(store.store.list(Some(&Path::from(TMP))).count().await, 0);
+        Ok(())
+    }
+}

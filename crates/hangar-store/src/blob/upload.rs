@@ -1,0 +1,136 @@
+//! Streaming a body into one multipart upload while hashing it, with bounded memory.
+
+use super::{BlobInfo, ByteStream, Digest};
+use crate::{Error, Result};
+use futures::StreamExt;
+use object_store::{MultipartUpload, WriteMultipart};
+use sha2::Digest as _;
+
+/// Default part size. S3 needs at least 5 MiB per part (except the last) and allows 10,000
+/// parts, so uploads of unknown size are limited to about 78 GiB.
+const PART_SIZE: u64 = 8 << 20;
+/// The most parts S3 accepts in one multipart upload.
+const MAX_PARTS: u64 = 10_000;
+/// Parts uploaded concurrently; memory per upload stays below `(MAX_IN_FLIGHT + 1) * part size`.
+const MAX_IN_FLIGHT: usize = 2;
+
+/// What the bytes must hash to; the upload is aborted unless they do.
+pub(super) struct Expect<'a> {
+    pub digest: Option<&'a Digest>,
+    pub size: Option<u64>,
+}
+
+/// Streams `body` into `upload`, hashing it, and completes the upload only if the content matches
+/// `expect`; otherwise (or on any error) the upload is aborted and nothing becomes visible.
+pub(super) async fn write_verified(
+    upload: Box<dyn MultipartUpload>,
+    expect: Expect<'_>,
+    mut body: ByteStream,
+) -> Result<BlobInfo> {
+    let mut writer = Writer::new(upload, part_size(expect.size));
+    let mut hasher = sha2::Sha256::new();
+    let mut size = 0u64;
+    let streamed: Result<()> = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            if let Some(expected) = expect.size.filter(|&expected| size > expected) {
+                return Err(Error::SizeMismatch {
+                    expected,
+                    actual: size,
+                });
+            }
+            writer.put(chunk).await?;
+        }
+        Ok(())
+    }
+    .await;
+    let info = streamed.and_then(|()| check(expect, Digest::from(hasher), size));
+    match info {
+        Ok(info) => {
+            writer.finish().await?;
+            Ok(info)
+        }
+        Err(e) => {
+            writer.abort().await;
+            Err(e)
+        }
+    }
+}
+
+fn check(expect: Expect<'_>, digest: Digest, size: u64) -> Result<BlobInfo> {
+    if let Some(expected) = expect.size.filter(|&expected| expected != size) {
+        return Err(Error::SizeMismatch {
+            expected,
+            actual: size,
+        });
+    }
+    if let Some(expected) = expect.digest.filter(|&expected| *expected != digest) {
+        return Err(Error::DigestMismatch {
+            expected: expected.to_string(),
+            actual: digest.to_string(),
+        });
+    }
+    Ok(BlobInfo { digest, size })
+}
+
+/// The part size for an upload: the default, or larger when a known size needs it to stay within
+/// S3's part limit.
+fn part_size(size: Option<u64>) -> usize {
+    let needed = size.map_or(0, |size| size.div_ceil(MAX_PARTS).next_multiple_of(1 << 20));
+    usize::try_from(needed.max(PART_SIZE)).unwrap_or(usize::MAX)
+}
+
+/// A [`WriteMultipart`] that is aborted in the background when dropped unfinished (for example
+/// when the client disconnects and the request future is dropped), so S3 does not keep the parts.
+struct Writer {
+    inner: Option<WriteMultipart>,
+}
+
+impl Writer {
+    fn new(upload: Box<dyn MultipartUpload>, part_size: usize) -> Self {
+        Writer {
+            inner: Some(WriteMultipart::new_with_chunk_size(upload, part_size)),
+        }
+    }
+
+    async fn put(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        let writer = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("upload already closed"))?;
+        writer.wait_for_capacity(MAX_IN_FLIGHT).await?;
+        writer.put(chunk);
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<()> {
+        if let Some(writer) = self.inner.take() {
+            writer.finish().await?;
+        }
+        Ok(())
+    }
+
+    async fn abort(mut self) {
+        if let Some(writer) = self.inner.take() {
+            abort(writer).await;
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let (Some(writer), Ok(runtime)) =
+            (self.inner.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(abort(writer));
+        }
+    }
+}
+
+async fn abort(writer: WriteMultipart) {
+    if let Err(e) = writer.abort().await {
+        tracing::warn!(error = %e, "could not abort an unfinished blob upload");
+    }
+}
