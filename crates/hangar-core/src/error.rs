@@ -11,7 +11,9 @@ pub enum Error {
     },
     #[error("'{0}' is a reserved name")]
     Reserved(String),
-    #[error("unknown role '{0}'; valid roles: ORG_OWNER, REGISTRY_ADMIN, REGISTRY_USER, REGISTRY_READ, USER_ADMIN, USER_READ")]
+    #[error(
+        "unknown role '{0}'; valid roles: ORG_OWNER, REGISTRY_ADMIN, REGISTRY_USER, REGISTRY_READ, USER_ADMIN, USER_READ"
+    )]
     UnknownRole(String),
     #[error("unknown {what} '{value}'")]
     Unknown { what: &'static str, value: String },

@@ -47,7 +47,10 @@ impl FromStr for KeyKind {
             "PERSONAL" => Ok(KeyKind::Personal),
             "SERVICE" => Ok(KeyKind::Service),
             "LEGACY" => Ok(KeyKind::Legacy),
-            _ => Err(Error::Unknown { what: "key kind", value: s.into() }),
+            _ => Err(Error::Unknown {
+                what: "key kind",
+                value: s.into(),
+            }),
         }
     }
 }
@@ -80,7 +83,10 @@ impl FromStr for Service {
         Service::ALL
             .into_iter()
             .find(|v| v.name() == wanted)
-            .ok_or_else(|| Error::Unknown { what: "service", value: s.into() })
+            .ok_or_else(|| Error::Unknown {
+                what: "service",
+                value: s.into(),
+            })
     }
 }
 
@@ -167,7 +173,10 @@ impl FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|v| v.name() == wanted)
-            .ok_or_else(|| Error::Unknown { what: "scope", value: s.into() })
+            .ok_or_else(|| Error::Unknown {
+                what: "scope",
+                value: s.into(),
+            })
     }
 }
 
@@ -188,7 +197,10 @@ impl EntityFilter {
         if t == "ALL" || t == "ALL_ENTITY" || t == "ALL_ENTITIES" {
             return Ok(EntityFilter::All);
         }
-        let unknown = || Error::Unknown { what: "entity type", value: entity_type.into() };
+        let unknown = || Error::Unknown {
+            what: "entity type",
+            value: entity_type.into(),
+        };
         let (all, kind) = if let Some(rest) = t.strip_prefix("ALL_") {
             (true, rest)
         } else if let Some(rest) = t.strip_prefix("SPECIFIC_") {
@@ -250,7 +262,11 @@ impl FromStr for Expiry {
 
     /// `never`, `1h`, `12 hours`, `7d`, `2w`, `3M`, `12 months`, or an RFC 3339 date.
     fn from_str(s: &str) -> Result<Self> {
-        let invalid = |why| Error::InvalidName { what: "expiry", value: s.into(), why };
+        let invalid = |why| Error::InvalidName {
+            what: "expiry",
+            value: s.into(),
+            why,
+        };
         let text = s.trim();
         if text.eq_ignore_ascii_case("never") {
             return Ok(Expiry::Never);
@@ -259,7 +275,9 @@ impl FromStr for Expiry {
             return Ok(Expiry::At(text.to_string()));
         }
         let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-        let count: u64 = text[..digits_end].parse().map_err(|_| invalid("expected e.g. 1h, 7d, 12M or never"))?;
+        let count: u64 = text[..digits_end]
+            .parse()
+            .map_err(|_| invalid("expected e.g. 1h, 7d, 12M or never"))?;
         let unit = match text[digits_end..].trim() {
             "h" | "hour" | "hours" => HOUR,
             "d" | "day" | "days" => DAY,
@@ -311,7 +329,10 @@ mod tests {
         assert!(one.matches(ArtifactKind::Container, Some("acme/web")));
         assert!(!one.matches(ArtifactKind::Container, Some("acme/db")));
         assert!(!one.matches(ArtifactKind::Model, Some("acme/web")));
-        assert_eq!(EntityFilter::parse("all helm charts", None), Ok(EntityFilter::AllOf(ArtifactKind::Chart)));
+        assert_eq!(
+            EntityFilter::parse("all helm charts", None),
+            Ok(EntityFilter::AllOf(ArtifactKind::Chart))
+        );
         assert!(EntityFilter::parse("SPECIFIC_MODEL", None).is_err());
         let (t, v) = one.to_parts();
         assert_eq!(EntityFilter::parse(&t, v.as_deref()), Ok(one));

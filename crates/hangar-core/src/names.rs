@@ -4,8 +4,25 @@ use crate::{Error, Result};
 
 /// Org names that would collide with REST paths sharing the `/v2/` prefix, or are platform namespaces.
 const RESERVED_ORGS: &[&str] = &[
-    "org", "orgs", "models", "resources", "helm-charts", "repos", "search", "catalog", "products",
-    "users", "ping", "roles", "token", "v2", "v3", "api", "healthz", "metrics", "_catalog",
+    "org",
+    "orgs",
+    "models",
+    "resources",
+    "helm-charts",
+    "repos",
+    "search",
+    "catalog",
+    "products",
+    "users",
+    "ping",
+    "roles",
+    "token",
+    "v2",
+    "v3",
+    "api",
+    "healthz",
+    "metrics",
+    "_catalog",
 ];
 
 const MAX_NAME: usize = 64;
@@ -106,7 +123,19 @@ mod tests {
         for good in ["nvidia", "a", "my-org", "org_1", "0abc"] {
             assert_eq!(validate_org(good), Ok(()), "{good}");
         }
-        for bad in ["", "My", "-a", "a-", "a--b", "a_-b", "a/b", "a.b", "../x", "é", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "My",
+            "-a",
+            "a-",
+            "a--b",
+            "a_-b",
+            "a/b",
+            "a.b",
+            "../x",
+            "é",
+            &"a".repeat(65),
+        ] {
             assert!(validate_org(bad).is_err(), "{bad}");
         }
         assert_eq!(validate_org("orgs"), Err(Error::Reserved("orgs".into())));

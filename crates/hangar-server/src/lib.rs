@@ -42,7 +42,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
-        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a request handler panicked".into()).into_response()))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a request handler panicked".into()).into_response()
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -5,6 +5,7 @@ use crate::auth::token::TokenService;
 use crate::identity::bootstrap::{Bootstrapped, InitialOrg, bootstrap};
 use crate::state::{AppState, Settings};
 use crate::{ServerError, router};
+use hangar_store::blob::Digest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -39,16 +40,34 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: ServeConfig) -> Result<Self, ServerError> {
+        // Settings are checked before anything is written.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|(cert, key)| tls_acceptor(cert, key))
+            .transpose()?;
+        config.initial.validate()?;
         let meta = hangar_store::meta::MetaStore::open(&config.database).await?;
         let blobs = hangar_store::blob::open(&config.blobs).await?;
+        // Opening does not connect; one lookup makes wrong S3 settings fail the start.
+        blobs.stat(&Digest::sha256(b"")).await?;
         let tokens = TokenService::load(&meta, config.token_ttl_seconds).await?;
         let bootstrapped = bootstrap(&meta, &config.initial).await?;
-        let tls = config.tls.as_ref().map(|(cert, key)| tls_acceptor(cert, key)).transpose()?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
-        let state = AppState { meta, blobs, tokens, settings: Arc::new(config.settings) };
-        Ok(Server { listener, tls, state, bootstrapped })
+        let state = AppState {
+            meta,
+            blobs,
+            tokens,
+            settings: Arc::new(config.settings),
+        };
+        Ok(Server {
+            listener,
+            tls,
+            state,
+            bootstrapped,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -63,7 +82,11 @@ impl Server {
     pub async fn run(self) -> Result<(), ServerError> {
         let app = router(self.state.clone());
         match self.tls {
-            None => axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?,
+            None => {
+                axum::serve(self.listener, app)
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await?
+            }
             Some(acceptor) => {
                 let shutdown = shutdown_signal();
                 tokio::pin!(shutdown);
@@ -106,7 +129,10 @@ fn tls_acceptor(cert: &PathBuf, key: &PathBuf) -> Result<TlsAcceptor, ServerErro
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| bad("certificate", cert, &e))?;
     if chain.is_empty() {
-        return Err(ServerError::Config(format!("no certificate found in {}", cert.display())));
+        return Err(ServerError::Config(format!(
+            "no certificate found in {}",
+            cert.display()
+        )));
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("key", key, &e))?;
     let mut config = ServerConfig::builder()

@@ -14,6 +14,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt};
+use std::future::Future;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -22,20 +23,22 @@ macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod local {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() -> anyhow::Result<()> {
-                    super::$case(&super::Backend::local().await?).await
+                #[test]
+                fn $case() -> anyhow::Result<()> {
+                    super::run(async { super::$case(&super::Backend::local().await?).await })
                 }
             )*
         }
         mod s3 {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() -> anyhow::Result<()> {
-                    match super::Backend::s3().await? {
-                        Some(backend) => super::$case(&backend).await,
-                        None => Ok(()),
-                    }
+                #[test]
+                fn $case() -> anyhow::Result<()> {
+                    super::run(async {
+                        match super::Backend::s3().await? {
+                            Some(backend) => super::$case(&backend).await,
+                            None => Ok(()),
+                        }
+                    })
                 }
             )*
         }
@@ -56,6 +59,37 @@ conformance!(
 );
 
 const MIB: usize = 1 << 20;
+
+/// Runs a test on its own runtime, after exporting the S3 settings.
+fn run(test: impl Future<Output = Result<()>>) -> Result<()> {
+    export_aws_env();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(test)
+}
+
+/// `blob::open` reads the standard AWS variables: set them from `HANGAR_TEST_S3_*` once, first
+/// thing in every test (before its runtime exists).
+fn export_aws_env() {
+    static EXPORT: Once = Once::new();
+    EXPORT.call_once(|| {
+        let Some(s3) = S3Settings::from_env() else {
+            return;
+        };
+        for (name, value) in [
+            ("AWS_ENDPOINT_URL", &s3.endpoint),
+            ("AWS_ACCESS_KEY_ID", &s3.access_key),
+            ("AWS_SECRET_ACCESS_KEY", &s3.secret_key),
+            ("AWS_REGION", &s3.region),
+        ] {
+            // SAFETY: every test calls this before doing anything else and waits here until it
+            // is done, so no other thread of this binary reads the environment meanwhile.
+            unsafe { std::env::set_var(name, value) };
+        }
+    });
+}
 
 /// A store under test, plus raw access to its temporary area (`tmp/`) to plant and count leftovers.
 struct Backend {
@@ -90,7 +124,6 @@ impl Backend {
             eprintln!("note: S3 variant skipped (set HANGAR_TEST_S3_* to run it)");
             return Ok(None);
         };
-        s3.export_aws_env();
         let prefix = format!("test-{}", uuid::Uuid::new_v4());
         let store = blob::open(&format!("s3://{}/{prefix}", s3.bucket)).await?;
         let raw = AmazonS3Builder::new()
@@ -137,11 +170,7 @@ impl Backend {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
                 Err(e) => Err(e.into()),
             },
-            TempArea::S3(raw) => Ok(raw
-                .list(Some(&Path::from("tmp")))
-                .try_collect::<Vec<_>>()
-                .await?
-                .len()),
+            TempArea::S3(raw) => Ok(raw.list(Some(&Path::from("tmp"))).try_collect::<Vec<_>>().await?.len()),
         }
     }
 
@@ -159,16 +188,10 @@ impl Backend {
     /// Asserts that no blob is visible and no temporary data is left.
     async fn assert_empty(&self, digests: &[&Digest]) -> Result<()> {
         for digest in digests {
-            ensure!(
-                self.store.stat(digest).await?.is_none(),
-                "{digest} is visible"
-            );
+            ensure!(self.store.stat(digest).await?.is_none(), "{digest} is visible");
         }
         ensure!(self.list().await?.is_empty(), "the store lists blobs");
-        ensure!(
-            self.temp_entries().await? == 0,
-            "temporary data is left behind"
-        );
+        ensure!(self.temp_entries().await? == 0, "temporary data is left behind");
         Ok(())
     }
 }
@@ -195,23 +218,6 @@ impl S3Settings {
             secret_key: var("SECRET_KEY")?,
             region: var("REGION")?,
         })
-    }
-
-    /// `blob::open` reads the standard AWS variables; set them once, before any store exists.
-    fn export_aws_env(&self) {
-        static EXPORT: Once = Once::new();
-        EXPORT.call_once(|| {
-            for (name, value) in [
-                ("AWS_ENDPOINT_URL", &self.endpoint),
-                ("AWS_ACCESS_KEY_ID", &self.access_key),
-                ("AWS_SECRET_ACCESS_KEY", &self.secret_key),
-                ("AWS_REGION", &self.region),
-            ] {
-                // SAFETY: runs once, before any S3 store is opened; every S3 test waits here, and
-                // nothing else in this test binary reads these variables concurrently.
-                unsafe { std::env::set_var(name, value) };
-            }
-        });
     }
 }
 
@@ -252,10 +258,7 @@ fn len(data: &Bytes) -> u64 {
 async fn roundtrip_multipart_blob(b: &Backend) -> Result<()> {
     let blob = data(12 * MIB + 3, 1);
     let digest = Digest::sha256(&blob);
-    let info = b
-        .store
-        .put(&digest, Some(len(&blob)), chunked(&blob))
-        .await?;
+    let info = b.store.put(&digest, Some(len(&blob)), chunked(&blob)).await?;
     ensure!(
         info == BlobInfo {
             digest: digest.clone(),
@@ -268,6 +271,9 @@ async fn roundtrip_multipart_blob(b: &Backend) -> Result<()> {
         read.len() == blob.len() && Digest::sha256(&read) == digest,
         "content differs"
     );
+    let (start, end) = (MIB + 5, 5 * MIB + 3);
+    let middle = b.read(&digest, Some((start as u64, Some(end as u64)))).await?;
+    ensure!(middle == blob[start..end], "ranged content differs");
     ensure!(b.list().await? == vec![info]);
     ensure!(b.temp_entries().await? == 0);
     Ok(())
@@ -300,10 +306,7 @@ async fn size_mismatch_leaves_nothing(b: &Backend) -> Result<()> {
 async fn put_is_idempotent(b: &Backend) -> Result<()> {
     let blob = data(6 * MIB + 11, 4);
     let digest = Digest::sha256(&blob);
-    let first = b
-        .store
-        .put(&digest, Some(len(&blob)), chunked(&blob))
-        .await?;
+    let first = b.store.put(&digest, Some(len(&blob)), chunked(&blob)).await?;
     let second = b.store.put(&digest, None, chunked(&blob)).await?;
     ensure!(first == second);
     // A wrong body for an existing blob is still refused, and the blob stays intact.
@@ -330,29 +333,17 @@ async fn ranged_get(b: &Backend) -> Result<()> {
         ((1000, None), &[][..]),
         ((5, Some(5)), &[][..]),
     ] {
-        ensure!(
-            b.read(&digest, Some(range)).await? == expected,
-            "range {range:?}"
-        );
+        ensure!(b.read(&digest, Some(range)).await? == expected, "range {range:?}");
     }
     for range in [(1001, None), (20, Some(10)), (2000, Some(3000))] {
         ensure!(
-            matches!(
-                b.store.get(&digest, Some(range)).await,
-                Err(Error::RangeNotSatisfiable)
-            ),
+            matches!(b.store.get(&digest, Some(range)).await, Err(Error::RangeNotSatisfiable)),
             "range {range:?} should not be satisfiable"
         );
     }
 
     let empty = Digest::sha256(b"");
-    ensure!(
-        b.store
-            .put(&empty, Some(0), stream::empty().boxed())
-            .await?
-            .size
-            == 0
-    );
+    ensure!(b.store.put(&empty, Some(0), stream::empty().boxed()).await?.size == 0);
     ensure!(b.store.stat(&empty).await? == Some(0));
     ensure!(b.read(&empty, None).await?.is_empty());
     ensure!(b.read(&empty, Some((0, None))).await?.is_empty());
@@ -375,11 +366,7 @@ async fn stat_delete_list(b: &Backend) -> Result<()> {
     let blobs = [data(0, 7), data(1, 8), data(300_000, 9)];
     let mut expected = Vec::new();
     for blob in &blobs {
-        expected.push(
-            b.store
-                .put(&Digest::sha256(blob), None, chunked(blob))
-                .await?,
-        );
+        expected.push(b.store.put(&Digest::sha256(blob), None, chunked(blob)).await?);
     }
     expected.sort_by(|a, b| a.digest.cmp(&b.digest));
     ensure!(b.list().await? == expected);
@@ -391,17 +378,9 @@ async fn stat_delete_list(b: &Backend) -> Result<()> {
     b.store.delete(&gone.digest).await?;
     b.store.delete(&gone.digest).await?; // deleting a missing blob is fine
     ensure!(b.store.stat(&gone.digest).await?.is_none());
-    ensure!(matches!(
-        b.store.get(&gone.digest, None).await,
-        Err(Error::NotFound(_))
-    ));
+    ensure!(matches!(b.store.get(&gone.digest, None).await, Err(Error::NotFound(_))));
     ensure!(b.list().await? == expected);
-    ensure!(
-        b.store
-            .stat(&Digest::sha256(b"never stored"))
-            .await?
-            .is_none()
-    );
+    ensure!(b.store.stat(&Digest::sha256(b"never stored")).await?.is_none());
     Ok(())
 }
 
@@ -418,10 +397,7 @@ async fn put_unknown_learns_digest(b: &Backend) -> Result<()> {
     ensure!(Digest::sha256(&b.read(&info.digest, None).await?) == info.digest);
     // The same content again, and a small blob.
     ensure!(b.store.put_unknown(chunked(&blob)).await? == info);
-    let small = b
-        .store
-        .put_unknown(chunked(&Bytes::from_static(b"hello")))
-        .await?;
+    let small = b.store.put_unknown(chunked(&Bytes::from_static(b"hello"))).await?;
     ensure!(small.digest == Digest::sha256(b"hello") && small.size == 5);
     ensure!(b.list().await?.len() == 2);
     ensure!(b.temp_entries().await? == 0, "staged data is left behind");
@@ -433,20 +409,12 @@ async fn broken_or_abandoned_uploads_leave_nothing_and_are_swept(b: &Backend) ->
     let digest = Digest::sha256(&blob);
     let broken = || {
         chunked(&blob)
-            .chain(stream::iter([Err(std::io::Error::other(
-                "client went away",
-            ))]))
+            .chain(stream::iter([Err(std::io::Error::other("client went away"))]))
             .boxed()
     };
 
-    ensure!(matches!(
-        b.store.put(&digest, None, broken()).await,
-        Err(Error::Io(_))
-    ));
-    ensure!(matches!(
-        b.store.put_unknown(broken()).await,
-        Err(Error::Io(_))
-    ));
+    ensure!(matches!(b.store.put(&digest, None, broken()).await, Err(Error::Io(_))));
+    ensure!(matches!(b.store.put_unknown(broken()).await, Err(Error::Io(_))));
     b.assert_empty(&[&digest]).await?;
 
     // A crash: the uploads stop mid-stream and never run their cleanup.
@@ -538,8 +506,12 @@ async fn concurrent_puts_of_one_blob(b: &Backend) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn open_rejects_bad_locations() -> Result<()> {
+#[test]
+fn open_rejects_bad_locations() -> Result<()> {
+    run(open_locations())
+}
+
+async fn open_locations() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let url = format!("file://{}", dir.path().join("via-url").display());
     let store = blob::open(&url).await?;

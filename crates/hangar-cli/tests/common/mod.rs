@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 use tempfile::TempDir;
 
+#[allow(unused_imports)]
 pub use api::{Api, Auth};
 
 pub const HANGAR: &str = env!("CARGO_BIN_EXE_hangar");

@@ -45,9 +45,9 @@ impl ArtifactKind {
     }
 
     pub fn from_entity_word(word: &str) -> Option<Self> {
-        ArtifactKind::ALL
-            .into_iter()
-            .find(|k| word == k.word() || word == k.plural_word() || (word.starts_with("CHART") && *k == ArtifactKind::Chart))
+        ArtifactKind::ALL.into_iter().find(|k| {
+            word == k.word() || word == k.plural_word() || (word.starts_with("CHART") && *k == ArtifactKind::Chart)
+        })
     }
 }
 
@@ -135,11 +135,19 @@ pub struct Target<'a> {
 
 impl<'a> Target<'a> {
     pub fn org(org: &'a str) -> Self {
-        Target { org, team: None, entity: None }
+        Target {
+            org,
+            team: None,
+            entity: None,
+        }
     }
 
     pub fn team(org: &'a str, team: Option<&'a str>) -> Self {
-        Target { org, team, entity: None }
+        Target {
+            org,
+            team,
+            entity: None,
+        }
     }
 }
 
@@ -173,7 +181,11 @@ pub enum Credential {
     /// A personal key: bound to one org and reduced to its services.
     Personal { org: String, services: Vec<Service> },
     /// A service key: owned by the org; its scopes and entity filter are all it has.
-    Service { org: String, scopes: Vec<Scope>, entity: EntityFilter },
+    Service {
+        org: String,
+        scopes: Vec<Scope>,
+        entity: EntityFilter,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -190,7 +202,9 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     match role {
         Role::OrgOwner => true,
         Role::RegistryAdmin => matches!(action, ViewOrg | ViewUsers | Artifact(..)),
-        Role::RegistryUser => matches!(action, ViewOrg) || matches!(action, Artifact(_, op) if op != ArtifactOp::Delete),
+        Role::RegistryUser => {
+            matches!(action, ViewOrg) || matches!(action, Artifact(_, op) if op != ArtifactOp::Delete)
+        }
         Role::RegistryRead => matches!(action, ViewOrg) || matches!(action, Artifact(_, op) if op.reads()),
         Role::UserAdmin => {
             matches!(
@@ -205,7 +219,9 @@ pub fn role_allows(role: Role, action: Action) -> bool {
 fn service_allows(service: Service, action: Action) -> bool {
     match service {
         Service::PrivateRegistry => true,
-        Service::NgcCatalog => matches!(action, Action::ViewOrg) || matches!(action, Action::Artifact(_, op) if op.reads()),
+        Service::NgcCatalog => {
+            matches!(action, Action::ViewOrg) || matches!(action, Action::Artifact(_, op) if op.reads())
+        }
     }
 }
 

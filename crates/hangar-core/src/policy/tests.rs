@@ -41,11 +41,19 @@ fn table() -> Vec<(Action, &'static str)> {
 }
 
 fn user(grant: Grant) -> Subject {
-    Subject { grants: vec![grant], credential: Credential::Full, platform_admin: false }
+    Subject {
+        grants: vec![grant],
+        credential: Credential::Full,
+        platform_admin: false,
+    }
 }
 
 fn grant(role: Role, team: Option<&str>) -> Grant {
-    Grant { org: "acme".into(), team: team.map(String::from), role }
+    Grant {
+        org: "acme".into(),
+        team: team.map(String::from),
+        role,
+    }
 }
 
 #[test]
@@ -61,14 +69,21 @@ fn org_scope_grants() {
         for (role, mark) in COLUMNS.iter().zip(row.chars()) {
             let expected = mark == 'x';
             let subject = user(grant(*role, None));
-            assert_eq!(allowed(&subject, action, &Target::org("acme")), expected, "{role} {action:?} on org");
+            assert_eq!(
+                allowed(&subject, action, &Target::org("acme")),
+                expected,
+                "{role} {action:?} on org"
+            );
             // An org-level grant reaches into every team, for the same actions.
             assert_eq!(
                 allowed(&subject, action, &Target::team("acme", Some("t1"))),
                 expected,
                 "{role} {action:?} on a team via the org"
             );
-            assert!(!allowed(&subject, action, &Target::org("other")), "{role} {action:?} in another org");
+            assert!(
+                !allowed(&subject, action, &Target::org("other")),
+                "{role} {action:?} in another org"
+            );
         }
     }
 }
@@ -83,10 +98,21 @@ fn team_scope_grants() {
             // In its own team, a team grant does what the role does, except org-wide actions.
             let expected = mark == 'x' && !action.org_level_only();
             let subject = user(grant(*role, Some("t1")));
-            assert_eq!(allowed(&subject, action, &Target::team("acme", Some("t1"))), expected, "{role} {action:?} in team");
-            assert!(!allowed(&subject, action, &Target::team("acme", Some("t2"))), "{role} {action:?} in another team");
+            assert_eq!(
+                allowed(&subject, action, &Target::team("acme", Some("t1"))),
+                expected,
+                "{role} {action:?} in team"
+            );
+            assert!(
+                !allowed(&subject, action, &Target::team("acme", Some("t2"))),
+                "{role} {action:?} in another team"
+            );
             let sees_org = action == Action::ViewOrg;
-            assert_eq!(allowed(&subject, action, &Target::org("acme")), sees_org, "{role} {action:?} at org scope");
+            assert_eq!(
+                allowed(&subject, action, &Target::org("acme")),
+                sees_org,
+                "{role} {action:?} at org scope"
+            );
         }
     }
 }
@@ -95,7 +121,10 @@ fn team_scope_grants() {
 fn personal_key_is_bounded_by_services_and_roles() {
     let catalog_only = Subject {
         grants: vec![grant(Role::RegistryAdmin, None)],
-        credential: Credential::Personal { org: "acme".into(), services: vec![Service::NgcCatalog] },
+        credential: Credential::Personal {
+            org: "acme".into(),
+            services: vec![Service::NgcCatalog],
+        },
         platform_admin: false,
     };
     let push = Action::Artifact(ArtifactKind::Container, ArtifactOp::Upload);
@@ -105,14 +134,27 @@ fn personal_key_is_bounded_by_services_and_roles() {
 
     let registry_read = Subject {
         grants: vec![grant(Role::RegistryRead, None)],
-        credential: Credential::Personal { org: "acme".into(), services: Service::ALL.to_vec() },
+        credential: Credential::Personal {
+            org: "acme".into(),
+            services: Service::ALL.to_vec(),
+        },
         platform_admin: false,
     };
-    assert!(!allowed(&registry_read, push, &Target::org("acme")), "a key never exceeds its owner's roles");
+    assert!(
+        !allowed(&registry_read, push, &Target::org("acme")),
+        "a key never exceeds its owner's roles"
+    );
 
     let mut other_org = registry_read.clone();
-    other_org.grants.push(Grant { org: "beta".into(), team: None, role: Role::OrgOwner });
-    assert!(!allowed(&other_org, Action::ViewOrg, &Target::org("beta")), "a personal key is bound to its org");
+    other_org.grants.push(Grant {
+        org: "beta".into(),
+        team: None,
+        role: Role::OrgOwner,
+    });
+    assert!(
+        !allowed(&other_org, Action::ViewOrg, &Target::org("beta")),
+        "a personal key is bound to its org"
+    );
 }
 
 #[test]
@@ -126,12 +168,24 @@ fn service_key_scopes_and_entities() {
         },
         platform_admin: false,
     };
-    let web = Target { org: "acme", team: None, entity: Some("acme/web") };
-    let db = Target { org: "acme", team: None, entity: Some("acme/db") };
+    let web = Target {
+        org: "acme",
+        team: None,
+        entity: Some("acme/web"),
+    };
+    let db = Target {
+        org: "acme",
+        team: None,
+        entity: Some("acme/db"),
+    };
     let pull = Action::Artifact(ArtifactKind::Container, ArtifactOp::Download);
     assert!(allowed(&key, pull, &web));
     assert!(!allowed(&key, pull, &db));
-    assert!(!allowed(&key, Action::Artifact(ArtifactKind::Container, ArtifactOp::Upload), &web));
+    assert!(!allowed(
+        &key,
+        Action::Artifact(ArtifactKind::Container, ArtifactOp::Upload),
+        &web
+    ));
     assert!(!allowed(&key, Action::ManageUsers, &Target::org("acme")));
     assert!(!allowed(&key, pull, &Target { org: "beta", ..web }));
 }
@@ -146,25 +200,45 @@ fn granting_rules() {
     let org = Target::org("acme");
     assert!(can_grant(&admin, Role::RegistryRead, &org));
     assert!(can_grant(&admin, Role::UserAdmin, &org));
-    assert!(!can_grant(&admin, Role::RegistryUser, &org), "user admin lacks REGISTRY_USER");
+    assert!(
+        !can_grant(&admin, Role::RegistryUser, &org),
+        "user admin lacks REGISTRY_USER"
+    );
     assert!(!can_grant(&admin, Role::OrgOwner, &org));
 
     let owner = user(grant(Role::OrgOwner, None));
     assert!(Role::ALL.iter().all(|r| can_grant(&owner, *r, &org)));
 
     let team_admin = Subject {
-        grants: vec![grant(Role::UserAdmin, Some("t1")), grant(Role::RegistryUser, Some("t1"))],
+        grants: vec![
+            grant(Role::UserAdmin, Some("t1")),
+            grant(Role::RegistryUser, Some("t1")),
+        ],
         credential: Credential::Full,
         platform_admin: false,
     };
-    assert!(can_grant(&team_admin, Role::RegistryUser, &Target::team("acme", Some("t1"))));
-    assert!(!can_grant(&team_admin, Role::RegistryUser, &Target::team("acme", Some("t2"))));
+    assert!(can_grant(
+        &team_admin,
+        Role::RegistryUser,
+        &Target::team("acme", Some("t1"))
+    ));
+    assert!(!can_grant(
+        &team_admin,
+        Role::RegistryUser,
+        &Target::team("acme", Some("t2"))
+    ));
     assert!(!can_grant(&team_admin, Role::RegistryUser, &org));
 }
 
 #[test]
 fn services_follow_roles() {
-    assert_eq!(services_for(&[grant(Role::UserRead, None)], "acme"), vec![Service::NgcCatalog]);
-    assert_eq!(services_for(&[grant(Role::RegistryRead, Some("t"))], "acme"), Service::ALL.to_vec());
+    assert_eq!(
+        services_for(&[grant(Role::UserRead, None)], "acme"),
+        vec![Service::NgcCatalog]
+    );
+    assert_eq!(
+        services_for(&[grant(Role::RegistryRead, Some("t"))], "acme"),
+        Service::ALL.to_vec()
+    );
     assert!(services_for(&[grant(Role::OrgOwner, None)], "beta").is_empty());
 }

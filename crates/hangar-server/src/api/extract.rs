@@ -49,7 +49,11 @@ impl Page {
         let size = self.size.clamp(1, MAX_PAGE_SIZE);
         let total = items.len();
         let pages = total.div_ceil(size);
-        let page: Vec<T> = items.into_iter().skip(self.number.saturating_mul(size)).take(size).collect();
+        let page: Vec<T> = items
+            .into_iter()
+            .skip(self.number.saturating_mul(size))
+            .take(size)
+            .collect();
         let info = serde_json::json!({
             "index": self.number,
             "size": size,

@@ -42,7 +42,11 @@ pub struct NewInvitationBody {
 
 fn mail_text(org: &Org, token: &str, expires_at: i64, message: &str) -> (String, String) {
     let subject = format!("You are invited to join {} on Hangar", org.display_name);
-    let note = if message.is_empty() { String::new() } else { format!("\n\n{message}") };
+    let note = if message.is_empty() {
+        String::new()
+    } else {
+        format!("\n\n{message}")
+    };
     let body = format!(
         "You have been invited to the Hangar org '{}'.{note}\n\nAccept with:\n  hangar invitation accept {token}\n\
          or POST /v3/invitations/accept {{\"token\": \"{token}\"}}\n\nThis invitation expires at {}.",
@@ -82,7 +86,9 @@ pub async fn invite(
             let target = Target::team(&org.name, team.as_deref());
             caller.require(Action::ManageUsers, &target)?;
             if !can_grant(&caller.subject, role, &target) {
-                return Err(ApiError::Forbidden(format!("you cannot grant {role}: a user admin grants only roles they hold")));
+                return Err(ApiError::Forbidden(format!(
+                    "you cannot grant {role}: a user admin grants only roles they hold"
+                )));
             }
             roles.push((role, team));
         }
@@ -96,9 +102,13 @@ pub async fn invite(
             ));
         }
     }
-    let minutes = body.invitation_expiration_in.unwrap_or(state.settings.invitation_expiry_minutes);
+    let minutes = body
+        .invitation_expiration_in
+        .unwrap_or(state.settings.invitation_expiry_minutes);
     if !(1..=MAX_EXPIRY_MINUTES).contains(&minutes) {
-        return Err(ApiError::BadRequest(format!("invitationExpirationIn must be 1 to {MAX_EXPIRY_MINUTES} minutes")));
+        return Err(ApiError::BadRequest(format!(
+            "invitationExpirationIn must be 1 to {MAX_EXPIRY_MINUTES} minutes"
+        )));
     }
     let expires_at = now() + minutes * 60;
     let new = NewInvitation {
@@ -116,7 +126,9 @@ pub async fn invite(
         .await?;
     drop(token);
     tracing::info!(to = %email, org = %org.name, "invitation mail written to the outbox");
-    Ok(Json(success(json!({"invitation": views::invitation(&invitation, &org.name)}))))
+    Ok(Json(success(
+        json!({"invitation": views::invitation(&invitation, &org.name)}),
+    )))
 }
 
 async fn list(state: &AppState, org: &Org, team: Option<&str>, page: Page) -> ApiResult<Json<Value>> {
@@ -190,7 +202,11 @@ pub async fn accept(State(state): State<AppState>, Json(body): Json<AcceptBody>)
             other => other.into(),
         })?;
     let org = state.meta.org_by_id(invitation.org_id).await?;
-    let request = PersonalKeyRequest { name: "first key".into(), expiry: None, services: None };
+    let request = PersonalKeyRequest {
+        name: "first key".into(),
+        expiry: None,
+        services: None,
+    };
     let key = match issue_personal_key(&state.meta, &user, &org, &request, Some(user.id)).await {
         Ok((key, secret)) => {
             let mut json = views::key(&key, Some(&org.name), Some(&user.email));
@@ -201,7 +217,15 @@ pub async fn accept(State(state): State<AppState>, Json(body): Json<AcceptBody>)
         Err(ApiError::BadRequest(why)) => json!({"error": why}),
         Err(e) => return Err(e),
     };
-    let grants: Vec<_> = state.meta.grants_of_user(user.id).await?.into_iter().filter(|g| g.org == org.name).collect();
+    let grants: Vec<_> = state
+        .meta
+        .grants_of_user(user.id)
+        .await?
+        .into_iter()
+        .filter(|g| g.org == org.name)
+        .collect();
     let names = [(org.name.clone(), org.display_name.clone())].into();
-    Ok(Json(success(json!({"user": views::user(&user, &grants, &names), "apiKey": key}))))
+    Ok(Json(success(
+        json!({"user": views::user(&user, &grants, &names), "apiKey": key}),
+    )))
 }

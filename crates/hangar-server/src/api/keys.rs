@@ -87,9 +87,15 @@ pub async fn create_personal(
     let org = visible_org(&state, &caller, &org).await?;
     let me = caller.user()?;
     let grants = state.meta.grants_of_user(me.id).await?;
-    check_no_escalation(&caller, &personal_services(&grants, &org.name, body.services.as_deref())?)?;
+    check_no_escalation(
+        &caller,
+        &personal_services(&grants, &org.name, body.services.as_deref())?,
+    )?;
     let (key, secret) = issue_personal_key(&state.meta, me, &org, &body, Some(me.id)).await?;
-    Ok((StatusCode::CREATED, with_secret(key_json(&state, &key, Some(&org)).await?, secret)))
+    Ok((
+        StatusCode::CREATED,
+        with_secret(key_json(&state, &key, Some(&org)).await?, secret),
+    ))
 }
 
 pub async fn create_service(
@@ -102,7 +108,10 @@ pub async fn create_service(
     caller.require(Action::ManageServiceKeys, &Target::org(&org.name))?;
     let creator = caller.user.as_ref().map(|u| u.id);
     let (key, secret) = issue_service_key(&state.meta, &org, &body, creator).await?;
-    Ok((StatusCode::CREATED, with_secret(key_json(&state, &key, Some(&org)).await?, secret)))
+    Ok((
+        StatusCode::CREATED,
+        with_secret(key_json(&state, &key, Some(&org)).await?, secret),
+    ))
 }
 
 /// The key, if the caller may manage it: its owner, or an admin of the org's keys.
@@ -167,7 +176,9 @@ pub async fn update(
                 return Err(ApiError::BadRequest("personal keys have services, not scopes".into()));
             }
             if let Some(services) = &body.services {
-                let owner = key.user_id.ok_or_else(|| ApiError::Internal("personal key without owner".into()))?;
+                let owner = key
+                    .user_id
+                    .ok_or_else(|| ApiError::Internal("personal key without owner".into()))?;
                 let grants = state.meta.grants_of_user(owner).await?;
                 let services = personal_services(&grants, &org.name, Some(services))?;
                 check_no_escalation(&caller, &services)?;
@@ -182,7 +193,8 @@ pub async fn update(
                 let scopes = body.scopes.unwrap_or_else(|| parse_names(&key.scopes));
                 let entity_type = body.entity_type.unwrap_or_else(|| key.entity_type.clone());
                 let entity_value = body.entity_value.or_else(|| Some(key.entity_value.clone()));
-                let (scopes, entity_type, entity_value) = service_scopes(&scopes, Some(&entity_type), entity_value.as_deref())?;
+                let (scopes, entity_type, entity_value) =
+                    service_scopes(&scopes, Some(&entity_type), entity_value.as_deref())?;
                 change.scopes = Some(scopes);
                 change.entity_type = Some(entity_type);
                 change.entity_value = Some(entity_value);
@@ -246,7 +258,10 @@ pub async fn create_legacy(State(state): State<AppState>, caller: Caller) -> Api
     let me = caller.user()?;
     require_legacy_power(&state, &caller).await?;
     let (key, secret) = issue_legacy_key(&state.meta, me, Some(me.id)).await?;
-    Ok((StatusCode::CREATED, with_secret(key_json(&state, &key, None).await?, secret)))
+    Ok((
+        StatusCode::CREATED,
+        with_secret(key_json(&state, &key, None).await?, secret),
+    ))
 }
 
 pub async fn legacy_info(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

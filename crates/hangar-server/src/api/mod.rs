@@ -28,36 +28,61 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v2/org/{org}/users", get(users::list_org_users))
         .route("/v2/org/{org}/users/{user}", get(users::org_user_info))
-        .route("/v2/org/{org}/users/{user}/update-role", patch(users::replace_org_roles))
+        .route(
+            "/v2/org/{org}/users/{user}/update-role",
+            patch(users::replace_org_roles),
+        )
         .route("/v2/org/{org}/team/{team}/users", get(users::list_team_users))
-        .route("/v2/org/{org}/team/{team}/users/{user}/update-role", patch(users::replace_team_roles))
+        .route(
+            "/v2/org/{org}/team/{team}/users/{user}/update-role",
+            patch(users::replace_team_roles),
+        )
         .route("/v2/users/me", get(users::me).patch(users::update_me))
-        .route("/v3/orgs/{org}/users/{user}", get(users::org_user_info).delete(users::remove_org_user))
+        .route(
+            "/v3/orgs/{org}/users/{user}",
+            get(users::org_user_info).delete(users::remove_org_user),
+        )
         .route("/v3/orgs/{org}/users/{user}/add-role", patch(users::add_org_roles))
-        .route("/v3/orgs/{org}/users/{user}/remove-role", axum::routing::delete(users::remove_org_roles))
+        .route(
+            "/v3/orgs/{org}/users/{user}/remove-role",
+            axum::routing::delete(users::remove_org_roles),
+        )
         .route(
             "/v3/orgs/{org}/teams/{team}/users/{user}",
             get(users::team_user_info).delete(users::remove_team_user),
         )
-        .route("/v3/orgs/{org}/teams/{team}/users/{user}/add-role", patch(users::add_team_roles))
+        .route(
+            "/v3/orgs/{org}/teams/{team}/users/{user}/add-role",
+            patch(users::add_team_roles),
+        )
         .route(
             "/v3/orgs/{org}/teams/{team}/users/{user}/remove-role",
             axum::routing::delete(users::remove_team_roles),
         )
         .route(
             "/v3/orgs/{org}/invitations",
-            get(invitations::list_org).post(invitations::invite).delete(invitations::withdraw),
+            get(invitations::list_org)
+                .post(invitations::invite)
+                .delete(invitations::withdraw),
         )
         .route("/v3/orgs/{org}/pending-invitations", get(invitations::list_org))
-        .route("/v3/orgs/{org}/teams/{team}/pending-invitations", get(invitations::list_team))
+        .route(
+            "/v3/orgs/{org}/teams/{team}/pending-invitations",
+            get(invitations::list_team),
+        )
         .route("/v3/invitations/accept", post(invitations::accept))
         .route("/v3/orgs/{org}/keys", get(keys::list))
         .route("/v3/orgs/{org}/keys/personal", post(keys::create_personal))
         .route("/v3/orgs/{org}/keys/service", post(keys::create_service))
-        .route("/v3/orgs/{org}/keys/{id}", get(keys::info).patch(keys::update).delete(keys::delete))
+        .route(
+            "/v3/orgs/{org}/keys/{id}",
+            get(keys::info).patch(keys::update).delete(keys::delete),
+        )
         .route("/v3/orgs/{org}/keys/{id}/rotate", post(keys::rotate))
         .route(
             "/v3/users/me/legacy-key",
-            get(keys::legacy_info).post(keys::create_legacy).delete(keys::delete_legacy),
+            get(keys::legacy_info)
+                .post(keys::create_legacy)
+                .delete(keys::delete_legacy),
         )
 }

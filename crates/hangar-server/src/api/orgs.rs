@@ -30,9 +30,15 @@ pub async fn visible_team(state: &AppState, caller: &Caller, org: &str, team: &s
     Ok((org, team))
 }
 
-pub async fn list_orgs(State(state): State<AppState>, caller: Caller, Query(page): Query<Page>) -> ApiResult<Json<Value>> {
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Value>> {
     if caller.is_guest() {
-        return Err(ApiError::Unauthorized("authentication required: send an API key or a token".into()));
+        return Err(ApiError::Unauthorized(
+            "authentication required: send an API key or a token".into(),
+        ));
     }
     let orgs = match (&caller.subject.credential, &caller.user) {
         (_, Some(user)) if user.platform_admin => state.meta.all_orgs().await?,
@@ -57,7 +63,11 @@ pub struct NewOrg {
 }
 
 /// Creating orgs is for platform administrators (`hangar admin org create` does the same).
-pub async fn create_org(State(state): State<AppState>, caller: Caller, Json(body): Json<NewOrg>) -> ApiResult<Json<Value>> {
+pub async fn create_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewOrg>,
+) -> ApiResult<Json<Value>> {
     if !caller.subject.platform_admin {
         return Err(caller.user().err().unwrap_or_else(ApiError::forbidden));
     }
@@ -69,7 +79,11 @@ pub async fn create_org(State(state): State<AppState>, caller: Caller, Json(body
     Ok(Json(success(json!({"organizations": views::org(&org)}))))
 }
 
-pub async fn org_info(State(state): State<AppState>, caller: Caller, Path(org): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn org_info(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
     Ok(Json(success(json!({"organizations": views::org(&org)}))))
 }
@@ -95,7 +109,10 @@ pub async fn update_org(
     if let Some(d) = &body.description {
         validate_text("description", d, MAX_DESCRIPTION)?;
     }
-    state.meta.update_org(org.id, body.display_name.as_deref(), body.description.as_deref()).await?;
+    state
+        .meta
+        .update_org(org.id, body.display_name.as_deref(), body.description.as_deref())
+        .await?;
     let org = state.meta.require_org(&org.name).await?;
     Ok(Json(success(json!({"organizations": views::org(&org)}))))
 }

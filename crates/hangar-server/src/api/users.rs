@@ -68,17 +68,32 @@ fn matches_filters(member: &Member, q: Option<&str>) -> ApiResult<bool> {
     let Some(q) = q.filter(|q| !q.trim().is_empty()) else {
         return Ok(true);
     };
-    let filters: Filters = serde_json::from_str(q).map_err(|e| ApiError::BadRequest(format!("invalid q filter: {e}")))?;
+    let filters: Filters =
+        serde_json::from_str(q).map_err(|e| ApiError::BadRequest(format!("invalid q filter: {e}")))?;
     // NGC clients percent-encode the value inside the already encoded `q`.
-    let decoded = |v: &str| percent_encoding::percent_decode_str(v.trim()).decode_utf8_lossy().into_owned();
+    let decoded = |v: &str| {
+        percent_encoding::percent_decode_str(v.trim())
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     Ok(filters.filters.iter().all(|f| match f.field.as_str() {
         "email" => member.user.email.eq_ignore_ascii_case(&decoded(&f.value)),
-        "name" => member.user.name.to_lowercase().contains(&decoded(&f.value).to_lowercase()),
+        "name" => member
+            .user
+            .name
+            .to_lowercase()
+            .contains(&decoded(&f.value).to_lowercase()),
         _ => true,
     }))
 }
 
-async fn list_members(state: &AppState, org: &Org, team: Option<&Team>, page: Page, q: Option<&str>) -> ApiResult<Json<Value>> {
+async fn list_members(
+    state: &AppState,
+    org: &Org,
+    team: Option<&Team>,
+    page: Page,
+    q: Option<&str>,
+) -> ApiResult<Json<Value>> {
     let mut members = Vec::new();
     for member in state.meta.members(org.id, team.map(|t| t.id)).await? {
         if matches_filters(&member, q)? {
@@ -88,7 +103,8 @@ async fn list_members(state: &AppState, org: &Org, team: Option<&Team>, page: Pa
     // NGC clients read the roles of the listed scope only: the org's, or the team's.
     if let Some(team) = team {
         for m in &mut members {
-            m.grants.retain(|g| g.team.is_none() || g.team.as_deref() == Some(team.name.as_str()));
+            m.grants
+                .retain(|g| g.team.is_none() || g.team.as_deref() == Some(team.name.as_str()));
         }
     }
     let (members, info) = page.slice(members);
@@ -190,12 +206,19 @@ async fn change_roles(
         );
     }
     if let Some(role) = touched.iter().find(|r| !can_grant(&caller.subject, **r, &target)) {
-        return Err(ApiError::Forbidden(format!("you cannot grant or remove {role}: a user admin grants only roles they hold, and only owners manage owners")));
+        return Err(ApiError::Forbidden(format!(
+            "you cannot grant or remove {role}: a user admin grants only roles they hold, and only owners manage owners"
+        )));
     }
-    state.meta.change_roles(user.id, org.id, team.map(|t| t.id), change).await?;
+    state
+        .meta
+        .change_roles(user.id, org.id, team.map(|t| t.id), change)
+        .await?;
     let grants = state.meta.grants_of_user(user.id).await?;
     let grants: Vec<_> = grants.into_iter().filter(|g| g.org == org.name).collect();
-    Ok(Json(success(json!({"user": views::user(user, &grants, &names_of(org))}))))
+    Ok(Json(success(
+        json!({"user": views::user(user, &grants, &names_of(org))}),
+    )))
 }
 
 pub async fn add_org_roles(
@@ -281,7 +304,9 @@ fn require_power_over(caller: &Caller, member: &Member, target: &Target) -> ApiR
         .map(|g| g.role);
     for role in roles {
         if !can_grant(&caller.subject, role, target) {
-            return Err(ApiError::Forbidden(format!("you cannot remove a user who holds {role}")));
+            return Err(ApiError::Forbidden(format!(
+                "you cannot remove a user who holds {role}"
+            )));
         }
     }
     Ok(())
@@ -350,7 +375,11 @@ pub struct MeChange {
     name: String,
 }
 
-pub async fn update_me(State(state): State<AppState>, caller: Caller, Json(body): Json<MeChange>) -> ApiResult<Json<Value>> {
+pub async fn update_me(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<MeChange>,
+) -> ApiResult<Json<Value>> {
     let user = caller.user()?;
     let name = body.name.trim();
     if name.is_empty() {
@@ -359,5 +388,7 @@ pub async fn update_me(State(state): State<AppState>, caller: Caller, Json(body)
     validate_text("name", name, MAX_USER_NAME)?;
     state.meta.set_user_name(user.id, name).await?;
     let user = find_user(&state, &user.id.to_string()).await?;
-    Ok(Json(success(json!({"user": me_json(&state, &user, caller.key_org.as_deref()).await?}))))
+    Ok(Json(success(
+        json!({"user": me_json(&state, &user, caller.key_org.as_deref()).await?}),
+    )))
 }

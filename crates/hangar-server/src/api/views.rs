@@ -41,12 +41,16 @@ pub fn team(team: &Team) -> Value {
 pub fn roles(grants: &[Grant], display_names: &BTreeMap<String, String>) -> Value {
     let mut scopes: BTreeMap<(String, Option<String>), Vec<String>> = BTreeMap::new();
     for g in grants {
-        scopes.entry((g.org.clone(), g.team.clone())).or_default().push(g.role.name().to_string());
+        scopes
+            .entry((g.org.clone(), g.team.clone()))
+            .or_default()
+            .push(g.role.name().to_string());
     }
     let entries: Vec<Value> = scopes
         .into_iter()
         .map(|((org, team), names)| {
-            let org_json = json!({"name": org, "displayName": display_names.get(&org).cloned().unwrap_or_else(|| org.clone())});
+            let org_json =
+                json!({"name": org, "displayName": display_names.get(&org).cloned().unwrap_or_else(|| org.clone())});
             match team {
                 None => json!({"org": org_json, "orgRoles": names, "teamRoles": []}),
                 Some(team) => json!({"org": org_json, "team": {"name": team}, "orgRoles": [], "teamRoles": names}),
@@ -94,7 +98,12 @@ pub fn invitation(inv: &Invitation, org_name: &str) -> Value {
 
 /// A key's settings, never its secret.
 pub fn key(key: &ApiKey, org_name: Option<&str>, owner_email: Option<&str>) -> Value {
-    let list = |v: &str| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>();
+    let list = |v: &str| {
+        v.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     json!({
         "id": key.id,
         "type": key.kind.name(),

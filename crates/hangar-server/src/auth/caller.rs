@@ -30,7 +30,11 @@ impl Caller {
             user: None,
             key: None,
             key_org: None,
-            subject: Subject { grants: vec![], credential: Credential::Full, platform_admin: false },
+            subject: Subject {
+                grants: vec![],
+                credential: Credential::Full,
+                platform_admin: false,
+            },
         }
     }
 
@@ -47,7 +51,9 @@ impl Caller {
         if self.allowed(action, target) {
             Ok(())
         } else if self.is_guest() {
-            Err(ApiError::Unauthorized("authentication required: send an API key or a token".into()))
+            Err(ApiError::Unauthorized(
+                "authentication required: send an API key or a token".into(),
+            ))
         } else {
             Err(ApiError::forbidden())
         }
@@ -58,7 +64,9 @@ impl Caller {
         match (&self.user, &self.key) {
             (Some(user), _) => Ok(user),
             (None, Some(_)) => Err(ApiError::Forbidden("a service key does not act as a user".into())),
-            (None, None) => Err(ApiError::Unauthorized("authentication required: send an API key or a token".into())),
+            (None, None) => Err(ApiError::Unauthorized(
+                "authentication required: send an API key or a token".into(),
+            )),
         }
     }
 }
@@ -99,7 +107,9 @@ pub async fn authenticate(state: &AppState, header: &str) -> ApiResult<Caller> {
         let secret = basic_api_key(value)?;
         return caller_for_secret(state, &secret).await;
     }
-    Err(ApiError::Unauthorized(format!("unsupported authorization scheme '{scheme}'")))
+    Err(ApiError::Unauthorized(format!(
+        "unsupported authorization scheme '{scheme}'"
+    )))
 }
 
 /// The API key in a Basic credential, whose user must be `$oauthtoken`.
@@ -109,7 +119,9 @@ pub fn basic_api_key(value: &str) -> ApiResult<String> {
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (user, secret) = text.split_once(':').ok_or_else(bad)?;
     if user != OAUTH_USER {
-        return Err(ApiError::Unauthorized(format!("the user name must be {OAUTH_USER}, with an API key as the password")));
+        return Err(ApiError::Unauthorized(format!(
+            "the user name must be {OAUTH_USER}, with an API key as the password"
+        )));
     }
     Ok(secret.to_string())
 }
@@ -157,7 +169,11 @@ pub async fn caller_for_key(state: &AppState, key: Option<ApiKey>) -> ApiResult<
     };
     let platform_admin = user.as_ref().is_some_and(|u| u.platform_admin);
     Ok(Caller {
-        subject: Subject { grants, credential, platform_admin },
+        subject: Subject {
+            grants,
+            credential,
+            platform_admin,
+        },
         user,
         key: Some(key),
         key_org,

@@ -21,10 +21,18 @@ const MAX_SCOPES: usize = 64;
 /// `GET /token?service=…&scope=…` with Basic `$oauthtoken:<key>` (or a bearer key or token).
 /// Without credentials the token is anonymous. A valid key always gets a token; what it may do
 /// is decided per request (NGC scopes) or listed in the token (Docker repository scopes).
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(format!("invalid query: {e}")))?;
-    let service = pairs.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
+    let service = pairs
+        .iter()
+        .find(|(k, _)| k == "service")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     let scopes: Vec<&str> = pairs
         .iter()
         .filter(|(k, _)| k == "scope")
@@ -36,7 +44,9 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, RawQuery(r
     }
     let caller = match headers.get(AUTHORIZATION) {
         Some(value) => {
-            let value = value.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+            let value = value
+                .to_str()
+                .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
             authenticate(&state, value).await?
         }
         None => Caller::guest(),
@@ -78,17 +88,27 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
             let Some((org, team)) = entity_scope(&state.meta, name).await? else {
                 return Ok(None);
             };
-            let target = Target { org: &org, team: team.as_deref(), entity: Some(name) };
+            let target = Target {
+                org: &org,
+                team: team.as_deref(),
+                entity: Some(name),
+            };
             let op = |action: &str| match action {
                 "pull" => Some(ArtifactOp::Download),
                 "push" => Some(ArtifactOp::Upload),
                 "delete" => Some(ArtifactOp::Delete),
                 _ => None,
             };
-            let wanted: Vec<&str> = if actions == "*" { vec!["pull", "push", "delete"] } else { actions.split(',').collect() };
+            let wanted: Vec<&str> = if actions == "*" {
+                vec!["pull", "push", "delete"]
+            } else {
+                actions.split(',').collect()
+            };
             wanted
                 .into_iter()
-                .filter(|a| op(a).is_some_and(|op| caller.allowed(Action::Artifact(ArtifactKind::Container, op), &target)))
+                .filter(|a| {
+                    op(a).is_some_and(|op| caller.allowed(Action::Artifact(ArtifactKind::Container, op), &target))
+                })
                 .map(str::to_string)
                 .collect()
         }
@@ -97,7 +117,11 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
     if granted.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Access { kind: kind.to_string(), name: name.to_string(), actions: granted }))
+    Ok(Some(Access {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        actions: granted,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -109,13 +133,17 @@ pub struct CallerInfoForm {
 /// everyone: knowing the key is the credential.
 pub async fn caller_info(State(state): State<AppState>, Form(form): Form<CallerInfoForm>) -> ApiResult<Json<Value>> {
     let caller = caller_for_secret(&state, form.credentials.trim()).await?;
-    let key = caller.key.as_ref().ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
+    let key = caller
+        .key
+        .as_ref()
+        .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
     let kind = match key.kind {
         KeyKind::Personal => "PERSONAL_KEY",
         KeyKind::Service => "SERVICE_KEY",
         KeyKind::Legacy => "LEGACY_KEY",
     };
-    let mut body = json!({"type": kind, "orgName": caller.key_org, "key": views::key(key, caller.key_org.as_deref(), None)});
+    let mut body =
+        json!({"type": kind, "orgName": caller.key_org, "key": views::key(key, caller.key_org.as_deref(), None)});
     if let Some(user) = &caller.user {
         let grants: Vec<_> = caller
             .subject
@@ -124,7 +152,13 @@ pub async fn caller_info(State(state): State<AppState>, Form(form): Form<CallerI
             .filter(|g| caller.key_org.as_ref().is_none_or(|o| &g.org == o))
             .cloned()
             .collect();
-        let names = state.meta.orgs_of_user(user.id).await?.into_iter().map(|o| (o.name, o.display_name)).collect();
+        let names = state
+            .meta
+            .orgs_of_user(user.id)
+            .await?
+            .into_iter()
+            .map(|o| (o.name, o.display_name))
+            .collect();
         body["user"] = views::user(user, &grants, &names);
     }
     Ok(Json(views::success(body)))

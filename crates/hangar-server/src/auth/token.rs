@@ -66,7 +66,8 @@ impl TokenService {
         let pkcs8 = STANDARD
             .decode(stored)
             .map_err(|e| ApiError::Internal(format!("stored signing key: {e}")))?;
-        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| ApiError::Internal(format!("stored signing key: {e}")))?;
+        let pair =
+            Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| ApiError::Internal(format!("stored signing key: {e}")))?;
         Ok(TokenService {
             encoding: EncodingKey::from_ed_der(&pkcs8),
             decoding: DecodingKey::from_ed_der(pair.public_key().as_ref()),
@@ -74,7 +75,13 @@ impl TokenService {
         })
     }
 
-    pub fn issue(&self, sub: String, audience: &str, scopes: Vec<String>, access: Vec<Access>) -> ApiResult<(String, Claims)> {
+    pub fn issue(
+        &self,
+        sub: String,
+        audience: &str,
+        scopes: Vec<String>,
+        access: Vec<Access>,
+    ) -> ApiResult<(String, Claims)> {
         let iat = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: ISSUER.into(),

@@ -14,6 +14,14 @@ pub struct InitialOrg {
     pub owner_name: String,
 }
 
+impl InitialOrg {
+    pub fn validate(&self) -> ApiResult<()> {
+        validate_org(&self.org)?;
+        normalize_email(&self.owner_email)?;
+        Ok(())
+    }
+}
+
 pub struct Bootstrapped {
     pub org: Org,
     pub owner: User,
@@ -26,7 +34,7 @@ pub async fn bootstrap(meta: &MetaStore, init: &InitialOrg) -> ApiResult<Option<
     if meta.count_orgs().await? > 0 {
         return Ok(None);
     }
-    validate_org(&init.org)?;
+    init.validate()?;
     let email = normalize_email(&init.owner_email)?;
     let org = match meta.create_org(&init.org, &init.display_name, "").await {
         Ok(org) => org,
@@ -37,7 +45,8 @@ pub async fn bootstrap(meta: &MetaStore, init: &InitialOrg) -> ApiResult<Option<
         Some(user) => user,
         None => meta.create_user(&email, &init.owner_name, false).await?,
     };
-    meta.change_roles(owner.id, org.id, None, RoleChange::Add(&[Role::OrgOwner])).await?;
+    meta.change_roles(owner.id, org.id, None, RoleChange::Add(&[Role::OrgOwner]))
+        .await?;
     let request = PersonalKeyRequest {
         name: "initial owner key".into(),
         expiry: Some("never".into()),

@@ -58,7 +58,9 @@ pub fn resolve_expiry(expiry: Option<&str>) -> ApiResult<Option<i64>> {
                 return Err(ApiError::BadRequest("the expiry date must be in the future".into()));
             }
             if at - now > MAX_EXPIRY_SECONDS as i64 {
-                return Err(ApiError::BadRequest("the expiry date must be at most 12 months ahead".into()));
+                return Err(ApiError::BadRequest(
+                    "the expiry date must be at most 12 months ahead".into(),
+                ));
             }
             Ok(Some(at))
         }
@@ -66,10 +68,16 @@ pub fn resolve_expiry(expiry: Option<&str>) -> ApiResult<Option<i64>> {
 }
 
 /// Checks requested services against what the owner's roles in `org` allow.
-pub fn personal_services(meta_grants: &[hangar_core::policy::Grant], org: &str, requested: Option<&[String]>) -> ApiResult<String> {
+pub fn personal_services(
+    meta_grants: &[hangar_core::policy::Grant],
+    org: &str,
+    requested: Option<&[String]>,
+) -> ApiResult<String> {
     let allowed = services_for(meta_grants, org);
     if allowed.is_empty() {
-        return Err(ApiError::BadRequest(format!("the key's owner is not a member of org '{org}'")));
+        return Err(ApiError::BadRequest(format!(
+            "the key's owner is not a member of org '{org}'"
+        )));
     }
     let chosen: Vec<Service> = match requested {
         None => allowed.clone(),
@@ -117,19 +125,33 @@ pub async fn issue_personal_key(
 }
 
 /// Validated scopes and entity filter of a service key, as stored.
-pub fn service_scopes(scopes: &[String], entity_type: Option<&str>, entity_value: Option<&str>) -> ApiResult<(String, String, String)> {
+pub fn service_scopes(
+    scopes: &[String],
+    entity_type: Option<&str>,
+    entity_value: Option<&str>,
+) -> ApiResult<(String, String, String)> {
     let scopes: Vec<Scope> = scopes.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     if scopes.is_empty() {
         return Err(ApiError::BadRequest("a service key needs at least one scope".into()));
     }
     let filter = EntityFilter::parse(entity_type.unwrap_or("ALL"), entity_value)?;
     let (entity_type, entity_value) = filter.to_parts();
-    Ok((join(scopes.iter().map(|s| s.name())), entity_type, entity_value.unwrap_or_default()))
+    Ok((
+        join(scopes.iter().map(|s| s.name())),
+        entity_type,
+        entity_value.unwrap_or_default(),
+    ))
 }
 
-pub async fn issue_service_key(meta: &MetaStore, org: &Org, req: &ServiceKeyRequest, created_by: Option<i64>) -> ApiResult<(ApiKey, String)> {
+pub async fn issue_service_key(
+    meta: &MetaStore,
+    org: &Org,
+    req: &ServiceKeyRequest,
+    created_by: Option<i64>,
+) -> ApiResult<(ApiKey, String)> {
     let name = validate_key_name(&req.name)?;
-    let (scopes, entity_type, entity_value) = service_scopes(&req.scopes, req.entity_type.as_deref(), req.entity_value.as_deref())?;
+    let (scopes, entity_type, entity_value) =
+        service_scopes(&req.scopes, req.entity_type.as_deref(), req.entity_value.as_deref())?;
     let new = NewKey {
         kind: KeyKind::Service,
         name,

@@ -54,9 +54,7 @@ fn folder_path(location: &str) -> Result<&str> {
 
 async fn folder(path: &str) -> Result<ObjectBlobStore> {
     let config = |e: &dyn std::fmt::Display| Error::Config(format!("blob folder {path}: {e}"));
-    tokio::fs::create_dir_all(path)
-        .await
-        .map_err(|e| config(&e))?;
+    tokio::fs::create_dir_all(path).await.map_err(|e| config(&e))?;
     let fs = LocalFileSystem::new_with_prefix(path)
         .map_err(|e| config(&e))?
         .with_fsync(true);

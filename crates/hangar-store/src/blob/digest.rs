@@ -48,10 +48,8 @@ pub struct Digest {
 impl Digest {
     /// Builds a digest from its parts, validating the hex (lowercase, right length).
     pub fn new(algorithm: Algorithm, hex: &str) -> Result<Self> {
-        let valid = hex.len() == algorithm.hex_len()
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let valid =
+            hex.len() == algorithm.hex_len() && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !valid {
             return Err(Error::Invalid(format!(
                 "a {} digest needs {} lowercase hex characters",

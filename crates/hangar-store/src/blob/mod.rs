@@ -3,14 +3,15 @@
 //! Layout inside the store: committed blobs at `blobs/sha256/<first two hex>/<hex>`, temporary
 //! upload data under `tmp/`. Nothing half-written or unverified is ever visible under `blobs/`:
 //!
-//! - local folder: an upload is written to `tmp/` (as `LocalFileSystem`'s staging file), fsynced,
-//!   verified, renamed within `tmp/`, then renamed into `blobs/` (each rename fsyncs the
-//!   directories it changes). A crash leaves only files in `tmp/`, removed by [`BlobStore::sweep_temp`].
+//! - local folder: every upload is written to a staging file in `tmp/` while being hashed; only
+//!   after verification is it fsynced, renamed to `tmp/<uuid>`, then renamed into `blobs/`
+//!   (each rename fsyncs the directories it changes). A crash leaves only files in `tmp/`, which
+//!   [`BlobStore::sweep_temp`] removes.
 //! - S3: an upload with a known digest is a multipart upload to the final key, completed only
 //!   after the digest and size matched and aborted otherwise; an incomplete multipart upload is
-//!   invisible. [`BlobStore::put_unknown`] stages a completed object at `tmp/<uuid>`, then copies it
-//!   into place. A crash can leave incomplete multipart uploads, which object stores cannot list
-//!   through `object_store`: give the bucket a lifecycle rule `AbortIncompleteMultipartUpload`.
+//!   invisible. [`BlobStore::put_unknown`] stages a completed object at `tmp/<uuid>`, then copies
+//!   it into place. A crash can leave incomplete multipart uploads, which `object_store` cannot
+//!   list: give the bucket a lifecycle rule `AbortIncompleteMultipartUpload`.
 
 mod connect;
 mod digest;
@@ -46,12 +47,7 @@ pub trait BlobStore: Send + Sync + 'static {
     /// stored. Idempotent when the blob already exists: the stream is still consumed, verified
     /// and written again, which refreshes the blob's modification time. Memory stays bounded
     /// (a few upload parts of at least 8 MiB each).
-    async fn put(
-        &self,
-        expected: &Digest,
-        expected_size: Option<u64>,
-        body: ByteStream,
-    ) -> Result<BlobInfo>;
+    async fn put(&self, expected: &Digest, expected_size: Option<u64>, body: ByteStream) -> Result<BlobInfo>;
 
     /// Like [`BlobStore::put`], but the digest is learned from the data (for uploads whose digest
     /// comes at the end). Uploads of unknown size are limited to about 78 GiB (S3 part count).

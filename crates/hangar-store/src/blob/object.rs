@@ -8,7 +8,7 @@ use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, GetResult, GetResultPayload, ObjectStore, ObjectStoreExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,13 +86,7 @@ impl ObjectBlobStore {
 
     /// Copies a staged blob into place by streaming it through a new, verified multipart upload.
     async fn restream(&self, tmp: &Path, dest: &Path, info: &BlobInfo) -> Result<()> {
-        let body = self
-            .store
-            .get(tmp)
-            .await?
-            .into_stream()
-            .map_err(std::io::Error::from)
-            .boxed();
+        let body = byte_stream(self.store.get(tmp).await?);
         let expect = Expect {
             digest: Some(&info.digest),
             size: Some(info.size),
@@ -103,12 +97,7 @@ impl ObjectBlobStore {
 
 #[async_trait]
 impl BlobStore for ObjectBlobStore {
-    async fn put(
-        &self,
-        expected: &Digest,
-        expected_size: Option<u64>,
-        body: ByteStream,
-    ) -> Result<BlobInfo> {
+    async fn put(&self, expected: &Digest, expected_size: Option<u64>, body: ByteStream) -> Result<BlobInfo> {
         if expected.algorithm() != Algorithm::Sha256 {
             return Err(Error::Invalid(format!(
                 "only sha256 blobs can be stored, not {expected}"
@@ -161,12 +150,8 @@ impl BlobStore for ObjectBlobStore {
             }
             options = options.with_range(Some(start..end));
         }
-        let result = self
-            .store
-            .get_opts(&path, options)
-            .await
-            .map_err(not_found)?;
-        Ok(result.into_stream().map_err(std::io::Error::from).boxed())
+        let result = self.store.get_opts(&path, options).await;
+        Ok(byte_stream(result.map_err(not_found)?))
     }
 
     async fn delete(&self, digest: &Digest) -> Result<()> {
@@ -185,7 +170,10 @@ impl BlobStore for ObjectBlobStore {
                 if digest.is_none() {
                     tracing::warn!(path = %meta.location, "ignoring a file that is not a blob in the blob store");
                 }
-                Ok(digest.map(|digest| BlobInfo { digest, size: meta.size }))
+                Ok(digest.map(|digest| BlobInfo {
+                    digest,
+                    size: meta.size,
+                }))
             })
             .boxed()
     }
@@ -216,6 +204,14 @@ impl BlobStore for ObjectBlobStore {
     }
 }
 
+/// The bytes of a get result; local files are read in large chunks (see [`local::read_range`]).
+fn byte_stream(result: GetResult) -> ByteStream {
+    match result.payload {
+        GetResultPayload::File(file, _) => local::read_range(file, result.range),
+        GetResultPayload::Stream(stream) => stream.map_err(std::io::Error::from).boxed(),
+    }
+}
+
 fn blob_path(digest: &Digest) -> Path {
     let hex = digest.hex();
     Path::from_iter([BLOBS, digest.algorithm().as_str(), &hex[..2], hex])
@@ -227,9 +223,7 @@ fn parse_blob_path(path: &Path) -> Option<Digest> {
     let [root, algorithm, fan_out, hex] = parts.as_slice() else {
         return None;
     };
-    let digest: Digest = format!("{}:{}", algorithm.as_ref(), hex.as_ref())
-        .parse()
-        .ok()?;
+    let digest: Digest = format!("{}:{}", algorithm.as_ref(), hex.as_ref()).parse().ok()?;
     (root.as_ref() == BLOBS && digest.hex().get(..2) == Some(fan_out.as_ref())).then_some(digest)
 }
 

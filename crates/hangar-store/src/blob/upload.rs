@@ -36,10 +36,7 @@ pub(super) async fn write_verified(
             hasher.update(&chunk);
             size += chunk.len() as u64;
             if let Some(expected) = expect.size.filter(|&expected| size > expected) {
-                return Err(Error::SizeMismatch {
-                    expected,
-                    actual: size,
-                });
+                return Err(Error::SizeMismatch { expected, actual: size });
             }
             writer.put(chunk).await?;
         }
@@ -61,10 +58,7 @@ pub(super) async fn write_verified(
 
 fn check(expect: Expect<'_>, digest: Digest, size: u64) -> Result<BlobInfo> {
     if let Some(expected) = expect.size.filter(|&expected| expected != size) {
-        return Err(Error::SizeMismatch {
-            expected,
-            actual: size,
-        });
+        return Err(Error::SizeMismatch { expected, actual: size });
     }
     if let Some(expected) = expect.digest.filter(|&expected| *expected != digest) {
         return Err(Error::DigestMismatch {
@@ -121,9 +115,7 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        if let (Some(writer), Ok(runtime)) =
-            (self.inner.take(), tokio::runtime::Handle::try_current())
-        {
+        if let (Some(writer), Ok(runtime)) = (self.inner.take(), tokio::runtime::Handle::try_current()) {
             runtime.spawn(abort(writer));
         }
     }

@@ -203,7 +203,15 @@ impl MetaStore {
                 .await?
             }
         };
+        // One change per scope, so the scope is checked with all its invited roles at once.
+        let mut scopes: Vec<(Option<String>, Vec<Role>)> = Vec::new();
         for (role, team) in &invitation.roles {
+            match scopes.iter_mut().find(|(t, _)| t == team) {
+                Some((_, roles)) => roles.push(*role),
+                None => scopes.push((team.clone(), vec![*role])),
+            }
+        }
+        for (team, roles) in &scopes {
             let team_id: Option<i64> = match team {
                 Some(team) => Some(
                     sqlx::query_scalar("SELECT id FROM teams WHERE org_id = $1 AND name = $2")
@@ -215,7 +223,7 @@ impl MetaStore {
                 ),
                 None => None,
             };
-            apply_role_change(&mut tx, user_id, invitation.org_id, team_id, RoleChange::Add(&[*role])).await?;
+            apply_role_change(&mut tx, user_id, invitation.org_id, team_id, RoleChange::Add(roles)).await?;
         }
         tx.commit().await?;
         let user = self.user(user_id).await?.ok_or_else(|| Error::NotFound("user".into()))?;

@@ -117,7 +117,7 @@ impl MetaStore {
         let rows = sqlx::query(
             "SELECT o.name AS org_name, t.name AS team_name, m.role FROM memberships m \
              JOIN orgs o ON o.id = m.org_id LEFT JOIN teams t ON t.id = m.team_id \
-             WHERE m.user_id = $1 ORDER BY o.name, t.name, m.role",
+             WHERE m.user_id = $1 ORDER BY o.name, COALESCE(t.name, ''), m.role",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -134,7 +134,7 @@ impl MetaStore {
              LEFT JOIN teams t ON t.id = m.team_id \
              WHERE m.org_id = $1 AND u.id IN (SELECT user_id FROM memberships \
                  WHERE org_id = $1 AND ($2 IS NULL OR team_id = $2)) \
-             ORDER BY u.id, t.name, m.role",
+             ORDER BY u.id, COALESCE(t.name, ''), m.role",
         )
         .bind(org_id)
         .bind(team_id)

@@ -1,0 +1,117 @@
+//! NVIDIA's own `ngc` CLI (PyPI ngcsdk 4.37.0) against Hangar over TLS, with a legacy key and
+//! with an `nvapi-` personal key.
+
+mod common;
+
+use common::{Server, ServeOptions, Stores, admin_ok};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Ngc {
+    python: String,
+    cli: String,
+    home: PathBuf,
+    bundle: PathBuf,
+    base: String,
+    key: String,
+}
+
+impl Ngc {
+    /// Runs `ngc <args>` with json output; returns (exit code, stdout, stderr).
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(&self.python)
+            .arg(&self.cli)
+            .args(args)
+            .env("NGC_CLI_API_URL", &self.base)
+            .env("NGC_CLI_AUTH_URL", &self.base)
+            .env("NGC_CLI_HOME", &self.home)
+            .env("NGC_CLI_API_KEY", &self.key)
+            .env("NGC_CLI_ORG", "acme")
+            .env("NGC_CLI_FORMAT_TYPE", "json")
+            .env("NGC_CLI_TRACE_DISABLE", "1")
+            .env("REQUESTS_CA_BUNDLE", &self.bundle)
+            .env("COLUMNS", "200")
+            .env_remove("HTTPS_PROXY")
+            .output()
+            .expect("run the ngc CLI");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "ngc {args:?} failed:\nstdout: {out}\nstderr: {err}");
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ngc {args:?}: not JSON ({e}): {out}"))
+    }
+}
+
+fn ngc_paths() -> Option<(String, String)> {
+    let python = std::env::var("HANGAR_TEST_NGC_PYTHON").ok().filter(|v| !v.is_empty());
+    let cli = std::env::var("HANGAR_TEST_NGC_CLI").ok().filter(|v| !v.is_empty());
+    match (python, cli) {
+        (Some(p), Some(c)) => Some((p, c)),
+        _ if std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
+            panic!("HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_NGC_PYTHON / HANGAR_TEST_NGC_CLI are not set")
+        }
+        _ => None,
+    }
+}
+
+/// The system's CAs plus the test CA: REQUESTS_CA_BUNDLE replaces the default store.
+fn bundle(dir: &Path, ca_pem: &str) -> PathBuf {
+    let system = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
+    let path = dir.join("bundle.pem");
+    std::fs::write(&path, format!("{system}\n{ca_pem}")).expect("write bundle");
+    path
+}
+
+fn names(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .filter_map(|v| v[field].as_str().map(str::to_string))
+        .collect()
+}
+
+fn exercise(ngc: &Ngc, team: &str) {
+    let (code, out, err) = ngc.run(&["config", "set", "--org", "acme", "--format_type", "json"]);
+    assert_eq!(code, 0, "config set: {out} {err}");
+    let current = ngc.json(&["config", "current"]);
+    let org_row = current.as_array().expect("rows").iter().find(|r| r["key"] == "org").cloned().expect("org row");
+    assert!(org_row["value"].as_str().unwrap_or_default().contains("acme"), "{current}");
+
+    let orgs = ngc.json(&["org", "list"]);
+    assert_eq!(names(&orgs, "name"), ["acme"], "{orgs}");
+    let created = ngc.json(&["org", "add-team", team, "made by ngc"]);
+    assert_eq!(created["name"], team, "{created}");
+    let teams = ngc.json(&["team", "list"]);
+    assert!(names(&teams, "name").contains(&team.to_string()), "{teams}");
+    let users = ngc.json(&["org", "list-users"]);
+    assert!(names(&users, "email").contains(&"owner@acme.test".to_string()), "{users}");
+    let (code, out, err) = ngc.run(&["user", "who"]);
+    assert_eq!(code, 0, "user who: {err}");
+    assert!(out.contains("owner@acme.test"), "user who: {out}");
+    // A refusal comes back as the server's message, exit code 1.
+    let (code, _, err) = ngc.run(&["org", "add-team", team, "again"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+async fn ngc_against_tls_server(stores: &Stores) {
+    let Some((python, cli)) = ngc_paths() else {
+        eprintln!("note: the ngc CLI is not configured (run scripts/test); skipping");
+        return;
+    };
+    let ca = common::tls::make(stores.dir.path());
+    let server = Server::start_with(stores, &ServeOptions { tls: Some((ca.cert.clone(), ca.key.clone())), ..Default::default() });
+    let bundle = bundle(stores.dir.path(), &ca.ca_pem);
+    let legacy = admin_ok(stores, &["key", "legacy", "--user", "owner@acme.test"]);
+    for (key, team) in [(legacy, "legacyteam"), (server.key(), "nvapiteam")] {
+        let home = stores.dir.path().join(format!("ngc-home-{team}"));
+        std::fs::create_dir_all(&home).expect("ngc home");
+        let ngc = Ngc { python: python.clone(), cli: cli.clone(), home, bundle: bundle.clone(), base: server.base.clone(), key };
+        exercise(&ngc, team);
+    }
+}
+both_backends!(ngc_cli, ngc_against_tls_server);

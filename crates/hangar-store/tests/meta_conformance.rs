@@ -1,0 +1,1360 @@
+//! Metadata store conformance: every case runs against SQLite and against PostgreSQL.
+//!
+//! The SQLite variant works on a fresh file in a temporary directory. The PostgreSQL variant
+//! needs `HANGAR_TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/hangar_test`, as
+//! `scripts/test-services start` writes to `.test-services/env`); each test creates its own
+//! database `t_<uuid>` on that server and drops it afterwards. Without the variable the
+//! PostgreSQL variants print a note and pass, unless `HANGAR_TEST_REQUIRE_ALL=1`.
+
+use anyhow::{Context, Result, bail};
+use futures::FutureExt;
+use futures::future::join_all;
+use hangar_core::keys::{KeyKind, MAX_PERSONAL_KEYS_PER_USER_PER_ORG, MAX_SERVICE_KEYS_PER_ORG};
+use hangar_core::policy::Grant;
+use hangar_core::roles::{MAX_ORG_OWNERS, Role};
+use hangar_store::Error;
+use hangar_store::meta::{ApiKey, Backend, KeyChange, MetaStore, NewInvitation, NewKey, Org, RoleChange, User, now};
+use sha2::{Digest, Sha256};
+use sqlx::{Column, Connection, Row};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+/// Writes each case once and runs it as `sqlite::<case>` and `postgres::<case>`; attributes
+/// before a case (such as `#[ignore = "…"]`) go on both.
+macro_rules! conformance {
+    ($($(#[$attr:meta])* $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                $(#[$attr])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() -> anyhow::Result<()> {
+                    super::run(super::Backend::Sqlite, super::$case).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                $(#[$attr])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() -> anyhow::Result<()> {
+                    super::run(super::Backend::Postgres, super::$case).await
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrations_are_idempotent,
+    orgs,
+    teams,
+    users,
+    roles,
+    remove_from_org_and_team,
+    keys,
+    key_limits,
+    legacy_keys,
+    concurrent_key_creation_respects_the_limit,
+    concurrent_owner_grants_respect_the_limit,
+    invitations,
+    invitation_roles_in_any_order,
+    settings,
+);
+
+/// The database a case works on.
+#[derive(Clone)]
+struct Db {
+    store: MetaStore,
+    /// What `MetaStore::open` was given, to open the same database again.
+    location: String,
+}
+
+/// Opens a fresh database of `backend`, runs `case` on it, and removes the database again
+/// (also when the case panics).
+async fn run<F, Fut>(backend: Backend, case: F) -> Result<()>
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let mut _dir = None;
+    let mut pg = None;
+    let location = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir()?;
+            let path = dir.path().join("meta").join("hangar.db");
+            let location = path.to_str().context("temp dir path is not UTF-8")?.to_string();
+            _dir = Some(dir);
+            location
+        }
+        Backend::Postgres => {
+            let Ok(base) = std::env::var("HANGAR_TEST_POSTGRES_URL") else {
+                if std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref() == Ok("1") {
+                    bail!("HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_POSTGRES_URL is not set");
+                }
+                eprintln!("note: PostgreSQL variant skipped (set HANGAR_TEST_POSTGRES_URL to run it)");
+                return Ok(());
+            };
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::PgConnection::connect(&base)
+                .await
+                .context("connect to HANGAR_TEST_POSTGRES_URL")?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await?;
+            let slash = base
+                .rfind('/')
+                .context("HANGAR_TEST_POSTGRES_URL has no database part")?;
+            let location = format!("{}/{name}", &base[..slash]);
+            pg = Some((base, name));
+            location
+        }
+    };
+    let store = MetaStore::open(&location).await?;
+    assert_eq!(store.backend(), backend);
+    let db = Db {
+        store: store.clone(),
+        location,
+    };
+    let outcome = AssertUnwindSafe(case(db)).catch_unwind().await;
+    store.close().await;
+    if let Some((base, name)) = pg {
+        let mut conn = sqlx::PgConnection::connect(&base).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await?;
+        conn.close().await?;
+    }
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Asserts that a store call failed with the given error variant, showing what it returned
+/// otherwise.
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat) => {
+        match $result {
+            Err($pattern) => {}
+            other => panic!("expected Err({}), got {:?}", stringify!($pattern), other),
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async fn new_org(db: &Db, name: &str) -> Result<Org> {
+    Ok(db
+        .store
+        .create_org(name, &format!("{name} display"), &format!("{name} description"))
+        .await?)
+}
+
+async fn new_user(db: &Db, email: &str) -> Result<User> {
+    Ok(db.store.create_user(email, &format!("name of {email}"), false).await?)
+}
+
+fn grant(org: &Org, team: Option<&str>, role: Role) -> Grant {
+    Grant {
+        org: org.name.clone(),
+        team: team.map(str::to_string),
+        role,
+    }
+}
+
+async fn grants(db: &Db, user: &User) -> Result<Vec<Grant>> {
+    Ok(db.store.grants_of_user(user.id).await?)
+}
+
+/// Runs a `SELECT COUNT(*) …` query with integer parameters `$1`, `$2`, ….
+async fn count(db: &Db, sql: &'static str, params: &[i64]) -> Result<i64> {
+    let mut query = sqlx::query_scalar(sql);
+    for p in params {
+        query = query.bind(*p);
+    }
+    Ok(query.fetch_one(db.store.pool()).await?)
+}
+
+async fn owners(db: &Db, org: &Org) -> Result<i64> {
+    count(
+        db,
+        "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'ORG_OWNER'",
+        &[org.id],
+    )
+    .await
+}
+
+fn new_key(kind: KeyKind, name: &str, org: Option<&Org>, user: Option<&User>) -> NewKey {
+    NewKey {
+        kind,
+        name: name.into(),
+        org_id: org.map(|o| o.id),
+        user_id: user.map(|u| u.id),
+        services: if kind == KeyKind::Service {
+            String::new()
+        } else {
+            "NGC_CATALOG,PRIVATE_REGISTRY".into()
+        },
+        scopes: if kind == KeyKind::Service {
+            "ALL_SCOPES".into()
+        } else {
+            String::new()
+        },
+        entity_type: "ALL".into(),
+        entity_value: String::new(),
+        expires_at: None,
+        created_by: user.map(|u| u.id),
+    }
+}
+
+fn personal(name: &str, org: &Org, user: &User) -> NewKey {
+    new_key(KeyKind::Personal, name, Some(org), Some(user))
+}
+
+fn service(name: &str, org: &Org) -> NewKey {
+    new_key(KeyKind::Service, name, Some(org), None)
+}
+
+fn legacy(name: &str, user: &User) -> NewKey {
+    new_key(KeyKind::Legacy, name, None, Some(user))
+}
+
+fn key_ids(keys: &[ApiKey]) -> Vec<i64> {
+    keys.iter().map(|k| k.id).collect()
+}
+
+fn invitation(org: &Org, email: &str, roles: &[(Role, Option<&str>)], expires_at: i64) -> NewInvitation {
+    NewInvitation {
+        org_id: org.id,
+        email: email.into(),
+        name: format!("invited {email}"),
+        message: "welcome aboard".into(),
+        roles: roles.iter().map(|(r, t)| (*r, t.map(str::to_string))).collect(),
+        invited_by: None,
+        expires_at,
+    }
+}
+
+/// The mail a test invitation writes: the subject names the recipient, the body holds the token.
+fn mail(email: &str) -> impl FnOnce(&str) -> (String, String) + '_ {
+    move |token| (format!("invitation for {email}"), format!("accept with {token} soon"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+
+async fn migrations_are_idempotent(db: Db) -> Result<()> {
+    let acme = new_org(&db, "acme").await?;
+    for _ in 0..2 {
+        let again = MetaStore::open(&db.location).await?;
+        assert_eq!(again.count_orgs().await?, 1);
+        assert_eq!(again.org("acme").await?, Some(acme.clone()));
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(again.pool())
+            .await?;
+        assert_eq!(applied, 1, "the migration is recorded once");
+        again.close().await;
+    }
+    // The first store keeps working alongside.
+    new_org(&db, "bravo").await?;
+    assert_eq!(db.store.count_orgs().await?, 2);
+    Ok(())
+}
+
+async fn orgs(db: Db) -> Result<()> {
+    let s = &db.store;
+    assert_eq!(s.count_orgs().await?, 0);
+    let beta = s.create_org("beta", "Beta Org", "the second").await?;
+    let alpha = s.create_org("alpha", "Alpha Org", "the first").await?;
+    let gamma = s.create_org("gamma", "Gamma Org", "the third").await?;
+    assert_eq!(
+        (
+            alpha.name.as_str(),
+            alpha.display_name.as_str(),
+            alpha.description.as_str()
+        ),
+        ("alpha", "Alpha Org", "the first")
+    );
+    assert_eq!(alpha.created_at, alpha.updated_at);
+    assert!((alpha.created_at - now()).abs() < 60);
+    assert!(alpha.id != beta.id && beta.id != gamma.id && alpha.id != gamma.id);
+
+    assert_err!(s.create_org("alpha", "Other", "dup").await, Error::Conflict(_));
+    assert_eq!(s.count_orgs().await?, 3);
+
+    assert_eq!(s.org("alpha").await?, Some(alpha.clone()));
+    assert_eq!(s.org("nope").await?, None);
+    assert_eq!(s.org_by_id(beta.id).await?, beta);
+    assert_err!(
+        s.org_by_id(beta.id + gamma.id + alpha.id + 1000).await,
+        Error::NotFound(_)
+    );
+    assert_eq!(s.require_org("gamma").await?, gamma);
+    assert_err!(s.require_org("nope").await, Error::NotFound(_));
+
+    let names: Vec<String> = s.all_orgs().await?.into_iter().map(|o| o.name).collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+
+    s.update_org(alpha.id, Some("Alpha Renamed"), None).await?;
+    let a = s.org_by_id(alpha.id).await?;
+    assert_eq!(
+        (a.display_name.as_str(), a.description.as_str()),
+        ("Alpha Renamed", "the first")
+    );
+    assert!(a.updated_at >= alpha.updated_at);
+    assert_eq!(a.created_at, alpha.created_at);
+    s.update_org(alpha.id, None, Some("new description")).await?;
+    let a = s.org_by_id(alpha.id).await?;
+    assert_eq!(
+        (a.display_name.as_str(), a.description.as_str()),
+        ("Alpha Renamed", "new description")
+    );
+    s.update_org(alpha.id, None, None).await?;
+    let a = s.org_by_id(alpha.id).await?;
+    assert_eq!(
+        (a.display_name.as_str(), a.description.as_str()),
+        ("Alpha Renamed", "new description")
+    );
+    // The other orgs are untouched.
+    assert_eq!(s.org_by_id(beta.id).await?, beta);
+    Ok(())
+}
+
+async fn teams(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    let zeta = s.create_team(acme.id, "zeta", "last").await?;
+    let alpha = s.create_team(acme.id, "alpha", "first").await?;
+    assert_eq!(
+        (alpha.org_id, alpha.name.as_str(), alpha.description.as_str()),
+        (acme.id, "alpha", "first")
+    );
+    assert_err!(s.create_team(acme.id, "alpha", "dup").await, Error::Conflict(_));
+    let other_alpha = s.create_team(other.id, "alpha", "same name, other org").await?;
+    assert_ne!(other_alpha.id, alpha.id);
+
+    let names = |teams: Vec<hangar_store::meta::Team>| teams.into_iter().map(|t| t.name).collect::<Vec<_>>();
+    assert_eq!(names(s.teams(acme.id).await?), ["alpha", "zeta"]);
+    assert_eq!(names(s.teams(other.id).await?), ["alpha"]);
+    assert_eq!(s.team(acme.id, "alpha").await?, Some(alpha.clone()));
+    assert_eq!(s.team(other.id, "alpha").await?, Some(other_alpha.clone()));
+    assert_eq!(s.team(other.id, "zeta").await?, None);
+    assert_eq!(s.require_team(&acme, "zeta").await?, zeta);
+    assert_err!(s.require_team(&other, "zeta").await, Error::NotFound(_));
+
+    s.update_team(alpha.id, "changed").await?;
+    let changed = s.team(acme.id, "alpha").await?.context("team alpha")?;
+    assert_eq!(changed.description, "changed");
+    assert_eq!(changed.created_at, alpha.created_at);
+    assert_eq!(s.team(other.id, "alpha").await?, Some(other_alpha.clone()));
+
+    // Deleting a team takes the roles held in it, and only those.
+    let owner = new_user(&db, "owner@example.com").await?;
+    let u = new_user(&db, "u@example.com").await?;
+    let v = new_user(&db, "v@example.com").await?;
+    s.change_roles(owner.id, acme.id, None, RoleChange::Add(&[Role::OrgOwner]))
+        .await?;
+    s.change_roles(u.id, acme.id, None, RoleChange::Add(&[Role::RegistryRead]))
+        .await?;
+    s.change_roles(u.id, acme.id, Some(zeta.id), RoleChange::Add(&[Role::RegistryUser]))
+        .await?;
+    s.change_roles(u.id, acme.id, Some(alpha.id), RoleChange::Add(&[Role::RegistryAdmin]))
+        .await?;
+    s.change_roles(v.id, acme.id, Some(zeta.id), RoleChange::Add(&[Role::RegistryRead]))
+        .await?;
+    s.change_roles(
+        v.id,
+        other.id,
+        Some(other_alpha.id),
+        RoleChange::Add(&[Role::RegistryRead]),
+    )
+    .await?;
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM memberships WHERE team_id = $1", &[zeta.id]).await?,
+        2
+    );
+
+    s.delete_team(zeta.id).await?;
+    assert_eq!(names(s.teams(acme.id).await?), ["alpha"]);
+    assert_eq!(s.team(acme.id, "zeta").await?, None);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM memberships WHERE team_id = $1", &[zeta.id]).await?,
+        0
+    );
+    assert_eq!(
+        grants(&db, &u).await?,
+        [
+            grant(&acme, None, Role::RegistryRead),
+            grant(&acme, Some("alpha"), Role::RegistryAdmin)
+        ]
+    );
+    assert_eq!(
+        grants(&db, &v).await?,
+        [grant(&other, Some("alpha"), Role::RegistryRead)]
+    );
+    assert_eq!(grants(&db, &owner).await?, [grant(&acme, None, Role::OrgOwner)]);
+    Ok(())
+}
+
+async fn users(db: Db) -> Result<()> {
+    let s = &db.store;
+    let ann = s.create_user("ann@example.com", "Ann", false).await?;
+    let bob = s.create_user("bob@example.com", "Bob", true).await?;
+    assert_eq!(
+        (ann.email.as_str(), ann.name.as_str(), ann.platform_admin),
+        ("ann@example.com", "Ann", false)
+    );
+    assert!(bob.platform_admin);
+    assert_err!(
+        s.create_user("ann@example.com", "Another Ann", false).await,
+        Error::Conflict(_)
+    );
+
+    assert_eq!(s.user_by_email("ann@example.com").await?, Some(ann.clone()));
+    assert_eq!(s.user_by_email("bob@example.com").await?, Some(bob.clone()));
+    assert_eq!(s.user_by_email("nobody@example.com").await?, None);
+    assert_eq!(s.user(ann.id).await?, Some(ann.clone()));
+    assert_eq!(s.user(ann.id + bob.id + 1000).await?, None);
+
+    let mut ids = vec![ann.starfleet_id.clone(), bob.starfleet_id.clone()];
+    for i in 0..10 {
+        ids.push(new_user(&db, &format!("user{i}@example.com")).await?.starfleet_id);
+    }
+    for id in &ids {
+        assert!(
+            id.len() >= 16 && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            "starfleet id {id:?}"
+        );
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "starfleet ids must be unique: {ids:?}");
+    // The stored id is the one returned.
+    let stored = s.user_by_email("user3@example.com").await?.context("user3")?;
+    assert_eq!(stored.starfleet_id, ids[5]);
+
+    s.set_user_name(ann.id, "Ann B.").await?;
+    s.set_platform_admin(ann.id, true).await?;
+    s.set_platform_admin(bob.id, false).await?;
+    let ann2 = s.user(ann.id).await?.context("ann")?;
+    assert_eq!(
+        (ann2.name.as_str(), ann2.platform_admin, ann2.starfleet_id.as_str()),
+        ("Ann B.", true, ann.starfleet_id.as_str())
+    );
+    assert!(!s.user(bob.id).await?.context("bob")?.platform_admin);
+    Ok(())
+}
+
+async fn roles(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    let vision = s.create_team(acme.id, "vision", "").await?;
+    let audio = s.create_team(acme.id, "audio", "").await?;
+    let owner = new_user(&db, "owner@example.com").await?;
+    let u = new_user(&db, "u@example.com").await?;
+    let v = new_user(&db, "v@example.com").await?;
+    let w = new_user(&db, "w@example.com").await?;
+    let (org_scope, vision_scope) = (None, Some(vision.id));
+
+    s.change_roles(owner.id, acme.id, org_scope, RoleChange::Add(&[Role::OrgOwner]))
+        .await?;
+    assert_eq!(grants(&db, &owner).await?, [grant(&acme, None, Role::OrgOwner)]);
+
+    // Add at org scope; adding the same role again changes nothing.
+    s.change_roles(u.id, acme.id, org_scope, RoleChange::Add(&[Role::RegistryUser]))
+        .await?;
+    assert_eq!(grants(&db, &u).await?, [grant(&acme, None, Role::RegistryUser)]);
+    s.change_roles(u.id, acme.id, org_scope, RoleChange::Add(&[Role::RegistryUser]))
+        .await?;
+    assert_eq!(grants(&db, &u).await?, [grant(&acme, None, Role::RegistryUser)]);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM memberships WHERE user_id = $1", &[u.id]).await?,
+        1
+    );
+    s.change_roles(
+        u.id,
+        acme.id,
+        org_scope,
+        RoleChange::Add(&[Role::UserAdmin, Role::RegistryUser]),
+    )
+    .await?;
+    assert_eq!(
+        grants(&db, &u).await?,
+        [
+            grant(&acme, None, Role::RegistryUser),
+            grant(&acme, None, Role::UserAdmin)
+        ]
+    );
+
+    // Team scope, also idempotent; org-scope grants list before team-scope ones.
+    s.change_roles(u.id, acme.id, vision_scope, RoleChange::Add(&[Role::RegistryAdmin]))
+        .await?;
+    s.change_roles(u.id, acme.id, vision_scope, RoleChange::Add(&[Role::RegistryAdmin]))
+        .await?;
+    assert_eq!(
+        grants(&db, &u).await?,
+        [
+            grant(&acme, None, Role::RegistryUser),
+            grant(&acme, None, Role::UserAdmin),
+            grant(&acme, Some("vision"), Role::RegistryAdmin),
+        ]
+    );
+
+    // Remove at org scope leaves the team scope alone; removing a role not held is a no-op.
+    s.change_roles(
+        u.id,
+        acme.id,
+        org_scope,
+        RoleChange::Remove(&[Role::UserAdmin, Role::RegistryRead]),
+    )
+    .await?;
+    assert_eq!(
+        grants(&db, &u).await?,
+        [
+            grant(&acme, None, Role::RegistryUser),
+            grant(&acme, Some("vision"), Role::RegistryAdmin)
+        ]
+    );
+
+    // Replace at team scope, then at org scope.
+    s.change_roles(
+        u.id,
+        acme.id,
+        vision_scope,
+        RoleChange::Replace(&[Role::UserAdmin, Role::RegistryRead]),
+    )
+    .await?;
+    assert_eq!(
+        grants(&db, &u).await?,
+        [
+            grant(&acme, None, Role::RegistryUser),
+            grant(&acme, Some("vision"), Role::RegistryRead),
+            grant(&acme, Some("vision"), Role::UserAdmin),
+        ]
+    );
+    s.change_roles(u.id, acme.id, org_scope, RoleChange::Replace(&[Role::RegistryAdmin]))
+        .await?;
+    let u_grants = vec![
+        grant(&acme, None, Role::RegistryAdmin),
+        grant(&acme, Some("vision"), Role::RegistryRead),
+        grant(&acme, Some("vision"), Role::UserAdmin),
+    ];
+    assert_eq!(grants(&db, &u).await?, u_grants);
+
+    // Grants span orgs, by org name.
+    s.change_roles(u.id, other.id, org_scope, RoleChange::Add(&[Role::RegistryRead]))
+        .await?;
+    let mut u_all = u_grants.clone();
+    u_all.push(grant(&other, None, Role::RegistryRead));
+    assert_eq!(grants(&db, &u).await?, u_all);
+
+    // members: users with any role in the org (or team), by id, with all their roles in the org.
+    s.change_roles(v.id, acme.id, Some(audio.id), RoleChange::Add(&[Role::RegistryRead]))
+        .await?;
+    let members = s.members(acme.id, None).await?;
+    let summary: Vec<(i64, Vec<Grant>)> = members.into_iter().map(|m| (m.user.id, m.grants)).collect();
+    assert_eq!(
+        summary,
+        [
+            (owner.id, vec![grant(&acme, None, Role::OrgOwner)]),
+            (u.id, u_grants.clone()),
+            (v.id, vec![grant(&acme, Some("audio"), Role::RegistryRead)]),
+        ]
+    );
+    let in_vision = s.members(acme.id, Some(vision.id)).await?;
+    assert_eq!(in_vision.len(), 1);
+    assert_eq!(in_vision[0].user, s.user(u.id).await?.context("u")?);
+    assert_eq!(in_vision[0].grants, u_grants);
+    let in_audio: Vec<i64> = s
+        .members(acme.id, Some(audio.id))
+        .await?
+        .into_iter()
+        .map(|m| m.user.id)
+        .collect();
+    assert_eq!(in_audio, [v.id]);
+    let in_other: Vec<i64> = s
+        .members(other.id, None)
+        .await?
+        .into_iter()
+        .map(|m| m.user.id)
+        .collect();
+    assert_eq!(in_other, [u.id]);
+
+    // USER_READ alone does not make a member, at either scope; nothing changes.
+    assert_err!(
+        s.change_roles(w.id, acme.id, org_scope, RoleChange::Add(&[Role::UserRead]))
+            .await,
+        Error::Invalid(_)
+    );
+    assert_err!(
+        s.change_roles(w.id, acme.id, vision_scope, RoleChange::Add(&[Role::UserRead]))
+            .await,
+        Error::Invalid(_)
+    );
+    assert_eq!(grants(&db, &w).await?, []);
+    assert_err!(
+        s.change_roles(u.id, acme.id, vision_scope, RoleChange::Replace(&[Role::UserRead]))
+            .await,
+        Error::Invalid(_)
+    );
+    s.change_roles(u.id, acme.id, vision_scope, RoleChange::Add(&[Role::UserRead]))
+        .await?;
+    assert_err!(
+        s.change_roles(
+            u.id,
+            acme.id,
+            vision_scope,
+            RoleChange::Remove(&[Role::RegistryRead, Role::UserAdmin])
+        )
+        .await,
+        Error::Invalid(_)
+    );
+    s.change_roles(u.id, acme.id, vision_scope, RoleChange::Remove(&[Role::UserRead]))
+        .await?;
+    assert_eq!(grants(&db, &u).await?, u_all);
+    // With a conferring role beside it, USER_READ is fine.
+    s.change_roles(
+        w.id,
+        acme.id,
+        org_scope,
+        RoleChange::Add(&[Role::UserRead, Role::RegistryRead]),
+    )
+    .await?;
+    assert_eq!(
+        grants(&db, &w).await?,
+        [
+            grant(&acme, None, Role::RegistryRead),
+            grant(&acme, None, Role::UserRead)
+        ]
+    );
+    s.change_roles(w.id, acme.id, org_scope, RoleChange::Replace(&[]))
+        .await?;
+    assert_eq!(grants(&db, &w).await?, []);
+
+    // ORG_OWNER exists only at org scope; a rejected change leaves nothing behind.
+    assert_err!(
+        s.change_roles(
+            w.id,
+            acme.id,
+            vision_scope,
+            RoleChange::Add(&[Role::RegistryRead, Role::OrgOwner])
+        )
+        .await,
+        Error::Invalid(_)
+    );
+    assert_err!(
+        s.change_roles(w.id, acme.id, vision_scope, RoleChange::Replace(&[Role::OrgOwner]))
+            .await,
+        Error::Invalid(_)
+    );
+    assert_eq!(grants(&db, &w).await?, []);
+
+    // At most two owners; a third is refused and nothing changes.
+    assert_eq!(MAX_ORG_OWNERS, 2);
+    s.change_roles(v.id, acme.id, org_scope, RoleChange::Add(&[Role::OrgOwner]))
+        .await?;
+    assert_eq!(owners(&db, &acme).await?, 2);
+    assert_err!(
+        s.change_roles(w.id, acme.id, org_scope, RoleChange::Add(&[Role::OrgOwner]))
+            .await,
+        Error::Limit(_)
+    );
+    assert_err!(
+        s.change_roles(u.id, acme.id, org_scope, RoleChange::Replace(&[Role::OrgOwner]))
+            .await,
+        Error::Limit(_)
+    );
+    assert_eq!(owners(&db, &acme).await?, 2);
+    assert_eq!(grants(&db, &w).await?, []);
+    assert_eq!(grants(&db, &u).await?, u_all);
+    // Owners of another org do not count.
+    s.change_roles(w.id, other.id, org_scope, RoleChange::Add(&[Role::OrgOwner]))
+        .await?;
+    s.change_roles(owner.id, other.id, org_scope, RoleChange::Add(&[Role::OrgOwner]))
+        .await?;
+    assert_eq!(owners(&db, &other).await?, 2);
+
+    // The last owner stays.
+    s.change_roles(v.id, acme.id, org_scope, RoleChange::Remove(&[Role::OrgOwner]))
+        .await?;
+    assert_eq!(owners(&db, &acme).await?, 1);
+    assert_err!(
+        s.change_roles(owner.id, acme.id, org_scope, RoleChange::Remove(&[Role::OrgOwner]))
+            .await,
+        Error::Invalid(_)
+    );
+    assert_err!(
+        s.change_roles(
+            owner.id,
+            acme.id,
+            org_scope,
+            RoleChange::Replace(&[Role::RegistryAdmin])
+        )
+        .await,
+        Error::Invalid(_)
+    );
+    assert_err!(s.remove_from_org(owner.id, acme.id).await, Error::Invalid(_));
+    assert_eq!(owners(&db, &acme).await?, 1);
+    assert_eq!(
+        grants(&db, &owner).await?,
+        [grant(&acme, None, Role::OrgOwner), grant(&other, None, Role::OrgOwner)]
+    );
+
+    // A role change in an org that does not exist.
+    assert_err!(
+        s.change_roles(
+            u.id,
+            acme.id + other.id + 1000,
+            None,
+            RoleChange::Add(&[Role::RegistryRead])
+        )
+        .await,
+        Error::NotFound(_)
+    );
+    Ok(())
+}
+
+async fn remove_from_org_and_team(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    let vision = s.create_team(acme.id, "vision", "").await?;
+    let owner = new_user(&db, "owner@example.com").await?;
+    let u = new_user(&db, "u@example.com").await?;
+    let bystander = new_user(&db, "b@example.com").await?;
+    s.change_roles(owner.id, acme.id, None, RoleChange::Add(&[Role::OrgOwner]))
+        .await?;
+    s.change_roles(u.id, acme.id, None, RoleChange::Add(&[Role::RegistryUser]))
+        .await?;
+    s.change_roles(u.id, acme.id, Some(vision.id), RoleChange::Add(&[Role::RegistryAdmin]))
+        .await?;
+    s.change_roles(u.id, other.id, None, RoleChange::Add(&[Role::RegistryRead]))
+        .await?;
+    s.change_roles(bystander.id, acme.id, None, RoleChange::Add(&[Role::RegistryRead]))
+        .await?;
+
+    let (acme_key1, acme_secret1) = s.create_key(&personal("a1", &acme, &u)).await?;
+    let (acme_key2, _) = s.create_key(&personal("a2", &acme, &u)).await?;
+    let (other_key, other_secret) = s.create_key(&personal("o1", &other, &u)).await?;
+    let (bystander_key, _) = s.create_key(&personal("b1", &acme, &bystander)).await?;
+    let mut made_by_u = service("svc", &acme);
+    made_by_u.created_by = Some(u.id);
+    let (service_key, _) = s.create_key(&made_by_u).await?;
+    let (legacy_key, legacy_secret) = s.create_key(&legacy("legacy", &u)).await?;
+
+    s.remove_from_org(u.id, acme.id).await?;
+    assert_eq!(grants(&db, &u).await?, [grant(&other, None, Role::RegistryRead)]);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND user_id = $2",
+            &[acme.id, u.id]
+        )
+        .await?,
+        0
+    );
+    assert_eq!(s.keys_of_org(acme.id, Some(u.id)).await?, []);
+    assert_eq!(s.key(acme_key1.id).await?, None);
+    assert_eq!(s.key(acme_key2.id).await?, None);
+    assert_eq!(s.key_by_secret(&acme_secret1).await?, None);
+    // Their keys in another org, the org's service keys, their legacy key and other members'
+    // keys survive.
+    assert_eq!(s.key_by_secret(&other_secret).await?.map(|k| k.id), Some(other_key.id));
+    assert_eq!(
+        key_ids(&s.keys_of_org(acme.id, None).await?),
+        [bystander_key.id, service_key.id]
+    );
+    assert_eq!(
+        s.key_by_secret(&legacy_secret).await?.map(|k| k.id),
+        Some(legacy_key.id)
+    );
+    let acme_members: Vec<i64> = s.members(acme.id, None).await?.into_iter().map(|m| m.user.id).collect();
+    assert_eq!(acme_members, [owner.id, bystander.id]);
+    // A second removal, or removing a non-member, finds nobody.
+    assert_err!(s.remove_from_org(u.id, acme.id).await, Error::NotFound(_));
+    assert_err!(s.remove_from_org(owner.id, other.id).await, Error::NotFound(_));
+    assert_err!(
+        s.remove_from_org(u.id, acme.id + other.id + 1000).await,
+        Error::NotFound(_)
+    );
+
+    // remove_from_team takes the team roles only.
+    let x = new_user(&db, "x@example.com").await?;
+    s.change_roles(x.id, acme.id, None, RoleChange::Add(&[Role::RegistryRead]))
+        .await?;
+    s.change_roles(
+        x.id,
+        acme.id,
+        Some(vision.id),
+        RoleChange::Add(&[Role::RegistryUser, Role::UserAdmin]),
+    )
+    .await?;
+    let (x_key, _) = s.create_key(&personal("x1", &acme, &x)).await?;
+    s.remove_from_team(x.id, acme.id, vision.id).await?;
+    assert_eq!(grants(&db, &x).await?, [grant(&acme, None, Role::RegistryRead)]);
+    assert_eq!(s.key(x_key.id).await?.map(|k| k.id), Some(x_key.id));
+    assert_err!(s.remove_from_team(x.id, acme.id, vision.id).await, Error::NotFound(_));
+    assert_err!(
+        s.remove_from_team(owner.id, acme.id, vision.id).await,
+        Error::NotFound(_)
+    );
+    Ok(())
+}
+
+async fn keys(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    let u = new_user(&db, "u@example.com").await?;
+    let v = new_user(&db, "v@example.com").await?;
+
+    let (key, secret) = s.create_key(&personal("laptop", &acme, &u)).await?;
+    assert!(secret.starts_with("nvapi-hp-"), "{secret}");
+    assert!(secret.len() >= "nvapi-hp-".len() + 32, "{secret}");
+    assert_eq!(key.kind, KeyKind::Personal);
+    assert_eq!(
+        (key.name.as_str(), key.org_id, key.user_id),
+        ("laptop", Some(acme.id), Some(u.id))
+    );
+    assert_eq!(
+        (key.services.as_str(), key.entity_type.as_str()),
+        ("NGC_CATALOG,PRIVATE_REGISTRY", "ALL")
+    );
+    assert!(key.active);
+    assert_eq!((key.expires_at, key.created_by), (None, Some(u.id)));
+    assert!(
+        key.hint.starts_with(&secret[..10]) && !key.hint.contains(&secret[..]),
+        "hint {:?}",
+        key.hint
+    );
+    assert_eq!(s.key_by_secret(&secret).await?, Some(key.clone()));
+    assert_eq!(s.key(key.id).await?, Some(key.clone()));
+    assert_eq!(s.key_by_secret("nvapi-hp-not-a-key").await?, None);
+    assert_eq!(s.key_by_secret(&secret[..secret.len() - 1]).await?, None);
+
+    // Only a hash is stored: no column of any row holds the secret or its random part.
+    let rows = sqlx::query("SELECT * FROM api_keys").fetch_all(s.pool()).await?;
+    assert_eq!(rows.len(), 1);
+    let body = &secret["nvapi-hp-".len()..];
+    for row in &rows {
+        for (i, column) in row.columns().iter().enumerate() {
+            let value = match row.try_get::<Option<String>, _>(i) {
+                Ok(text) => text.unwrap_or_default(),
+                Err(_) => row
+                    .try_get::<Option<i64>, _>(i)?
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            };
+            assert!(
+                !value.contains(&secret[..]) && !value.contains(&body[..16]),
+                "column {} holds the secret: {value:?}",
+                column.name()
+            );
+        }
+        let hash: String = row.try_get("secret_hash")?;
+        assert_eq!(hash, hex::encode(Sha256::digest(secret.as_bytes())));
+    }
+
+    // A service key belongs to the org alone.
+    let (svc, svc_secret) = s.create_key(&service("ci", &acme)).await?;
+    assert!(svc_secret.starts_with("nvapi-hs-"), "{svc_secret}");
+    assert_eq!(
+        (svc.kind, svc.org_id, svc.user_id, svc.scopes.as_str()),
+        (KeyKind::Service, Some(acme.id), None, "ALL_SCOPES")
+    );
+    // Personal and service keys need an org.
+    assert_err!(
+        s.create_key(&new_key(KeyKind::Personal, "no org", None, Some(&u)))
+            .await,
+        Error::Invalid(_)
+    );
+    assert_err!(
+        s.create_key(&new_key(KeyKind::Service, "no org", None, None)).await,
+        Error::Invalid(_)
+    );
+    assert_err!(
+        s.create_key(&new_key(
+            KeyKind::Personal,
+            "no such org",
+            Some(&Org {
+                id: acme.id + other.id + 1000,
+                ..acme.clone()
+            }),
+            Some(&u)
+        ))
+        .await,
+        Error::NotFound(_)
+    );
+
+    // keys_of_org: personal and service keys of the org, by id; with a user, their personal keys.
+    let (v_key, _) = s.create_key(&personal("v", &acme, &v)).await?;
+    let (u_key2, _) = s.create_key(&personal("desktop", &acme, &u)).await?;
+    let (u_other, _) = s.create_key(&personal("elsewhere", &other, &u)).await?;
+    let (u_legacy, _) = s.create_key(&legacy("legacy", &u)).await?;
+    assert_eq!(
+        key_ids(&s.keys_of_org(acme.id, None).await?),
+        [key.id, svc.id, v_key.id, u_key2.id]
+    );
+    assert_eq!(key_ids(&s.keys_of_org(acme.id, Some(u.id)).await?), [key.id, u_key2.id]);
+    assert_eq!(key_ids(&s.keys_of_org(acme.id, Some(v.id)).await?), [v_key.id]);
+    assert_eq!(key_ids(&s.keys_of_org(other.id, None).await?), [u_other.id]);
+    assert_eq!(s.keys_of_org(other.id, Some(v.id)).await?, []);
+    assert_eq!(s.legacy_key_of(u.id).await?.map(|k| k.id), Some(u_legacy.id));
+
+    // update_key changes only what it is given.
+    s.update_key(
+        key.id,
+        &KeyChange {
+            active: Some(false),
+            ..KeyChange::default()
+        },
+    )
+    .await?;
+    let k = s.key(key.id).await?.context("key")?;
+    assert_eq!(
+        (k.active, k.name.as_str(), k.services.as_str()),
+        (false, "laptop", "NGC_CATALOG,PRIVATE_REGISTRY")
+    );
+    assert!(k.updated_at >= key.updated_at);
+    // An inactive key is still found by its secret; the caller decides.
+    assert_eq!(s.key_by_secret(&secret).await?.map(|k| k.active), Some(false));
+    s.update_key(
+        key.id,
+        &KeyChange {
+            name: Some("renamed".into()),
+            ..KeyChange::default()
+        },
+    )
+    .await?;
+    let k = s.key(key.id).await?.context("key")?;
+    assert_eq!((k.active, k.name.as_str()), (false, "renamed"));
+    s.update_key(
+        key.id,
+        &KeyChange {
+            active: Some(true),
+            services: Some("NGC_CATALOG".into()),
+            entity_type: Some("SPECIFIC_CONTAINER".into()),
+            entity_value: Some("acme/web".into()),
+            ..KeyChange::default()
+        },
+    )
+    .await?;
+    let k = s.key(key.id).await?.context("key")?;
+    assert_eq!(
+        (
+            k.active,
+            k.name.as_str(),
+            k.services.as_str(),
+            k.entity_type.as_str(),
+            k.entity_value.as_str()
+        ),
+        (true, "renamed", "NGC_CATALOG", "SPECIFIC_CONTAINER", "acme/web")
+    );
+    assert_eq!(s.key(v_key.id).await?, Some(v_key.clone()), "other keys are untouched");
+
+    // rotate_key: the old secret stops working, the new one finds the same key.
+    let rotated = s.rotate_key(key.id).await?;
+    assert!(rotated.starts_with("nvapi-hp-") && rotated != secret, "{rotated}");
+    assert_eq!(s.key_by_secret(&secret).await?, None);
+    let k = s.key_by_secret(&rotated).await?.context("rotated key")?;
+    assert_eq!((k.id, k.name.as_str()), (key.id, "renamed"));
+    assert!(k.hint.starts_with(&rotated[..10]), "hint {:?}", k.hint);
+    let svc_rotated = s.rotate_key(svc.id).await?;
+    assert!(svc_rotated.starts_with("nvapi-hs-"), "{svc_rotated}");
+    assert_eq!(s.key_by_secret(&svc_secret).await?, None);
+    assert_err!(s.rotate_key(key.id + 10_000).await, Error::NotFound(_));
+
+    // delete_key
+    s.delete_key(key.id).await?;
+    assert_eq!(s.key(key.id).await?, None);
+    assert_eq!(s.key_by_secret(&rotated).await?, None);
+    assert_err!(s.delete_key(key.id).await, Error::NotFound(_));
+    assert_eq!(key_ids(&s.keys_of_org(acme.id, Some(u.id)).await?), [u_key2.id]);
+
+    // Expiry: stored as given; expired() from that moment on.
+    let t = now();
+    let mut expiring = personal("expiring", &acme, &v);
+    expiring.expires_at = Some(t + 3600);
+    let (exp_key, exp_secret) = s.create_key(&expiring).await?;
+    assert_eq!(exp_key.expires_at, Some(t + 3600));
+    assert!(!exp_key.expired(t));
+    assert!(!exp_key.expired(t + 3599));
+    assert!(exp_key.expired(t + 3600));
+    let mut past = personal("past", &acme, &v);
+    past.expires_at = Some(t - 10);
+    let (past_key, past_secret) = s.create_key(&past).await?;
+    assert!(past_key.expired(t));
+    // Expired keys are still found; the caller checks.
+    let found = s.key_by_secret(&past_secret).await?.context("expired key")?;
+    assert!(found.expired(now()));
+    assert!(
+        !s.key_by_secret(&exp_secret)
+            .await?
+            .context("expiring key")?
+            .expired(now())
+    );
+    assert!(
+        !v_key.expired(t + 100 * 365 * 86_400),
+        "a key without expiry never expires"
+    );
+    Ok(())
+}
+
+async fn key_limits(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    let u = new_user(&db, "u@example.com").await?;
+    let v = new_user(&db, "v@example.com").await?;
+
+    assert_eq!(MAX_PERSONAL_KEYS_PER_USER_PER_ORG, 8);
+    for i in 0..MAX_PERSONAL_KEYS_PER_USER_PER_ORG {
+        s.create_key(&personal(&format!("k{i}"), &acme, &u)).await?;
+    }
+    assert_err!(s.create_key(&personal("ninth", &acme, &u)).await, Error::Limit(_));
+    assert_eq!(s.keys_of_org(acme.id, Some(u.id)).await?.len(), 8);
+    // Per user and per org: others are not affected.
+    s.create_key(&personal("v", &acme, &v)).await?;
+    s.create_key(&personal("u elsewhere", &other, &u)).await?;
+    s.create_key(&service("svc", &acme)).await?;
+    // Deleting one makes room again.
+    let first = s.keys_of_org(acme.id, Some(u.id)).await?[0].id;
+    s.delete_key(first).await?;
+    s.create_key(&personal("again", &acme, &u)).await?;
+    assert_err!(s.create_key(&personal("tenth", &acme, &u)).await, Error::Limit(_));
+    assert_eq!(s.keys_of_org(acme.id, Some(u.id)).await?.len(), 8);
+
+    assert_eq!(MAX_SERVICE_KEYS_PER_ORG, 50);
+    for i in 1..MAX_SERVICE_KEYS_PER_ORG {
+        s.create_key(&service(&format!("svc{i}"), &acme)).await?;
+    }
+    assert_err!(s.create_key(&service("svc51", &acme)).await, Error::Limit(_));
+    let services = count(
+        &db,
+        "SELECT COUNT(*) FROM api_keys WHERE kind = 'SERVICE' AND org_id = $1",
+        &[acme.id],
+    )
+    .await?;
+    assert_eq!(services, 50);
+    // Personal keys of others, and another org's service keys, are unaffected.
+    s.create_key(&service("other svc", &other)).await?;
+    s.create_key(&personal("v2", &acme, &v)).await?;
+    Ok(())
+}
+
+async fn legacy_keys(db: Db) -> Result<()> {
+    let s = &db.store;
+    let u = new_user(&db, "u@example.com").await?;
+    let v = new_user(&db, "v@example.com").await?;
+    let (first, first_secret) = s.create_key(&legacy("first", &u)).await?;
+    assert!(
+        first_secret.starts_with("hgl-") && !first_secret.starts_with("nvapi-"),
+        "{first_secret}"
+    );
+    assert_eq!(
+        (first.kind, first.org_id, first.user_id),
+        (KeyKind::Legacy, None, Some(u.id))
+    );
+    assert_eq!(s.key_by_secret(&first_secret).await?, Some(first.clone()));
+    let (v_key, v_secret) = s.create_key(&legacy("v's", &v)).await?;
+
+    let (second, second_secret) = s.create_key(&legacy("second", &u)).await?;
+    assert_ne!(second.id, first.id);
+    assert_eq!(s.key_by_secret(&first_secret).await?, None);
+    assert_eq!(s.key(first.id).await?, None);
+    assert_eq!(
+        s.key_by_secret(&second_secret).await?.map(|k| k.name),
+        Some("second".into())
+    );
+    assert_eq!(s.legacy_key_of(u.id).await?.map(|k| k.id), Some(second.id));
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM api_keys WHERE kind = 'LEGACY' AND user_id = $1",
+            &[u.id]
+        )
+        .await?,
+        1
+    );
+    // Another user's legacy key is untouched.
+    assert_eq!(s.key_by_secret(&v_secret).await?.map(|k| k.id), Some(v_key.id));
+    assert_eq!(s.legacy_key_of(v.id).await?.map(|k| k.id), Some(v_key.id));
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM api_keys WHERE kind = 'LEGACY' AND user_id <> $1",
+            &[u.id]
+        )
+        .await?,
+        1
+    );
+
+    let rotated = s.rotate_key(second.id).await?;
+    assert!(rotated.starts_with("hgl-"), "{rotated}");
+    assert_eq!(s.key_by_secret(&second_secret).await?, None);
+    assert_eq!(s.legacy_key_of(u.id).await?.map(|k| k.id), Some(second.id));
+    Ok(())
+}
+
+async fn concurrent_key_creation_respects_the_limit(db: Db) -> Result<()> {
+    let acme = new_org(&db, "acme").await?;
+    let u = new_user(&db, "u@example.com").await?;
+    let tasks = (0..12).map(|i| {
+        let store = db.store.clone();
+        let new = personal(&format!("k{i}"), &acme, &u);
+        tokio::spawn(async move { store.create_key(&new).await })
+    });
+    let mut created = 0;
+    let mut limited = 0;
+    let mut other = Vec::new();
+    for result in join_all(tasks).await {
+        match result? {
+            Ok(_) => created += 1,
+            Err(Error::Limit(_)) => limited += 1,
+            Err(e) => other.push(e.to_string()),
+        }
+    }
+    assert!(
+        other.is_empty(),
+        "unexpected errors (created {created}, limited {limited}): {other:?}"
+    );
+    assert_eq!((created, limited), (8, 4));
+    assert_eq!(db.store.keys_of_org(acme.id, Some(u.id)).await?.len(), 8);
+    Ok(())
+}
+
+async fn concurrent_owner_grants_respect_the_limit(db: Db) -> Result<()> {
+    let acme = new_org(&db, "acme").await?;
+    let mut users = Vec::new();
+    for i in 0..6 {
+        users.push(new_user(&db, &format!("u{i}@example.com")).await?);
+    }
+    let tasks = users.iter().map(|u| {
+        let (store, user, org) = (db.store.clone(), u.id, acme.id);
+        tokio::spawn(async move {
+            store
+                .change_roles(user, org, None, RoleChange::Add(&[Role::OrgOwner]))
+                .await
+        })
+    });
+    let mut granted = 0;
+    let mut other = Vec::new();
+    for result in join_all(tasks).await {
+        match result? {
+            Ok(()) => granted += 1,
+            Err(Error::Limit(_)) => {}
+            Err(e) => other.push(e.to_string()),
+        }
+    }
+    assert!(other.is_empty(), "unexpected errors: {other:?}");
+    assert_eq!(granted, 2);
+    assert_eq!(owners(&db, &acme).await?, 2);
+    Ok(())
+}
+
+async fn invitations(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    s.create_team(acme.id, "vision", "").await?;
+    s.create_team(acme.id, "audio", "").await?;
+    let in_an_hour = now() + 3600;
+
+    let new = invitation(
+        &acme,
+        "alice@example.com",
+        &[(Role::RegistryUser, None), (Role::RegistryRead, Some("vision"))],
+        in_an_hour,
+    );
+    let (alice_inv, alice_token) = s.create_invitation(&new, mail("alice@example.com")).await?;
+    assert!(alice_token.len() > 20, "{alice_token}");
+    assert_eq!(alice_inv.roles, new.roles);
+    assert_eq!(
+        (alice_inv.org_id, alice_inv.email.as_str(), alice_inv.expires_at),
+        (acme.id, "alice@example.com", in_an_hour)
+    );
+    assert_eq!(alice_inv.accepted_at, None);
+    let outbox = s.outbox(10).await?;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].recipient, "alice@example.com");
+    assert_eq!(outbox[0].subject, "invitation for alice@example.com");
+    assert_eq!(outbox[0].body, format!("accept with {alice_token} soon"));
+    // The token itself is not stored.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM invitations")
+        .fetch_all(s.pool())
+        .await?;
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains(&alice_token[..]));
+
+    let new = invitation(
+        &acme,
+        "bob@example.com",
+        &[(Role::RegistryAdmin, Some("audio"))],
+        in_an_hour,
+    );
+    let (bob_inv, bob_token) = s.create_invitation(&new, mail("bob@example.com")).await?;
+    let outbox = s.outbox(10).await?;
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(outbox[0].body, format!("accept with {bob_token} soon"), "newest first");
+    assert_eq!(s.outbox(1).await?.len(), 1);
+    let new = invitation(&other, "alice@example.com", &[(Role::RegistryRead, None)], in_an_hour);
+    let (other_inv, _) = s.create_invitation(&new, mail("alice@example.com")).await?;
+
+    let ids =
+        |invitations: Vec<hangar_store::meta::Invitation>| invitations.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let pending = s.pending_invitations(acme.id, None).await?;
+    assert_eq!(pending, [alice_inv.clone(), bob_inv.clone()]);
+    assert_eq!(
+        ids(s.pending_invitations(acme.id, Some("vision")).await?),
+        [alice_inv.id]
+    );
+    assert_eq!(ids(s.pending_invitations(acme.id, Some("audio")).await?), [bob_inv.id]);
+    assert!(s.pending_invitations(acme.id, Some("nope")).await?.is_empty());
+    assert_eq!(ids(s.pending_invitations(other.id, None).await?), [other_inv.id]);
+
+    // Accepting creates the user and grants the roles at their scopes.
+    assert_eq!(s.user_by_email("alice@example.com").await?, None);
+    let (accepted, alice) = s.accept_invitation(&alice_token, Some("Alice A.")).await?;
+    assert_eq!(accepted.id, alice_inv.id);
+    assert!(accepted.accepted_at.is_some_and(|t| (t - now()).abs() < 60));
+    assert_eq!(
+        (alice.email.as_str(), alice.name.as_str(), alice.platform_admin),
+        ("alice@example.com", "Alice A.", false)
+    );
+    assert_eq!(s.user_by_email("alice@example.com").await?, Some(alice.clone()));
+    assert_eq!(
+        grants(&db, &alice).await?,
+        [
+            grant(&acme, None, Role::RegistryUser),
+            grant(&acme, Some("vision"), Role::RegistryRead)
+        ]
+    );
+    assert_eq!(ids(s.pending_invitations(acme.id, None).await?), [bob_inv.id]);
+    // Only once.
+    assert_err!(s.accept_invitation(&alice_token, None).await, Error::Invalid(_));
+    assert_eq!(grants(&db, &alice).await?.len(), 2);
+
+    // An existing user (by e-mail) is reused, keeping their name and other roles.
+    let new = invitation(&other, "alice@example.com", &[(Role::UserAdmin, None)], in_an_hour);
+    let (_, token) = s.create_invitation(&new, mail("alice@example.com")).await?;
+    let (_, alice_again) = s.accept_invitation(&token, Some("Ignored")).await?;
+    assert_eq!(alice_again, alice);
+    assert_eq!(
+        grants(&db, &alice).await?,
+        [
+            grant(&acme, None, Role::RegistryUser),
+            grant(&acme, Some("vision"), Role::RegistryRead),
+            grant(&other, None, Role::UserAdmin),
+        ]
+    );
+    // Without a name, a new user gets the invitation's.
+    let (_, bob) = s.accept_invitation(&bob_token, Some("  ")).await?;
+    assert_eq!(bob.name, "invited bob@example.com");
+    assert_eq!(
+        grants(&db, &bob).await?,
+        [grant(&acme, Some("audio"), Role::RegistryAdmin)]
+    );
+
+    // Expired invitations are not pending and cannot be accepted.
+    let new = invitation(&acme, "late@example.com", &[(Role::RegistryRead, None)], now() - 10);
+    let (late_inv, late_token) = s.create_invitation(&new, mail("late@example.com")).await?;
+    assert!(!ids(s.pending_invitations(acme.id, None).await?).contains(&late_inv.id));
+    assert_err!(s.accept_invitation(&late_token, None).await, Error::Invalid(_));
+    assert_eq!(s.user_by_email("late@example.com").await?, None);
+
+    assert_err!(s.accept_invitation("hginv-unknown", None).await, Error::NotFound(_));
+    assert_err!(s.accept_invitation("", None).await, Error::NotFound(_));
+
+    // A failing acceptance leaves the invitation open and creates nobody.
+    let new = invitation(&acme, "reader@example.com", &[(Role::UserRead, None)], in_an_hour);
+    let (reader_inv, reader_token) = s.create_invitation(&new, mail("reader@example.com")).await?;
+    assert_err!(s.accept_invitation(&reader_token, None).await, Error::Invalid(_));
+    assert_eq!(s.user_by_email("reader@example.com").await?, None);
+    assert!(ids(s.pending_invitations(acme.id, None).await?).contains(&reader_inv.id));
+
+    // delete_invitations withdraws the open invitations of one e-mail in one org.
+    let new = invitation(&acme, "carol@example.com", &[(Role::RegistryRead, None)], in_an_hour);
+    let (carol1, carol_token) = s.create_invitation(&new, mail("carol@example.com")).await?;
+    let (carol2, _) = s.create_invitation(&new, mail("carol@example.com")).await?;
+    let new = invitation(&other, "carol@example.com", &[(Role::RegistryRead, None)], in_an_hour);
+    let (carol_other, _) = s.create_invitation(&new, mail("carol@example.com")).await?;
+    let pending = ids(s.pending_invitations(acme.id, None).await?);
+    assert!(pending.contains(&carol1.id) && pending.contains(&carol2.id));
+    assert_eq!(s.delete_invitations(acme.id, "carol@example.com").await?, 2);
+    let pending = ids(s.pending_invitations(acme.id, None).await?);
+    assert!(!pending.contains(&carol1.id) && !pending.contains(&carol2.id));
+    assert_eq!(
+        ids(s.pending_invitations(other.id, None).await?),
+        [other_inv.id, carol_other.id]
+    );
+    assert_err!(s.accept_invitation(&carol_token, None).await, Error::NotFound(_));
+    assert_eq!(s.delete_invitations(acme.id, "carol@example.com").await?, 0);
+    // Accepted invitations are history, not withdrawn.
+    assert_eq!(s.delete_invitations(acme.id, "alice@example.com").await?, 0);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM invitations WHERE id = $1 AND accepted_at IS NOT NULL",
+            &[alice_inv.id]
+        )
+        .await?,
+        1
+    );
+    Ok(())
+}
+
+/// The API accepts an invitation's roles in any order as long as each scope has a role that
+/// makes a member; accepting must not depend on that order.
+async fn invitation_roles_in_any_order(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    s.create_team(acme.id, "vision", "").await?;
+    let roles = [
+        (Role::UserRead, None),
+        (Role::RegistryRead, None),
+        (Role::UserRead, Some("vision")),
+        (Role::RegistryUser, Some("vision")),
+    ];
+    let new = invitation(&acme, "dan@example.com", &roles, now() + 3600);
+    let (_, token) = s.create_invitation(&new, mail("dan@example.com")).await?;
+    let (_, dan) = s.accept_invitation(&token, None).await?;
+    assert_eq!(
+        grants(&db, &dan).await?,
+        [
+            grant(&acme, None, Role::RegistryRead),
+            grant(&acme, None, Role::UserRead),
+            grant(&acme, Some("vision"), Role::RegistryUser),
+            grant(&acme, Some("vision"), Role::UserRead),
+        ]
+    );
+    Ok(())
+}
+
+async fn settings(db: Db) -> Result<()> {
+    let s = &db.store;
+    assert_eq!(s.setting_or_init("signing-key", || "first".into()).await?, "first");
+    assert_eq!(s.setting_or_init("signing-key", || "second".into()).await?, "first");
+    assert_eq!(s.setting_or_init("other", || "own value".into()).await?, "own value");
+    assert_eq!(s.setting_or_init("signing-key", String::new).await?, "first");
+
+    // Racing replicas all agree on one value.
+    let tasks = (0..8).map(|i| {
+        let store = db.store.clone();
+        tokio::spawn(async move { store.setting_or_init("raced", move || format!("value {i}")).await })
+    });
+    let mut values = Vec::new();
+    for result in join_all(tasks).await {
+        values.push(result??);
+    }
+    assert!(values.iter().all(|v| *v == values[0]), "{values:?}");
+    assert!(values[0].starts_with("value "));
+    assert_eq!(s.setting_or_init("raced", || "late".into()).await?, values[0]);
+    Ok(())
+}
