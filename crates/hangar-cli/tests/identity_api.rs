@@ -72,6 +72,15 @@ async fn teams_and_visibility(stores: &Stores) {
     // Team management is for owners and user admins.
     let (s, body) = api.post("/v2/org/acme/teams", &carol, json!({"name": "mine"})).await;
     assert_eq!(s, 403, "{body}");
+    // Orgs are made by platform administrators only.
+    let (s, _) = api.post("/v2/orgs", &owner, json!({"name": "neworg"})).await;
+    assert_eq!(s, 403);
+    admin_ok(stores, &["user", "create", "root@hangar.test", "--name", "Root", "--platform-admin"]);
+    let root = Auth::Key(admin_ok(stores, &["key", "legacy", "--user", "root@hangar.test"]));
+    let (s, body) = api.post("/v2/orgs", &root, json!({"name": "neworg", "displayName": "New Org"})).await;
+    assert_eq!((s.as_u16(), body["organizations"]["displayName"].as_str()), (200, Some("New Org")), "{body}");
+    let (s, body) = api.get("/v2/org/acme/teams", &root).await;
+    assert_eq!(s, 200, "platform admins see every org: {body}");
     let (s, _) = api.delete("/v2/org/acme/teams/speech", &owner).await;
     assert_eq!(s, 200);
     let (s, body) = api.get("/v2/org/acme/teams", &owner).await;

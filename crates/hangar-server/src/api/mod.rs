@@ -30,22 +30,22 @@ pub fn routes() -> Router<AppState> {
         .route("/v2/org/{org}/users/{user}", get(users::org_user_info))
         .route(
             "/v2/org/{org}/users/{user}/update-role",
-            patch(users::replace_org_roles),
+            patch(users::org_roles::<{ users::REPLACE }>),
         )
         .route("/v2/org/{org}/team/{team}/users", get(users::list_team_users))
         .route(
             "/v2/org/{org}/team/{team}/users/{user}/update-role",
-            patch(users::replace_team_roles),
+            patch(users::team_roles::<{ users::REPLACE }>),
         )
         .route("/v2/users/me", get(users::me).patch(users::update_me))
         .route(
             "/v3/orgs/{org}/users/{user}",
             get(users::org_user_info).delete(users::remove_org_user),
         )
-        .route("/v3/orgs/{org}/users/{user}/add-role", patch(users::add_org_roles))
+        .route("/v3/orgs/{org}/users/{user}/add-role", patch(users::org_roles::<{ users::ADD }>))
         .route(
             "/v3/orgs/{org}/users/{user}/remove-role",
-            axum::routing::delete(users::remove_org_roles),
+            axum::routing::delete(users::org_roles::<{ users::REMOVE }>),
         )
         .route(
             "/v3/orgs/{org}/teams/{team}/users/{user}",
@@ -53,11 +53,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v3/orgs/{org}/teams/{team}/users/{user}/add-role",
-            patch(users::add_team_roles),
+            patch(users::team_roles::<{ users::ADD }>),
         )
         .route(
             "/v3/orgs/{org}/teams/{team}/users/{user}/remove-role",
-            axum::routing::delete(users::remove_team_roles),
+            axum::routing::delete(users::team_roles::<{ users::REMOVE }>),
         )
         .route(
             "/v3/orgs/{org}/invitations",

@@ -68,8 +68,9 @@ pub async fn create_org(
     caller: Caller,
     Json(body): Json<NewOrg>,
 ) -> ApiResult<Json<Value>> {
+    caller.user()?;
     if !caller.subject.platform_admin {
-        return Err(caller.user().err().unwrap_or_else(ApiError::forbidden));
+        return Err(ApiError::Forbidden("only platform administrators create orgs".into()));
     }
     validate_org(&body.name)?;
     let display = body.display_name.unwrap_or_else(|| body.name.clone());

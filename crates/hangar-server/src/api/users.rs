@@ -221,7 +221,21 @@ async fn change_roles(
     )))
 }
 
-pub async fn add_org_roles(
+/// Which role change a route makes: `ADD` (add-role), `REMOVE` (remove-role), `REPLACE` (update-role).
+pub const ADD: u8 = 0;
+pub const REMOVE: u8 = 1;
+pub const REPLACE: u8 = 2;
+
+fn role_change<const OP: u8>(roles: &[Role]) -> RoleChange<'_> {
+    match OP {
+        ADD => RoleChange::Add(roles),
+        REMOVE => RoleChange::Remove(roles),
+        _ => RoleChange::Replace(roles),
+    }
+}
+
+/// `…/users/{user}/add-role|remove-role|update-role?roles=…` at org scope.
+pub async fn org_roles<const OP: u8>(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, user)): Path<(String, String)>,
@@ -230,34 +244,11 @@ pub async fn add_org_roles(
     let org = visible_org(&state, &caller, &org).await?;
     let roles = roles_param(raw)?;
     let user = find_user(&state, &user).await?;
-    change_roles(&state, &caller, &org, None, &user, RoleChange::Add(&roles)).await
+    change_roles(&state, &caller, &org, None, &user, role_change::<OP>(&roles)).await
 }
 
-pub async fn remove_org_roles(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((org, user)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let org = visible_org(&state, &caller, &org).await?;
-    let roles = roles_param(raw)?;
-    let user = find_user(&state, &user).await?;
-    change_roles(&state, &caller, &org, None, &user, RoleChange::Remove(&roles)).await
-}
-
-pub async fn replace_org_roles(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((org, user)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let org = visible_org(&state, &caller, &org).await?;
-    let roles = roles_param(raw)?;
-    let user = find_user(&state, &user).await?;
-    change_roles(&state, &caller, &org, None, &user, RoleChange::Replace(&roles)).await
-}
-
-pub async fn add_team_roles(
+/// The same in one team.
+pub async fn team_roles<const OP: u8>(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, team, user)): Path<(String, String, String)>,
@@ -266,31 +257,7 @@ pub async fn add_team_roles(
     let (org, team) = visible_team(&state, &caller, &org, &team).await?;
     let roles = roles_param(raw)?;
     let user = find_user(&state, &user).await?;
-    change_roles(&state, &caller, &org, Some(&team), &user, RoleChange::Add(&roles)).await
-}
-
-pub async fn remove_team_roles(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((org, team, user)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let (org, team) = visible_team(&state, &caller, &org, &team).await?;
-    let roles = roles_param(raw)?;
-    let user = find_user(&state, &user).await?;
-    change_roles(&state, &caller, &org, Some(&team), &user, RoleChange::Remove(&roles)).await
-}
-
-pub async fn replace_team_roles(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((org, team, user)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let (org, team) = visible_team(&state, &caller, &org, &team).await?;
-    let roles = roles_param(raw)?;
-    let user = find_user(&state, &user).await?;
-    change_roles(&state, &caller, &org, Some(&team), &user, RoleChange::Replace(&roles)).await
+    change_roles(&state, &caller, &org, Some(&team), &user, role_change::<OP>(&roles)).await
 }
 
 /// Checks the caller could grant every role `member` holds at `target`: a user admin cannot
