@@ -137,7 +137,9 @@ pub enum KeyCommand {
 pub async fn run(args: AdminArgs) -> Result<()> {
     let file = args.store.file()?;
     let database = args.store.database(&file);
-    let meta = MetaStore::open(&database).await.with_context(|| format!("cannot open database {database}"))?;
+    let meta = MetaStore::open(&database)
+        .await
+        .with_context(|| format!("cannot open database {database}"))?;
     let result = execute(&meta, args.command).await;
     meta.close().await;
     result
@@ -149,12 +151,18 @@ async fn org(meta: &MetaStore, name: &str) -> Result<Org> {
 
 async fn user(meta: &MetaStore, email: &str) -> Result<User> {
     let email = normalize_email(email)?;
-    meta.user_by_email(&email).await?.ok_or_else(|| anyhow!("user '{email}' not found"))
+    meta.user_by_email(&email)
+        .await?
+        .ok_or_else(|| anyhow!("user '{email}' not found"))
 }
 
 async fn execute(meta: &MetaStore, command: AdminCommand) -> Result<()> {
     match command {
-        AdminCommand::Org(OrgCommand::Create { name, display_name, description }) => {
+        AdminCommand::Org(OrgCommand::Create {
+            name,
+            display_name,
+            description,
+        }) => {
             validate_org(&name)?;
             let display = display_name.unwrap_or_else(|| name.clone());
             let org = meta.create_org(&name, &display, &description).await?;
@@ -165,13 +173,21 @@ async fn execute(meta: &MetaStore, command: AdminCommand) -> Result<()> {
                 println!("{}\t{}", org.name, org.display_name);
             }
         }
-        AdminCommand::Team(TeamCommand::Create { org: org_name, name, description }) => {
+        AdminCommand::Team(TeamCommand::Create {
+            org: org_name,
+            name,
+            description,
+        }) => {
             validate_team(&name)?;
             let org = org(meta, &org_name).await?;
             let team = meta.create_team(org.id, &name, &description).await?;
             eprintln!("Created team '{}' in org '{}'.", team.name, org.name);
         }
-        AdminCommand::User(UserCommand::Create { email, name, platform_admin }) => {
+        AdminCommand::User(UserCommand::Create {
+            email,
+            name,
+            platform_admin,
+        }) => {
             let email = normalize_email(&email)?;
             let user = meta.create_user(&email, &name, platform_admin).await?;
             eprintln!("Created user {} (id {}).", user.email, user.id);
@@ -196,23 +212,50 @@ async fn change_roles(meta: &MetaStore, args: RoleArgs, grant: bool) -> Result<(
         None => None,
     };
     let roles: Vec<Role> = args.roles.iter().map(|r| r.parse()).collect::<Result<_, _>>()?;
-    let change = if grant { RoleChange::Add(&roles) } else { RoleChange::Remove(&roles) };
+    let change = if grant {
+        RoleChange::Add(&roles)
+    } else {
+        RoleChange::Remove(&roles)
+    };
     meta.change_roles(user.id, org.id, team_id, change).await?;
-    eprintln!("Roles of {} in {} updated.", user.email, args.team.map_or(org.name, |t| format!("{}/{t}", args.org)));
+    eprintln!(
+        "Roles of {} in {} updated.",
+        user.email,
+        args.team.map_or(org.name, |t| format!("{}/{t}", args.org))
+    );
     Ok(())
 }
 
 async fn issue_key(meta: &MetaStore, command: KeyCommand) -> Result<String> {
     let (key, secret) = match command {
-        KeyCommand::Personal { org: org_name, user: email, name, expiry, services } => {
+        KeyCommand::Personal {
+            org: org_name,
+            user: email,
+            name,
+            expiry,
+            services,
+        } => {
             let org = org(meta, &org_name).await?;
             let owner = user(meta, &email).await?;
             let services = (!services.is_empty()).then_some(services);
             issue_personal_key(meta, &owner, &org, &PersonalKeyRequest { name, expiry, services }, None).await?
         }
-        KeyCommand::Service { org: org_name, name, scopes, entity_type, entity_value, expiry } => {
+        KeyCommand::Service {
+            org: org_name,
+            name,
+            scopes,
+            entity_type,
+            entity_value,
+            expiry,
+        } => {
             let org = org(meta, &org_name).await?;
-            let request = ServiceKeyRequest { name, expiry, scopes, entity_type: Some(entity_type), entity_value };
+            let request = ServiceKeyRequest {
+                name,
+                expiry,
+                scopes,
+                entity_type: Some(entity_type),
+                entity_value,
+            };
             issue_service_key(meta, &org, &request, None).await?
         }
         KeyCommand::Legacy { user: email } => issue_legacy_key(meta, &user(meta, &email).await?, None).await?,
@@ -220,6 +263,11 @@ async fn issue_key(meta: &MetaStore, command: KeyCommand) -> Result<String> {
     if !key.active {
         bail!("the new key is inactive");
     }
-    eprintln!("Created {} key {} ('{}'). The secret is shown only once:", key.kind.name().to_lowercase(), key.id, key.name);
+    eprintln!(
+        "Created {} key {} ('{}'). The secret is shown only once:",
+        key.kind.name().to_lowercase(),
+        key.id,
+        key.name
+    );
     Ok(secret)
 }

@@ -2,15 +2,19 @@
 //! and the client commands that follow NGC's `ngc` grammar.
 
 mod admin;
-mod settings;
 mod client;
 mod serve;
+mod settings;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hangar", version, about = "Hangar: a self-hosted catalog and private registry for AI software")]
+#[command(
+    name = "hangar",
+    version,
+    about = "Hangar: a self-hosted catalog and private registry for AI software"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -59,7 +59,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let database = args.store.database(&file);
     let listen = match (args.listen, &file.listen) {
         (Some(addr), _) => addr,
-        (None, Some(text)) => text.parse().with_context(|| format!("invalid listen address '{text}'"))?,
+        (None, Some(text)) => text
+            .parse()
+            .with_context(|| format!("invalid listen address '{text}'"))?,
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
     let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
@@ -75,24 +77,45 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let config = ServeConfig {
         listen,
         database,
-        blobs: args.blobs.or(file.blobs).unwrap_or_else(|| path_text(&data_dir.join("blobs"))),
+        blobs: args
+            .blobs
+            .or(file.blobs)
+            .unwrap_or_else(|| path_text(&data_dir.join("blobs"))),
         tls,
         token_ttl_seconds: token_ttl,
         initial: InitialOrg {
-            display_name: args.init_org_display_name.or(file.init_org_display_name).unwrap_or_else(|| org.clone()),
+            display_name: args
+                .init_org_display_name
+                .or(file.init_org_display_name)
+                .unwrap_or_else(|| org.clone()),
             org,
-            owner_email: args.init_owner_email.or(file.init_owner_email).unwrap_or_else(|| "admin@hangar.local".into()),
-            owner_name: args.init_owner_name.or(file.init_owner_name).unwrap_or_else(|| "Hangar Admin".into()),
+            owner_email: args
+                .init_owner_email
+                .or(file.init_owner_email)
+                .unwrap_or_else(|| "admin@hangar.local".into()),
+            owner_name: args
+                .init_owner_name
+                .or(file.init_owner_name)
+                .unwrap_or_else(|| "Hangar Admin".into()),
         },
         settings: Settings {
-            registry_service: args.registry_service.or(file.registry_service).unwrap_or_else(|| "hangar".into()),
-            invitation_expiry_minutes: args.invitation_expiry_minutes.or(file.invitation_expiry_minutes).unwrap_or(7 * 24 * 60),
+            registry_service: args
+                .registry_service
+                .or(file.registry_service)
+                .unwrap_or_else(|| "hangar".into()),
+            invitation_expiry_minutes: args
+                .invitation_expiry_minutes
+                .or(file.invitation_expiry_minutes)
+                .unwrap_or(7 * 24 * 60),
         },
     };
     let server = Server::start(config.clone()).await.context("cannot start the server")?;
     if let Some(first) = &server.bootstrapped {
         println!("Created org '{}' with owner {}.", first.org.name, first.owner.email);
-        println!("Initial API key for {} (personal, org '{}', never expires). Save it now; it is shown only once:", first.owner.email, first.org.name);
+        println!(
+            "Initial API key for {} (personal, org '{}', never expires). Save it now; it is shown only once:",
+            first.owner.email, first.org.name
+        );
         println!("{}", first.secret);
     }
     let scheme = if server.is_tls() { "https" } else { "http" };
@@ -123,5 +146,8 @@ fn init_logging(filter: Option<&str>) {
         Some(f) => EnvFilter::new(f),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Server, ServeOptions, Stores, admin_ok};
+use common::{ServeOptions, Server, Stores, admin_ok};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,8 +78,17 @@ fn exercise(ngc: &Ngc, team: &str) {
     let (code, out, err) = ngc.run(&["config", "set", "--org", "acme", "--format_type", "json"]);
     assert_eq!(code, 0, "config set: {out} {err}");
     let current = ngc.json(&["config", "current"]);
-    let org_row = current.as_array().expect("rows").iter().find(|r| r["key"] == "org").cloned().expect("org row");
-    assert!(org_row["value"].as_str().unwrap_or_default().contains("acme"), "{current}");
+    let org_row = current
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["key"] == "org")
+        .cloned()
+        .expect("org row");
+    assert!(
+        org_row["value"].as_str().unwrap_or_default().contains("acme"),
+        "{current}"
+    );
 
     let orgs = ngc.json(&["org", "list"]);
     assert_eq!(names(&orgs, "name"), ["acme"], "{orgs}");
@@ -88,7 +97,10 @@ fn exercise(ngc: &Ngc, team: &str) {
     let teams = ngc.json(&["team", "list"]);
     assert!(names(&teams, "name").contains(&team.to_string()), "{teams}");
     let users = ngc.json(&["org", "list-users"]);
-    assert!(names(&users, "email").contains(&"owner@acme.test".to_string()), "{users}");
+    assert!(
+        names(&users, "email").contains(&"owner@acme.test".to_string()),
+        "{users}"
+    );
     let (code, out, err) = ngc.run(&["user", "who"]);
     assert_eq!(code, 0, "user who: {err}");
     assert!(out.contains("owner@acme.test"), "user who: {out}");
@@ -104,13 +116,26 @@ async fn ngc_against_tls_server(stores: &Stores) {
         return;
     };
     let ca = common::tls::make(stores.dir.path());
-    let server = Server::start_with(stores, &ServeOptions { tls: Some((ca.cert.clone(), ca.key.clone())), ..Default::default() });
+    let server = Server::start_with(
+        stores,
+        &ServeOptions {
+            tls: Some((ca.cert.clone(), ca.key.clone())),
+            ..Default::default()
+        },
+    );
     let bundle = bundle(stores.dir.path(), &ca.ca_pem);
     let legacy = admin_ok(stores, &["key", "legacy", "--user", "owner@acme.test"]);
     for (key, team) in [(legacy, "legacyteam"), (server.key(), "nvapiteam")] {
         let home = stores.dir.path().join(format!("ngc-home-{team}"));
         std::fs::create_dir_all(&home).expect("ngc home");
-        let ngc = Ngc { python: python.clone(), cli: cli.clone(), home, bundle: bundle.clone(), base: server.base.clone(), key };
+        let ngc = Ngc {
+            python: python.clone(),
+            cli: cli.clone(),
+            home,
+            bundle: bundle.clone(),
+            base: server.base.clone(),
+            key,
+        };
         exercise(&ngc, team);
     }
 }

@@ -11,9 +11,23 @@ fn help_documents_every_setting() {
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
-        "--config", "--data-dir", "--database", "--listen", "--blobs", "--tls-cert", "--tls-key", "--token-ttl",
-        "--init-org", "--init-org-display-name", "--init-owner-email", "--init-owner-name", "--registry-service",
-        "--invitation-expiry-minutes", "--log", "HANGAR_LISTEN", "HANGAR_DATABASE",
+        "--config",
+        "--data-dir",
+        "--database",
+        "--listen",
+        "--blobs",
+        "--tls-cert",
+        "--tls-key",
+        "--token-ttl",
+        "--init-org",
+        "--init-org-display-name",
+        "--init-owner-email",
+        "--init-owner-name",
+        "--registry-service",
+        "--invitation-expiry-minutes",
+        "--log",
+        "HANGAR_LISTEN",
+        "HANGAR_DATABASE",
     ] {
         assert!(help.contains(flag), "`hangar serve --help` lacks {flag}:\n{help}");
     }
@@ -42,7 +56,11 @@ fn serve_output(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     }
     let out = child.wait_with_output().expect("wait");
     let listened = lines.iter().any(|l| l.starts_with("Hangar listening on"));
-    (listened, lines.join("\n"), String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        listened,
+        lines.join("\n"),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 #[test]
@@ -55,9 +73,15 @@ fn settings_from_file_and_environment() {
         format!("listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\ninit_org = \"fromfile\"\ninit_owner_email = \"boss@file.test\"\n", data.display()),
     )
     .expect("write");
-    let (listened, stdout, stderr) = serve_output(&["--config", file.to_str().unwrap()], &[("HANGAR_INIT_OWNER_EMAIL", "boss@env.test")]);
+    let (listened, stdout, stderr) = serve_output(
+        &["--config", file.to_str().unwrap()],
+        &[("HANGAR_INIT_OWNER_EMAIL", "boss@env.test")],
+    );
     assert!(listened, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Created org 'fromfile' with owner boss@env.test"), "env beats file: {stdout}");
+    assert!(
+        stdout.contains("Created org 'fromfile' with owner boss@env.test"),
+        "env beats file: {stdout}"
+    );
     assert!(data.join("hangar.db").exists(), "data_dir from the file is used");
     assert!(data.join("blobs").is_dir());
 }
@@ -71,22 +95,57 @@ fn refusals_are_one_clear_line() {
     let data = data.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--config", bad_toml.to_str().unwrap()], "flavour"),
-        (vec!["--listen", "127.0.0.1:0", "--data-dir", data, "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], "nonexistent"),
-        (vec!["--listen", "127.0.0.1:0", "--data-dir", data, "--init-org", "Bad Org"], "org name"),
-        (vec!["--listen", "127.0.0.1:0", "--data-dir", data, "--blobs", "ftp://nowhere"], "ftp://nowhere"),
-        (vec!["--listen", "127.0.0.1:0", "--data-dir", data, "--token-ttl", "5"], "token-ttl"),
+        (
+            vec![
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                data,
+                "--tls-cert",
+                "/nonexistent.pem",
+                "--tls-key",
+                "/nonexistent.key",
+            ],
+            "nonexistent",
+        ),
+        (
+            vec!["--listen", "127.0.0.1:0", "--data-dir", data, "--init-org", "Bad Org"],
+            "org name",
+        ),
+        (
+            vec![
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                data,
+                "--blobs",
+                "ftp://nowhere",
+            ],
+            "ftp://nowhere",
+        ),
+        (
+            vec!["--listen", "127.0.0.1:0", "--data-dir", data, "--token-ttl", "5"],
+            "token-ttl",
+        ),
     ];
     for (args, needle) in cases {
         let (listened, stdout, stderr) = serve_output(&args, &[]);
         assert!(!listened, "{args:?} should not start: {stdout}");
-        assert!(stderr.contains("Error:") && stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("Error:") && stderr.contains(needle),
+            "{args:?}: {stderr}"
+        );
     }
 }
 
 #[test]
 fn wrong_s3_credentials_fail_the_start() {
     let Ok(endpoint) = std::env::var("HANGAR_TEST_S3_ENDPOINT") else {
-        assert_ne!(std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref(), Ok("1"), "S3 is not configured");
+        assert_ne!(
+            std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref(),
+            Ok("1"),
+            "S3 is not configured"
+        );
         eprintln!("note: S3 not configured; skipping");
         return;
     };
@@ -94,7 +153,14 @@ fn wrong_s3_credentials_fail_the_start() {
     let bucket = std::env::var("HANGAR_TEST_S3_BUCKET").unwrap_or_else(|_| "test-bucket".into());
     let blobs = format!("s3://{bucket}/wrong-creds");
     let (listened, stdout, stderr) = serve_output(
-        &["--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap(), "--blobs", &blobs],
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--blobs",
+            &blobs,
+        ],
         &[
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
             ("AWS_ACCESS_KEY_ID", "hangar"),

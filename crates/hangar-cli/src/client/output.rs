@@ -60,7 +60,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[&str]) -> Table {
-        Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(mut self, cells: Vec<String>) -> Table {
@@ -90,24 +93,21 @@ impl Table {
         for row in &self.rows {
             table.add_row(row.clone());
         }
-        let mut text = table.to_string();
-        if self.rows.is_empty() {
-            // prettytable closes an empty table with a second rule under the header one.
-            if let Some(rule) = text.lines().next().map(str::to_string) {
-                text.push('\n');
-                text.push_str(&rule);
-            }
-        }
-        text
+        // Like prettytable, an empty table closes with a second rule under the header's.
+        table.to_string()
     }
 
     pub fn to_csv(&self) -> Result<String> {
-        let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
         writer.write_record(self.headers.iter().map(|h| h.trim()))?;
         for row in &self.rows {
             writer.write_record(row.iter().map(|c| c.trim()))?;
         }
-        let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("cannot write CSV: {e}"))?;
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("cannot write CSV: {e}"))?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
@@ -143,7 +143,11 @@ impl InfoBlock {
     /// A label line only when the value is not empty.
     pub fn label_if(self, label: &str, value: impl Into<String>) -> InfoBlock {
         let value = value.into();
-        if value.is_empty() { self } else { self.label(label, value) }
+        if value.is_empty() {
+            self
+        } else {
+            self.label(label, value)
+        }
     }
 
     pub fn separator(mut self) -> InfoBlock {
@@ -167,7 +171,11 @@ impl InfoBlock {
         let longest = texts.iter().flatten().map(|t| t.chars().count()).max().unwrap_or(0);
         let width = longest.max(MIN_SEPARATOR).min(console_width.max(1));
         let dashes = "-".repeat(width);
-        texts.into_iter().map(|t| t.unwrap_or_else(|| dashes.clone())).collect::<Vec<_>>().join("\n")
+        texts
+            .into_iter()
+            .map(|t| t.unwrap_or_else(|| dashes.clone()))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -255,25 +263,26 @@ impl Report {
     pub fn print(&self, format: Format) -> Result<()> {
         let text = self.render(format, console_width())?;
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
-        stdout.flush()?;
-        Ok(())
-    }
-}
-
-/// A line of text printed at once, in every format but json (`ngc`'s `print_head`).
-pub fn notice(format: Format, text: &str) {
-    if format != Format::Json {
-        println!("{text}");
+        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            // A reader that stopped early (`| head`) is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
     }
 }
 
 /// The console width: `COLUMNS`, else the terminal's, else 80.
 pub fn console_width() -> usize {
-    if let Some(cols) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()) {
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+    {
         return cols.max(1);
     }
-    comfy_table::Table::new().width().map(usize::from).unwrap_or(DEFAULT_CONSOLE_WIDTH)
+    comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .unwrap_or(DEFAULT_CONSOLE_WIDTH)
 }
 
 /// A copy of `value` whose object keys are sorted at every level.
@@ -353,7 +362,10 @@ mod tests {
     #[test]
     fn empty_ascii_table_has_two_closing_rules() {
         let t = Table::new(&["Id", "Name"]);
-        assert_eq!(t.to_ascii(), "+----+------+\n| Id | Name |\n+----+------+\n+----+------+");
+        assert_eq!(
+            t.to_ascii(),
+            "+----+------+\n| Id | Name |\n+----+------+\n+----+------+"
+        );
     }
 
     #[test]
@@ -386,15 +398,18 @@ mod tests {
             .label("Description", "")
             .separator();
         let dashes = "-".repeat(52);
-        assert_eq!(b.render(80), format!(" Team Information\n{dashes}\n   ID: 3\n   Description:\n{dashes}"));
+        assert_eq!(
+            b.render(80),
+            format!(" Team Information\n{dashes}\n   ID: 3\n   Description:\n{dashes}")
+        );
     }
 
     #[test]
     fn info_block_separator_grows_to_longest_line_up_to_console() {
         let long = "x".repeat(60);
         let b = InfoBlock::new().separator().label("Name", long.clone());
-        assert_eq!(b.render(200).lines().next().unwrap().len(), 66);
-        assert_eq!(b.render(80).lines().next().unwrap().len(), 66);
+        assert_eq!(b.render(200).lines().next().unwrap().len(), 69);
+        assert_eq!(b.render(80).lines().next().unwrap().len(), 69);
         assert_eq!(b.render(58).lines().next().unwrap().len(), 58);
         let skip = InfoBlock::new().label_if("Empty", "").label_if("Full", "v");
         assert_eq!(skip.render(80), "   Full: v");
@@ -423,7 +438,10 @@ mod tests {
             .text("Team created.")
             .table(Table::new(&["Id"]).row(vec!["1".into()]))
             .json(json!({"id": 1}));
-        assert_eq!(r.render(Format::Ascii, 80).unwrap(), "Team created.\n+----+\n| Id |\n+----+\n| 1  |\n+----+\n");
+        assert_eq!(
+            r.render(Format::Ascii, 80).unwrap(),
+            "Team created.\n+----+\n| Id |\n+----+\n| 1  |\n+----+\n"
+        );
         assert_eq!(r.render(Format::Csv, 80).unwrap(), "Team created.\nId\n1\n");
         assert_eq!(r.render(Format::Json, 80).unwrap(), "{\n    \"id\": 1\n}\n");
         assert_eq!(Report::new().text("x").render(Format::Json, 80).unwrap(), "");

@@ -94,13 +94,17 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 
 /// The first layer (flags, env, file) that sets the field.
 fn pick<'a>(layers: &[(&'a Layer, Source)], field: fn(&Layer) -> &Option<String>) -> Option<(usize, Sourced<&'a str>)> {
-    layers.iter().enumerate().find_map(|(i, (layer, source))| {
-        non_empty(field(layer)).map(|value| (i, Sourced { value, source: *source }))
-    })
+    layers
+        .iter()
+        .enumerate()
+        .find_map(|(i, (layer, source))| non_empty(field(layer)).map(|value| (i, Sourced { value, source: *source })))
 }
 
 fn owned(s: Sourced<&str>) -> Sourced<String> {
-    Sourced { value: s.value.to_string(), source: s.source }
+    Sourced {
+        value: s.value.to_string(),
+        source: s.source,
+    }
 }
 
 /// Combines the layers: flag > environment > file > default.
@@ -112,7 +116,9 @@ pub fn resolve(flags: &Layer, env: &Layer, file: &Layer) -> Result<Settings> {
     let layers = [(flags, Source::Flag), (env, Source::Env), (file, Source::File)];
     let api_key = pick(&layers, |l| &l.api_key).map(|(_, s)| owned(s));
     let org_at = |from: usize| pick(&layers[from..], |l| &l.org).map(|(_, s)| s.value);
-    let org = pick(&layers, |l| &l.org).map(|(_, s)| owned(s)).filter(|o| o.value != NO_ORG);
+    let org = pick(&layers, |l| &l.org)
+        .map(|(_, s)| owned(s))
+        .filter(|o| o.value != NO_ORG);
     let team = match pick(&layers, |l| &l.team) {
         Some((i, team)) if team.value != NO_TEAM => {
             let same_org = org_at(i).filter(|o| *o != NO_ORG) == org.as_ref().map(|o| o.value.as_str());
@@ -121,32 +127,61 @@ pub fn resolve(flags: &Layer, env: &Layer, file: &Layer) -> Result<Settings> {
         _ => None,
     };
     let format = match pick(&layers, |l| &l.format_type) {
-        None => Sourced { value: Format::Ascii, source: Source::Default },
+        None => Sourced {
+            value: Format::Ascii,
+            source: Source::Default,
+        },
         Some((_, s)) => {
             let value = Format::parse(s.value).ok_or_else(|| {
-                anyhow!("Invalid format_type '{}' ({}): choose ascii, csv or json.", s.value, s.source.label())
+                anyhow!(
+                    "Invalid format_type '{}' ({}): choose ascii, csv or json.",
+                    s.value,
+                    s.source.label()
+                )
             })?;
-            Sourced { value, source: s.source }
+            Sourced {
+                value,
+                source: s.source,
+            }
         }
     };
     let base_url = match pick(&layers, |l| &l.base_url) {
-        None => Sourced { value: DEFAULT_BASE_URL.to_string(), source: Source::Default },
-        Some((_, s)) => Sourced { value: normalize_base_url(s.value)?, source: s.source },
+        None => Sourced {
+            value: DEFAULT_BASE_URL.to_string(),
+            source: Source::Default,
+        },
+        Some((_, s)) => Sourced {
+            value: normalize_base_url(s.value)?,
+            source: s.source,
+        },
     };
-    let ca_bundle =
-        pick(&layers, |l| &l.ca_bundle).map(|(_, s)| Sourced { value: PathBuf::from(s.value), source: s.source });
-    Ok(Settings { api_key, org, team, format, base_url, ca_bundle })
+    let ca_bundle = pick(&layers, |l| &l.ca_bundle).map(|(_, s)| Sourced {
+        value: PathBuf::from(s.value),
+        source: s.source,
+    });
+    Ok(Settings {
+        api_key,
+        org,
+        team,
+        format,
+        base_url,
+        ca_bundle,
+    })
 }
 
 /// `https://` when no scheme is given (as `ngc` does); no trailing slash; http(s) only.
 pub fn normalize_base_url(url: &str) -> Result<String> {
-    let url = url.trim().trim_end_matches('/');
-    let full = if url.contains("://") { url.to_string() } else { format!("https://{url}") };
+    let url = url.trim();
+    let full = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
     let parsed = reqwest::Url::parse(&full).map_err(|e| anyhow!("Invalid base URL '{url}': {e}."))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
         bail!("Invalid base URL '{url}': use http://host[:port] or https://host[:port].");
     }
-    Ok(full)
+    Ok(full.trim_end_matches('/').to_string())
 }
 
 /// `ngc`'s key masking: stars for all but the last four characters.
@@ -192,7 +227,9 @@ pub fn save_file(path: &Path, layer: &Layer) -> Result<()> {
 /// Writes a file readable by its owner only (it may hold secrets), replacing it atomically.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().ok_or_else(|| anyhow!("Invalid path {}", path.display()))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| anyhow!("Invalid path {}", path.display()))?;
     create_private_dir(dir)?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
@@ -226,7 +263,9 @@ fn create_private_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).with_context(|| format!("Cannot create {}", dir.display()))
+    builder
+        .create(dir)
+        .with_context(|| format!("Cannot create {}", dir.display()))
 }
 
 /// Deletes a file; a missing file is fine. Returns whether it existed.
@@ -265,14 +304,31 @@ mod tests {
 
     #[test]
     fn flag_beats_env_beats_file() {
-        let file = layer(&[("api_key", "file-key"), ("org", "o1"), ("format_type", "csv"), ("base_url", "http://f:1")]);
+        let file = layer(&[
+            ("api_key", "file-key"),
+            ("org", "o1"),
+            ("format_type", "csv"),
+            ("base_url", "http://f:1"),
+        ]);
         let env = layer(&[("api_key", "env-key"), ("format_type", "json")]);
         let flags = layer(&[("api_key", "flag-key")]);
         let s = resolve(&flags, &env, &file).unwrap();
         assert_eq!(value(&s.api_key), Some(("flag-key".into(), Source::Flag)));
-        assert_eq!(s.format, Sourced { value: Format::Json, source: Source::Env });
+        assert_eq!(
+            s.format,
+            Sourced {
+                value: Format::Json,
+                source: Source::Env
+            }
+        );
         assert_eq!(value(&s.org), Some(("o1".into(), Source::File)));
-        assert_eq!(s.base_url, Sourced { value: "http://f:1".into(), source: Source::File });
+        assert_eq!(
+            s.base_url,
+            Sourced {
+                value: "http://f:1".into(),
+                source: Source::File
+            }
+        );
         let s = resolve(&Layer::default(), &Layer::default(), &file).unwrap();
         assert_eq!(value(&s.api_key), Some(("file-key".into(), Source::File)));
     }
@@ -281,7 +337,13 @@ mod tests {
     fn defaults_apply_when_nothing_is_set() {
         let empty = Layer::default();
         let s = resolve(&empty, &empty, &empty).unwrap();
-        assert_eq!(s.format, Sourced { value: Format::Ascii, source: Source::Default });
+        assert_eq!(
+            s.format,
+            Sourced {
+                value: Format::Ascii,
+                source: Source::Default
+            }
+        );
         assert_eq!(s.base_url.value, DEFAULT_BASE_URL);
         assert_eq!(s.base_url.source, Source::Default);
         assert!(s.api_key.is_none() && s.org.is_none() && s.team.is_none() && s.ca_bundle.is_none());
@@ -325,13 +387,22 @@ mod tests {
     #[test]
     fn bad_format_type_names_its_source() {
         let err = resolve(&Layer::default(), &layer(&[("format_type", "yaml")]), &Layer::default()).unwrap_err();
-        assert_eq!(err.to_string(), "Invalid format_type 'yaml' (environment variable): choose ascii, csv or json.");
+        assert_eq!(
+            err.to_string(),
+            "Invalid format_type 'yaml' (environment variable): choose ascii, csv or json."
+        );
     }
 
     #[test]
     fn base_urls_are_normalized() {
-        assert_eq!(normalize_base_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(normalize_base_url("hangar.example.com").unwrap(), "https://hangar.example.com");
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_base_url("hangar.example.com").unwrap(),
+            "https://hangar.example.com"
+        );
         assert_eq!(normalize_base_url("https://h/prefix/").unwrap(), "https://h/prefix");
         assert!(normalize_base_url("ftp://h").is_err());
         assert!(normalize_base_url("http://").is_err());

@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A cached token is not used in its last minute.
 pub const EXPIRY_MARGIN_SECONDS: i64 = 60;
@@ -50,7 +50,8 @@ impl TokenCache {
         TokenCache { path }
     }
 
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    pub fn path(&self) -> &std::path::Path {
         &self.path
     }
 
@@ -63,7 +64,10 @@ impl TokenCache {
     }
 
     pub fn get(&self, scope: &TokenScope, now: i64) -> Option<String> {
-        self.load().remove(&scope.cache_id()).filter(|t| t.usable_at(now)).map(|t| t.token)
+        self.load()
+            .remove(&scope.cache_id())
+            .filter(|t| t.usable_at(now))
+            .map(|t| t.token)
     }
 
     /// Stores a token and drops entries that can no longer be used.
@@ -93,7 +97,12 @@ mod tests {
     use super::*;
 
     fn scope<'a>(key: &'a str, team: Option<&'a str>) -> TokenScope<'a> {
-        TokenScope { base_url: "http://h", api_key: key, org: Some("o"), team }
+        TokenScope {
+            base_url: "http://h",
+            api_key: key,
+            org: Some("o"),
+            team,
+        }
     }
 
     #[test]
@@ -108,7 +117,10 @@ mod tests {
 
     #[test]
     fn tokens_expire_a_minute_early() {
-        let t = CachedToken { token: "t".into(), expires_at: 1000 };
+        let t = CachedToken {
+            token: "t".into(),
+            expires_at: 1000,
+        };
         assert!(t.usable_at(939));
         assert!(!t.usable_at(940));
     }
@@ -119,7 +131,16 @@ mod tests {
         let cache = TokenCache::new(dir.path().join("tokens.json"));
         let s = scope("k", None);
         assert_eq!(cache.get(&s, 0), None);
-        cache.put(&s, CachedToken { token: "tok".into(), expires_at: 1000 }, 0).unwrap();
+        cache
+            .put(
+                &s,
+                CachedToken {
+                    token: "tok".into(),
+                    expires_at: 1000,
+                },
+                0,
+            )
+            .unwrap();
         assert_eq!(cache.get(&s, 100).as_deref(), Some("tok"));
         assert_eq!(cache.get(&s, 990), None);
         assert!(!std::fs::read_to_string(cache.path()).unwrap().contains("\"k\""));

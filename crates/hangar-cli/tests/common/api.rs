@@ -25,7 +25,10 @@ impl Api {
         if let Some(pem) = ca_pem {
             builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem).expect("CA PEM"));
         }
-        Api { base: base.trim_end_matches('/').to_string(), client: builder.build().expect("http client") }
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+            client: builder.build().expect("http client"),
+        }
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> (StatusCode, Value) {
@@ -72,7 +75,10 @@ impl Api {
     /// A bearer token from the token service for `key`, with NGC scopes for `org`.
     pub async fn token(&self, key: &str, org: &str) -> String {
         let (status, body) = self
-            .get(&format!("/token?service=ngc&scope=group/ngc:{org}"), &Auth::Key(key.to_string()))
+            .get(
+                &format!("/token?service=ngc&scope=group/ngc:{org}"),
+                &Auth::Key(key.to_string()),
+            )
             .await;
         assert_eq!(status, 200, "token request failed: {body}");
         body["token"].as_str().expect("token").to_string()
@@ -82,7 +88,9 @@ impl Api {
 /// The decoded claims of a JWT, without checking it.
 pub fn claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("JWT payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
     serde_json::from_slice(&bytes).expect("claims JSON")
 }
 

@@ -53,7 +53,9 @@ pub async fn stores(backend: Backend) -> Option<Stores> {
         Backend::PostgresS3 => {
             let (Some(pg), Some(endpoint)) = (env("HANGAR_TEST_POSTGRES_URL"), env("HANGAR_TEST_S3_ENDPOINT")) else {
                 if env("HANGAR_TEST_REQUIRE_ALL").as_deref() == Some("1") {
-                    panic!("HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_POSTGRES_URL / HANGAR_TEST_S3_ENDPOINT are not set");
+                    panic!(
+                        "HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_POSTGRES_URL / HANGAR_TEST_S3_ENDPOINT are not set"
+                    );
                 }
                 eprintln!("note: PostgreSQL/S3 not configured (run scripts/test); skipping this backend");
                 return None;
@@ -63,12 +65,27 @@ pub async fn stores(backend: Backend) -> Option<Stores> {
             let prefix = uuid::Uuid::new_v4().simple().to_string();
             let env = vec![
                 ("AWS_ENDPOINT_URL".to_string(), endpoint),
-                ("AWS_ACCESS_KEY_ID".into(), env("HANGAR_TEST_S3_ACCESS_KEY").unwrap_or_default()),
-                ("AWS_SECRET_ACCESS_KEY".into(), env("HANGAR_TEST_S3_SECRET_KEY").unwrap_or_default()),
-                ("AWS_REGION".into(), env("HANGAR_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into())),
+                (
+                    "AWS_ACCESS_KEY_ID".into(),
+                    env("HANGAR_TEST_S3_ACCESS_KEY").unwrap_or_default(),
+                ),
+                (
+                    "AWS_SECRET_ACCESS_KEY".into(),
+                    env("HANGAR_TEST_S3_SECRET_KEY").unwrap_or_default(),
+                ),
+                (
+                    "AWS_REGION".into(),
+                    env("HANGAR_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                ),
                 ("AWS_ALLOW_HTTP".into(), "true".into()),
             ];
-            Some(Stores { backend, database, blobs: format!("s3://{bucket}/t-{prefix}"), env, dir })
+            Some(Stores {
+                backend,
+                database,
+                blobs: format!("s3://{bucket}/t-{prefix}"),
+                env,
+                dir,
+            })
         }
     }
 }
@@ -77,7 +94,9 @@ pub async fn stores(backend: Backend) -> Option<Stores> {
 async fn fresh_postgres_database(base: &str) -> String {
     use sqlx::Connection;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to the test PostgreSQL");
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to the test PostgreSQL");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
@@ -110,16 +129,31 @@ impl Server {
 
     pub fn start_with(stores: &Stores, options: &ServeOptions) -> Server {
         let mut cmd = Command::new(HANGAR);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database", &stores.database, "--blobs", &stores.blobs])
-            .arg("--data-dir")
-            .arg(stores.dir.path())
-            .args(["--init-org", "acme", "--init-org-display-name", "Acme Corp", "--init-owner-email", "owner@acme.test"])
-            .args(&options.extra_args)
-            .envs(stores.env.iter().cloned())
-            .env("HANGAR_LOG", "info,hangar_server=debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &stores.database,
+            "--blobs",
+            &stores.blobs,
+        ])
+        .arg("--data-dir")
+        .arg(stores.dir.path())
+        .args([
+            "--init-org",
+            "acme",
+            "--init-org-display-name",
+            "Acme Corp",
+            "--init-owner-email",
+            "owner@acme.test",
+        ])
+        .args(&options.extra_args)
+        .envs(stores.env.iter().cloned())
+        .env("HANGAR_LOG", "info,hangar_server=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         if let Some((cert, key)) = &options.tls {
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
         }
@@ -156,7 +190,12 @@ impl Server {
             }
         };
         let initial_key = stdout.iter().find(|l| l.starts_with("nvapi-")).cloned();
-        Server { child, base, initial_key, stdout }
+        Server {
+            child,
+            base,
+            initial_key,
+            stdout,
+        }
     }
 
     pub fn api(&self) -> Api {

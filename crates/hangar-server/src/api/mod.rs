@@ -42,7 +42,10 @@ pub fn routes() -> Router<AppState> {
             "/v3/orgs/{org}/users/{user}",
             get(users::org_user_info).delete(users::remove_org_user),
         )
-        .route("/v3/orgs/{org}/users/{user}/add-role", patch(users::org_roles::<{ users::ADD }>))
+        .route(
+            "/v3/orgs/{org}/users/{user}/add-role",
+            patch(users::org_roles::<{ users::ADD }>),
+        )
         .route(
             "/v3/orgs/{org}/users/{user}/remove-role",
             axum::routing::delete(users::org_roles::<{ users::REMOVE }>),

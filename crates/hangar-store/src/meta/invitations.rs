@@ -61,7 +61,9 @@ fn decode_roles(value: &str) -> Result<Vec<(Role, Option<String>)>> {
                 Some((role, team)) => (role, Some(team.to_string())),
                 None => (item, None),
             };
-            let role = role.parse().map_err(|e: hangar_core::Error| Error::Invalid(e.to_string()))?;
+            let role = role
+                .parse()
+                .map_err(|e: hangar_core::Error| Error::Invalid(e.to_string()))?;
             Ok((role, team))
         })
         .collect()
@@ -226,8 +228,17 @@ impl MetaStore {
             apply_role_change(&mut tx, user_id, invitation.org_id, team_id, RoleChange::Add(roles)).await?;
         }
         tx.commit().await?;
-        let user = self.user(user_id).await?.ok_or_else(|| Error::NotFound("user".into()))?;
-        Ok((Invitation { accepted_at: Some(t), ..invitation }, user))
+        let user = self
+            .user(user_id)
+            .await?
+            .ok_or_else(|| Error::NotFound("user".into()))?;
+        Ok((
+            Invitation {
+                accepted_at: Some(t),
+                ..invitation
+            },
+            user,
+        ))
     }
 
     /// The newest mails first.

@@ -66,7 +66,9 @@ pub struct KeyChange {
 pub fn random_secret(prefix: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let body: String = (0..43).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let body: String = (0..43)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     format!("{prefix}{body}")
 }
 
@@ -87,7 +89,9 @@ fn key_row(row: AnyRow) -> Result<ApiKey> {
     let kind: String = row.try_get("kind")?;
     Ok(ApiKey {
         id: row.try_get("id")?,
-        kind: kind.parse().map_err(|e: hangar_core::Error| Error::Invalid(e.to_string()))?,
+        kind: kind
+            .parse()
+            .map_err(|e: hangar_core::Error| Error::Invalid(e.to_string()))?,
         name: row.try_get("name")?,
         hint: row.try_get("hint")?,
         org_id: row.try_get("org_id")?,
@@ -129,12 +133,15 @@ impl MetaStore {
                 }
             }
             KeyKind::Service => {
-                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE kind = 'SERVICE' AND org_id = $1")
-                    .bind(new.org_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let count: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE kind = 'SERVICE' AND org_id = $1")
+                        .bind(new.org_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
                 if count as usize >= MAX_SERVICE_KEYS_PER_ORG {
-                    return Err(Error::Limit(format!("an org can have at most {MAX_SERVICE_KEYS_PER_ORG} service keys")));
+                    return Err(Error::Limit(format!(
+                        "an org can have at most {MAX_SERVICE_KEYS_PER_ORG} service keys"
+                    )));
                 }
             }
             KeyKind::Legacy => {
@@ -173,7 +180,10 @@ impl MetaStore {
     }
 
     pub async fn key(&self, id: i64) -> Result<Option<ApiKey>> {
-        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(key_row).transpose()
     }
 
@@ -239,7 +249,10 @@ impl MetaStore {
     }
 
     pub async fn delete_key(&self, id: i64) -> Result<()> {
-        let gone = sqlx::query("DELETE FROM api_keys WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let gone = sqlx::query("DELETE FROM api_keys WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         if gone.rows_affected() == 0 {
             return Err(Error::NotFound("key".into()));
         }

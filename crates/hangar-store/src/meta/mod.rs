@@ -91,7 +91,13 @@ impl MetaStore {
             .iter()
             .map(|(version, name, sql)| {
                 let sql = sql.replace("{{id}}", self.backend.id_column());
-                Migration::new(*version, (*name).into(), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
+                Migration::new(
+                    *version,
+                    (*name).into(),
+                    MigrationType::Simple,
+                    AssertSqlSafe(sql).into_sql_str(),
+                    false,
+                )
             })
             .collect();
         Migrator::with_migrations(migrations).run(&self.pool).await?;

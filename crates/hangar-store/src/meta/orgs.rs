@@ -47,7 +47,6 @@ fn team_row(row: AnyRow) -> Result<Team> {
     })
 }
 
-
 impl MetaStore {
     pub async fn create_org(&self, name: &str, display_name: &str, description: &str) -> Result<Org> {
         let t = now();
@@ -73,35 +72,44 @@ impl MetaStore {
     }
 
     pub async fn org(&self, name: &str) -> Result<Option<Org>> {
-        let row = sqlx::query("SELECT id, name, display_name, description, created_at, updated_at FROM orgs WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, name, display_name, description, created_at, updated_at FROM orgs WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(org_row).transpose()
     }
 
     pub async fn org_by_id(&self, id: i64) -> Result<Org> {
-        let row = sqlx::query("SELECT id, name, display_name, description, created_at, updated_at FROM orgs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(org_row).transpose()?.ok_or_else(|| Error::NotFound(format!("org {id}")))
+        let row =
+            sqlx::query("SELECT id, name, display_name, description, created_at, updated_at FROM orgs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(org_row)
+            .transpose()?
+            .ok_or_else(|| Error::NotFound(format!("org {id}")))
     }
 
     /// The org, or `NotFound`.
     pub async fn require_org(&self, name: &str) -> Result<Org> {
-        self.org(name).await?.ok_or_else(|| Error::NotFound(format!("org '{name}'")))
+        self.org(name)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("org '{name}'")))
     }
 
     pub async fn count_orgs(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orgs")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// Every org (for platform admins), by name.
     pub async fn all_orgs(&self) -> Result<Vec<Org>> {
-        let rows = sqlx::query("SELECT id, name, display_name, description, created_at, updated_at FROM orgs ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, display_name, description, created_at, updated_at FROM orgs ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(org_row).collect()
     }
 
@@ -194,10 +202,15 @@ impl MetaStore {
     /// Deletes the team and every role held in it.
     pub async fn delete_team(&self, team_id: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM memberships WHERE team_id = $1").bind(team_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM teams WHERE id = $1").bind(team_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM memberships WHERE team_id = $1")
+            .bind(team_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM teams WHERE id = $1")
+            .bind(team_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 }
-

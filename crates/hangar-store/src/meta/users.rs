@@ -43,7 +43,9 @@ fn grant_row(row: &AnyRow) -> Result<Grant> {
     Ok(Grant {
         org: row.try_get("org_name")?,
         team: row.try_get("team_name")?,
-        role: role.parse().map_err(|e: hangar_core::Error| Error::Invalid(e.to_string()))?,
+        role: role
+            .parse()
+            .map_err(|e: hangar_core::Error| Error::Invalid(e.to_string()))?,
     })
 }
 
@@ -83,12 +85,18 @@ impl MetaStore {
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_row).transpose()
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT * FROM users WHERE email = $1").bind(email).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_row).transpose()
     }
 
@@ -146,7 +154,10 @@ impl MetaStore {
             let grant = grant_row(row)?;
             match members.last_mut() {
                 Some(last) if last.user.id == user.id => last.grants.push(grant),
-                _ => members.push(Member { user, grants: vec![grant] }),
+                _ => members.push(Member {
+                    user,
+                    grants: vec![grant],
+                }),
             }
         }
         Ok(members)
@@ -155,7 +166,13 @@ impl MetaStore {
     /// Applies a role change at one scope in one transaction and checks the org's rules after
     /// it: at most two owners, at least one, and a member's roles at a scope must include a
     /// registry role or USER_ADMIN.
-    pub async fn change_roles(&self, user_id: i64, org_id: i64, team_id: Option<i64>, change: RoleChange<'_>) -> Result<()> {
+    pub async fn change_roles(
+        &self,
+        user_id: i64,
+        org_id: i64,
+        team_id: Option<i64>,
+        change: RoleChange<'_>,
+    ) -> Result<()> {
         let mut tx = lock_org(&self.pool, org_id).await?;
         apply_role_change(&mut tx, user_id, org_id, team_id, change).await?;
         tx.commit().await?;
@@ -215,12 +232,14 @@ pub(crate) async fn apply_role_change(
         RoleChange::Replace(roles) => (roles, true, &[]),
     };
     if remove_all_first {
-        sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2 AND COALESCE(team_id, 0) = COALESCE($3, 0)")
-            .bind(user_id)
-            .bind(org_id)
-            .bind(team_id)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM memberships WHERE user_id = $1 AND org_id = $2 AND COALESCE(team_id, 0) = COALESCE($3, 0)",
+        )
+        .bind(user_id)
+        .bind(org_id)
+        .bind(team_id)
+        .execute(&mut **tx)
+        .await?;
     }
     for role in remove {
         sqlx::query(
@@ -269,10 +288,12 @@ pub(crate) async fn lock_org(pool: &sqlx::AnyPool, org_id: i64) -> Result<Transa
 }
 
 async fn count_owners(tx: &mut Transaction<'static, Any>, org_id: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'ORG_OWNER'")
-        .bind(org_id)
-        .fetch_one(&mut **tx)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'ORG_OWNER'")
+            .bind(org_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 /// At most two owners, and a change may not take away the last one.
@@ -287,7 +308,12 @@ async fn check_owner_count(tx: &mut Transaction<'static, Any>, org_id: i64, owne
     Ok(())
 }
 
-async fn check_scope_roles(tx: &mut Transaction<'static, Any>, user_id: i64, org_id: i64, team_id: Option<i64>) -> Result<()> {
+async fn check_scope_roles(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+    org_id: i64,
+    team_id: Option<i64>,
+) -> Result<()> {
     let roles: Vec<String> = sqlx::query_scalar(
         "SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2 AND COALESCE(team_id, 0) = COALESCE($3, 0)",
     )
@@ -296,7 +322,9 @@ async fn check_scope_roles(tx: &mut Transaction<'static, Any>, user_id: i64, org
     .bind(team_id)
     .fetch_all(&mut **tx)
     .await?;
-    let confers = roles.iter().any(|r| r.parse::<Role>().is_ok_and(|r| r.confers_membership()));
+    let confers = roles
+        .iter()
+        .any(|r| r.parse::<Role>().is_ok_and(|r| r.confers_membership()));
     if !roles.is_empty() && !confers {
         return Err(Error::Invalid(
             "a member needs REGISTRY_READ, REGISTRY_USER, REGISTRY_ADMIN, USER_ADMIN or ORG_OWNER".into(),

@@ -1,0 +1,372 @@
+//! The REST client: bearer tokens from the token service (cached, renewed once on a 401),
+//! JSON requests and responses, and NGC's error documents turned into one-line errors.
+
+use super::settings::Settings;
+use super::tokens::{CachedToken, TokenCache, TokenScope};
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Characters escaped in a path segment: all but RFC 3986's unreserved ones.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// Items asked for per page of a paginated list.
+const PAGE_SIZE: usize = 100;
+/// A guard against servers whose pagination never ends.
+const MAX_PAGES: usize = 10_000;
+
+/// A path segment, percent-encoded (names, e-mail addresses).
+pub fn seg(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+pub type Query<'a> = [(&'a str, String)];
+
+struct Credentials {
+    api_key: String,
+    org: Option<String>,
+    team: Option<String>,
+}
+
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    credentials: Option<Credentials>,
+    cache: TokenCache,
+    token: tokio::sync::Mutex<Option<String>>,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Api {
+    /// A client for the settings' server, authenticated with their API key, org and team
+    /// (when there is a key).
+    pub fn new(settings: &Settings, cache: TokenCache) -> Result<Api> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("hangar/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(300));
+        if let Some(bundle) = &settings.ca_bundle {
+            let path = &bundle.value;
+            let pem = std::fs::read(path).with_context(|| format!("Cannot read the CA bundle {}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| anyhow!("Invalid CA bundle {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                bail!("The CA bundle {} holds no certificate.", path.display());
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| anyhow!("Cannot set up HTTP: {}", describe(&e)))?;
+        let credentials = settings.api_key.as_ref().map(|key| Credentials {
+            api_key: key.value.clone(),
+            org: settings.org.as_ref().map(|o| o.value.clone()),
+            team: settings.team.as_ref().map(|t| t.value.clone()),
+        });
+        Ok(Api {
+            http,
+            base: settings.base_url.value.clone(),
+            credentials,
+            cache,
+            token: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    fn scope<'a>(&'a self, c: &'a Credentials) -> TokenScope<'a> {
+        TokenScope {
+            base_url: &self.base,
+            api_key: &c.api_key,
+            org: c.org.as_deref(),
+            team: c.team.as_deref(),
+        }
+    }
+
+    /// A bearer token: this run's, the cached one, or a new one (`renew`: always a new one).
+    async fn bearer(&self, renew: bool) -> Result<String> {
+        let c = self.credentials.as_ref().ok_or_else(|| {
+            anyhow!(
+                "No API key configured: give --api-key, set HANGAR_API_KEY, or run `hangar config set --api-key <key> --org <org>`."
+            )
+        })?;
+        let scope = self.scope(c);
+        let mut slot = self.token.lock().await;
+        if renew {
+            // A failure to update the cache file only costs a token request later.
+            let _ = self.cache.forget(&scope);
+        } else if let Some(token) = slot.clone() {
+            return Ok(token);
+        } else if let Some(token) = self.cache.get(&scope, now()) {
+            *slot = Some(token.clone());
+            return Ok(token);
+        }
+        let (token, expires_in) = self.request_token(c).await?;
+        if let Some(seconds) = expires_in {
+            let cached = CachedToken {
+                token: token.clone(),
+                expires_at: now() + seconds,
+            };
+            let _ = self.cache.put(&scope, cached, now());
+        }
+        *slot = Some(token.clone());
+        Ok(token)
+    }
+
+    /// `GET /token?service=ngc&scope=group/ngc:{org}[&scope=group/ngc:{org}/{team}]` with
+    /// `Basic base64("$oauthtoken:" + key)`.
+    async fn request_token(&self, c: &Credentials) -> Result<(String, Option<i64>)> {
+        let mut query: Vec<(&str, String)> = vec![("service", "ngc".into())];
+        if let Some(org) = &c.org {
+            query.push(("scope", format!("group/ngc:{org}")));
+            if let Some(team) = &c.team {
+                query.push(("scope", format!("group/ngc:{org}/{team}")));
+            }
+        }
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("$oauthtoken:{}", c.api_key));
+        let request = self
+            .http
+            .get(format!("{}/token", self.base))
+            .query(&query)
+            .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"));
+        let body = read_json(self.execute(request).await?).await?;
+        let token = body
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| anyhow!("The token service at {} returned no token.", self.base))?;
+        Ok((token.to_string(), body.get("expires_in").and_then(Value::as_i64)))
+    }
+
+    async fn execute(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        request
+            .send()
+            .await
+            .map_err(|e| anyhow!("Cannot reach {}: {}", self.base, describe(&e)))
+    }
+
+    fn request(&self, method: Method, path: &str, query: &Query<'_>, body: Option<&Value>) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(reqwest::header::ACCEPT, "application/json");
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request
+    }
+
+    /// An authenticated call; on a 401 the token is renewed and the call made once more.
+    pub async fn call(&self, method: Method, path: &str, query: &Query<'_>, body: Option<&Value>) -> Result<Value> {
+        let mut renewed = false;
+        loop {
+            let token = self.bearer(renewed).await?;
+            let mut request = self.request(method.clone(), path, query, body).bearer_auth(token);
+            if let Some(c) = &self.credentials
+                && let Some(org) = &c.org
+            {
+                request = request.header("nv-ngc-org", org);
+                if let Some(team) = &c.team {
+                    request = request.header("nv-ngc-team", team);
+                }
+            }
+            let response = self.execute(request).await?;
+            if response.status() == StatusCode::UNAUTHORIZED && !renewed {
+                renewed = true;
+                continue;
+            }
+            return read_json(response).await;
+        }
+    }
+
+    /// A call without credentials (accepting an invitation).
+    pub async fn call_anonymous(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        let response = self.execute(self.request(method, path, &[], body)).await?;
+        read_json(response).await
+    }
+
+    pub async fn get(&self, path: &str, query: &Query<'_>) -> Result<Value> {
+        self.call(Method::GET, path, query, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.call(Method::POST, path, &[], Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, query: &Query<'_>, body: Option<&Value>) -> Result<Value> {
+        self.call(Method::PATCH, path, query, body).await
+    }
+
+    pub async fn delete(&self, path: &str, query: &Query<'_>) -> Result<Value> {
+        self.call(Method::DELETE, path, query, None).await
+    }
+
+    /// Every item of a paginated list (`page-size`/`page-number`, `paginationInfo`).
+    pub async fn get_all(&self, path: &str, query: &Query<'_>, items_key: &str) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        for page in 0..MAX_PAGES {
+            let mut q: Vec<(&str, String)> = query.to_vec();
+            q.push(("page-size", PAGE_SIZE.to_string()));
+            q.push(("page-number", page.to_string()));
+            let body = self.get(path, &q).await?;
+            let batch = body
+                .get(items_key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let empty = batch.is_empty();
+            items.extend(batch);
+            if empty || !more_pages(body.get("paginationInfo"), page, items.len()) {
+                break;
+            }
+        }
+        Ok(items)
+    }
+}
+
+/// Whether a page after `page` (zero-based) exists, with `seen` items read so far.
+fn more_pages(info: Option<&Value>, page: usize, seen: usize) -> bool {
+    let Some(info) = info else { return false };
+    let field = |name: &str| info.get(name).and_then(Value::as_u64).map(|n| n as usize);
+    match (field("totalPages"), field("totalResults")) {
+        (Some(pages), _) => page + 1 < pages,
+        (None, Some(total)) => seen < total,
+        (None, None) => false,
+    }
+}
+
+/// The JSON body of a 2xx response (`{}` when empty), or the server's error as a one-line error.
+async fn read_json(response: reqwest::Response) -> Result<Value> {
+    let status = response.status();
+    let url = response.url().clone();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| anyhow!("Cannot read the response from {url}: {}", describe(&e)))?;
+    if !status.is_success() {
+        bail!("{}", error_message(status, &bytes));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|_| anyhow!("The response from the server was either blank or malformed ({url})."))
+}
+
+/// The message of an error response: NGC's `requestStatus.statusDescription`, else the usual
+/// `detail`/`message`/`error` fields or the OCI error list, else the text, else the status.
+pub fn error_message(status: StatusCode, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(doc) = serde_json::from_str::<Value>(&text) {
+        let candidates = [
+            doc.pointer("/requestStatus/statusDescription"),
+            doc.get("detail"),
+            doc.get("message"),
+            doc.get("error"),
+            doc.pointer("/errors/0/message"),
+        ];
+        if let Some(msg) = candidates
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find(|m| !m.trim().is_empty())
+        {
+            return one_line(msg);
+        }
+        if let Some(code) = doc.pointer("/requestStatus/statusCode").and_then(Value::as_str) {
+            return format!("{} ({code})", status_text(status));
+        }
+    }
+    let text = text.trim();
+    if !text.is_empty() && !text.starts_with('<') && text.len() <= 500 {
+        return format!("{}: {}", status_text(status), one_line(text));
+    }
+    status_text(status)
+}
+
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An error and its causes on one line, without repeats.
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_escaped() {
+        assert_eq!(seg("alice@example.com"), "alice%40example.com");
+        assert_eq!(seg("a b/c"), "a%20b%2Fc");
+        assert_eq!(seg("team-1.x_y~"), "team-1.x_y~");
+    }
+
+    #[test]
+    fn ngc_error_descriptions_win() {
+        let body =
+            br#"{"requestStatus":{"statusCode":"NOT_FOUND","statusDescription":"team 'x' not found","requestId":"1"}}"#;
+        assert_eq!(error_message(StatusCode::NOT_FOUND, body), "team 'x' not found");
+        let body = br#"{"requestStatus":{"statusCode":"FORBIDDEN"}}"#;
+        assert_eq!(
+            error_message(StatusCode::FORBIDDEN, body),
+            "HTTP 403 Forbidden (FORBIDDEN)"
+        );
+        assert_eq!(
+            error_message(StatusCode::BAD_REQUEST, br#"{"detail":"bad\nthing"}"#),
+            "bad thing"
+        );
+        assert_eq!(
+            error_message(StatusCode::BAD_REQUEST, br#"{"errors":[{"code":"X","message":"oci"}]}"#),
+            "oci"
+        );
+        assert_eq!(
+            error_message(StatusCode::BAD_GATEWAY, b"upstream down"),
+            "HTTP 502 Bad Gateway: upstream down"
+        );
+        assert_eq!(
+            error_message(StatusCode::BAD_GATEWAY, b"<html>x</html>"),
+            "HTTP 502 Bad Gateway"
+        );
+        assert_eq!(
+            error_message(StatusCode::INTERNAL_SERVER_ERROR, b""),
+            "HTTP 500 Internal Server Error"
+        );
+    }
+
+    #[test]
+    fn pagination_follows_total_pages_then_total_results() {
+        let info = json!({"index": 0, "size": 100, "totalResults": 250, "totalPages": 3});
+        assert!(more_pages(Some(&info), 0, 100));
+        assert!(more_pages(Some(&info), 1, 200));
+        assert!(!more_pages(Some(&info), 2, 250));
+        let info = json!({"size": 100, "totalResults": 200});
+        assert!(more_pages(Some(&info), 0, 100));
+        assert!(!more_pages(Some(&info), 1, 200));
+        assert!(!more_pages(None, 0, 100));
+    }
+}
