@@ -78,7 +78,15 @@ impl IntoResponse for ApiError {
                 "requestId": request_id,
             }
         });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, ApiError::PayloadTooLarge(_)) {
+            // The rest of the body was not read: the connection cannot carry another request.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 
