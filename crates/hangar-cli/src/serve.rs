@@ -47,6 +47,12 @@ pub struct ServeArgs {
     /// Default lifetime of invitations, in minutes [default: 10080, a week].
     #[arg(long, env = "HANGAR_INVITATION_EXPIRY_MINUTES")]
     invitation_expiry_minutes: Option<i64>,
+    /// Largest image layer a push may upload, in bytes [default: 10000000000, 10 GB].
+    #[arg(long, env = "HANGAR_MAX_LAYER_SIZE")]
+    max_layer_size: Option<u64>,
+    /// Per-org total image size that triggers a warning on push, in bytes [default: 1 TB].
+    #[arg(long, env = "HANGAR_ORG_IMAGE_SOFT_LIMIT")]
+    org_image_soft_limit: Option<u64>,
     /// Log filter, e.g. `info` or `hangar_server=debug` [default: info; RUST_LOG also works].
     #[arg(long, env = "HANGAR_LOG")]
     log: Option<String>,
@@ -81,7 +87,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             .blobs
             .or(file.blobs)
             .unwrap_or_else(|| path_text(&data_dir.join("blobs"))),
-        tls,
+        tls: tls.clone(),
         token_ttl_seconds: token_ttl,
         initial: InitialOrg {
             display_name: args
@@ -107,6 +113,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .invitation_expiry_minutes
                 .or(file.invitation_expiry_minutes)
                 .unwrap_or(7 * 24 * 60),
+            max_layer_bytes: args.max_layer_size.or(file.max_layer_size).unwrap_or(10_000_000_000),
+            org_image_soft_limit_bytes: args
+                .org_image_soft_limit
+                .or(file.org_image_soft_limit)
+                .unwrap_or(1_000_000_000_000),
+            tls: tls.is_some(),
         },
     };
     let server = Server::start(config.clone()).await.context("cannot start the server")?;

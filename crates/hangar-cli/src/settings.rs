@@ -39,6 +39,8 @@ pub struct FileSettings {
     pub init_owner_name: Option<String>,
     pub registry_service: Option<String>,
     pub invitation_expiry_minutes: Option<i64>,
+    pub max_layer_size: Option<u64>,
+    pub org_image_soft_limit: Option<u64>,
     pub log: Option<String>,
 }
 

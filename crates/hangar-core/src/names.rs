@@ -25,6 +25,9 @@ const RESERVED_ORGS: &[&str] = &[
     "_catalog",
 ];
 
+/// Namespaces that only platform administrators may publish to or delete from (Catalog guide §10.3).
+pub const RESERVED_NAMESPACES: &[&str] = &["nvidia", "partners", "hpc"];
+
 const MAX_NAME: usize = 64;
 const MAX_EMAIL: usize = 254;
 
@@ -95,6 +98,77 @@ pub fn normalize_email(email: &str) -> Result<String> {
     }
 }
 
+/// The longest repository name a registry must accept is 255 characters (distribution spec).
+const MAX_REPOSITORY: usize = 255;
+const MAX_TAG: usize = 128;
+
+/// A repository name as the OCI distribution spec defines it: `/`-separated path components of
+/// lowercase letters and digits joined by `.`, `_`, `__` or runs of `-`; at least `org/repo`.
+pub fn validate_repository(name: &str) -> Result<()> {
+    let invalid = |why| Error::InvalidName {
+        what: "repository name",
+        value: name.to_string(),
+        why,
+    };
+    if name.is_empty() || name.len() > MAX_REPOSITORY {
+        return Err(invalid("must be 1 to 255 characters"));
+    }
+    let components: Vec<&str> = name.split('/').collect();
+    if components.len() < 2 {
+        return Err(invalid("must be org/repo or org/team/repo"));
+    }
+    for component in components {
+        if !valid_path_component(component) {
+            return Err(invalid(
+                "each part must be lowercase letters and digits joined by '.', '_', '__' or '-'",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn valid_path_component(c: &str) -> bool {
+    let bytes = c.as_bytes();
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if alnum(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !alnum(bytes[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        let dashes = sep.bytes().all(|b| b == b'-');
+        if !(sep == "." || sep == "_" || sep == "__" || dashes) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A tag: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn validate_tag(tag: &str) -> Result<()> {
+    let bytes = tag.as_bytes();
+    let first_ok = bytes.first().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let rest_ok = bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !first_ok || !rest_ok || bytes.len() > MAX_TAG {
+        return Err(Error::InvalidName {
+            what: "tag",
+            value: tag.chars().take(MAX_TAG + 1).collect(),
+            why: "must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}",
+        });
+    }
+    Ok(())
+}
+
 /// Display names and descriptions: free text, bounded, no control characters.
 pub fn validate_text(what: &'static str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
@@ -140,6 +214,41 @@ mod tests {
         }
         assert_eq!(validate_org("orgs"), Err(Error::Reserved("orgs".into())));
         assert!(validate_team("no-team").is_err());
+    }
+
+    #[test]
+    fn repositories_and_tags() {
+        for good in [
+            "acme/web",
+            "acme/vision/detector",
+            "a/b.c",
+            "a/b__c",
+            "a/b---c",
+            "a0/1_2/x.y-z",
+        ] {
+            assert_eq!(validate_repository(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "web",
+            "Acme/web",
+            "acme/",
+            "/web",
+            "acme//web",
+            "acme/web.",
+            "acme/a..b",
+            "acme/a___b",
+            "acme/a_-b",
+            "acme/../x",
+        ] {
+            assert!(validate_repository(bad).is_err(), "{bad}");
+        }
+        assert!(validate_repository(&format!("a/{}", "b".repeat(254))).is_err());
+        for good in ["latest", "v1.0", "_x", "A-b_c.d"] {
+            assert_eq!(validate_tag(good), Ok(()), "{good}");
+        }
+        for bad in ["", "-x", ".x", "a/b", "a:b", &"t".repeat(129)] {
+            assert!(validate_tag(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

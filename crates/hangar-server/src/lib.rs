@@ -4,10 +4,11 @@ pub mod api;
 pub mod auth;
 mod error;
 pub mod identity;
+pub mod oci;
 pub mod server;
 pub mod state;
 
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, RegistryCode, registry};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,6 +39,7 @@ pub enum ServerError {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(oci::routes())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

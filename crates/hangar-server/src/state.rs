@@ -20,4 +20,10 @@ pub struct Settings {
     pub registry_service: String,
     /// How long an invitation stays valid when the inviter does not say.
     pub invitation_expiry_minutes: i64,
+    /// The largest blob (image layer) a push may upload, in bytes.
+    pub max_layer_bytes: u64,
+    /// Per-org total image size above which pushes answer with a warning header, in bytes.
+    pub org_image_soft_limit_bytes: u64,
+    /// Whether the server speaks HTTPS (for the token realm it advertises).
+    pub tls: bool,
 }

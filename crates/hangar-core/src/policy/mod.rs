@@ -73,7 +73,7 @@ impl ArtifactOp {
         ArtifactOp::Upload,
     ];
 
-    fn reads(self) -> bool {
+    pub fn reads(self) -> bool {
         matches!(self, ArtifactOp::Get | ArtifactOp::List | ArtifactOp::Download)
     }
 }
@@ -237,6 +237,13 @@ fn service_key_allows(scopes: &[Scope], entity: &EntityFilter, action: Action, t
 pub fn allowed(subject: &Subject, action: Action, target: &Target) -> bool {
     if subject.platform_admin {
         return true;
+    }
+    if let Action::Artifact(_, op) = action
+        && !op.reads()
+        && op != ArtifactOp::Get
+        && crate::names::RESERVED_NAMESPACES.contains(&target.org)
+    {
+        return false;
     }
     match &subject.credential {
         Credential::Service { org, scopes, entity } => {

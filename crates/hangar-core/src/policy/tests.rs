@@ -242,3 +242,28 @@ fn services_follow_roles() {
     );
     assert!(services_for(&[grant(Role::OrgOwner, None)], "beta").is_empty());
 }
+
+#[test]
+fn reserved_namespaces_are_for_platform_admins() {
+    let owner = Subject {
+        grants: vec![Grant {
+            org: "nvidia".into(),
+            team: None,
+            role: Role::OrgOwner,
+        }],
+        credential: Credential::Full,
+        platform_admin: false,
+    };
+    let target = Target::org("nvidia");
+    let push = Action::Artifact(ArtifactKind::Container, ArtifactOp::Upload);
+    let delete = Action::Artifact(ArtifactKind::Model, ArtifactOp::Delete);
+    let pull = Action::Artifact(ArtifactKind::Container, ArtifactOp::Download);
+    assert!(!allowed(&owner, push, &target));
+    assert!(!allowed(&owner, delete, &target));
+    assert!(allowed(&owner, pull, &target));
+    let admin = Subject {
+        platform_admin: true,
+        ..owner
+    };
+    assert!(allowed(&admin, push, &target));
+}

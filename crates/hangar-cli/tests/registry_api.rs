@@ -1,0 +1,429 @@
+//! The OCI distribution API over real HTTP on both backends: token auth, uploads (monolithic,
+//! chunked, resumed), manifests, tags, referrers, catalog, permissions and bad input.
+
+mod common;
+
+use common::{Server, Stores, admin_ok, member};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+const CONFIG: &[u8] = br#"{"architecture":"amd64","os":"linux"}"#;
+
+fn sha(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// A registry client that speaks with one API key, through Docker token auth.
+struct Registry {
+    base: String,
+    http: reqwest::Client,
+    key: Option<String>,
+}
+
+impl Registry {
+    fn new(server: &Server, key: Option<String>) -> Self {
+        Registry {
+            base: server.base.clone(),
+            http: reqwest::Client::new(),
+            key,
+        }
+    }
+
+    /// Sends a request; on a Bearer challenge, gets a token for its scope and retries once.
+    async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> reqwest::Response {
+        let build = |token: Option<&str>| {
+            let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.body(body.clone())
+        };
+        let first = build(None).send().await.expect("request");
+        if first.status() != StatusCode::UNAUTHORIZED {
+            return first;
+        }
+        let challenge = first.headers()["www-authenticate"].to_str().unwrap().to_string();
+        let field = |k: &str| {
+            challenge
+                .split(&format!("{k}=\""))
+                .nth(1)
+                .map(|r| r.split('"').next().unwrap().to_string())
+        };
+        let realm = field("realm").expect("realm");
+        let mut token_req = self
+            .http
+            .get(&realm)
+            .query(&[("service", field("service").unwrap_or_default())]);
+        if let Some(scope) = field("scope") {
+            token_req = token_req.query(&[("scope", scope)]);
+        }
+        if let Some(key) = &self.key {
+            token_req = token_req.basic_auth("$oauthtoken", Some(key));
+        }
+        let token: Value = token_req.send().await.expect("token").json().await.expect("token json");
+        build(token["token"].as_str()).send().await.expect("request")
+    }
+
+    async fn push_blob(&self, name: &str, data: &[u8]) -> String {
+        let d = sha(data);
+        let r = self
+            .send(
+                Method::POST,
+                &format!("/v2/{name}/blobs/uploads/?digest={d}"),
+                &[],
+                data.to_vec(),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        d
+    }
+
+    async fn push_manifest(&self, name: &str, reference: &str, media: &str, manifest: &Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(manifest).unwrap();
+        self.send(
+            Method::PUT,
+            &format!("/v2/{name}/manifests/{reference}"),
+            &[("content-type", media)],
+            bytes,
+        )
+        .await
+    }
+
+    /// Pushes a small image (config + two layers) and tags it.
+    async fn push_image(&self, name: &str, tag: &str) -> String {
+        let config = self.push_blob(name, CONFIG).await;
+        let one = format!("layer one of {name}:{tag}");
+        let l1 = self.push_blob(name, one.as_bytes()).await;
+        let l2 = self.push_blob(name, b"layer two").await;
+        let manifest = image_manifest(&config, &[(&l1, one.len()), (&l2, 9)], None);
+        let r = self
+            .push_manifest(name, tag, "application/vnd.oci.image.manifest.v1+json", &manifest)
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        sha(&serde_json::to_vec(&manifest).unwrap())
+    }
+}
+
+fn image_manifest(config: &str, layers: &[(&str, usize)], subject: Option<(&str, usize)>) -> Value {
+    let mut m = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": CONFIG.len()},
+        "layers": layers.iter().map(|(d, s)| json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": s})).collect::<Vec<_>>(),
+    });
+    if let Some((d, s)) = subject {
+        m["subject"] = json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": s});
+    }
+    m
+}
+
+async fn errors_code(r: reqwest::Response) -> String {
+    let body: Value = r.json().await.expect("OCI error JSON");
+    body["errors"][0]["code"].as_str().unwrap_or_default().to_string()
+}
+
+async fn push_pull_and_errors(stores: &Stores) {
+    let server = Server::start(stores);
+    let reg = Registry::new(&server, Some(server.key()));
+    // The challenge, and a login.
+    let r = reqwest::get(format!("{}/v2/", server.base)).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(
+        challenge.starts_with("Bearer realm=\"http://") && challenge.contains("/token\""),
+        "{challenge}"
+    );
+    assert_eq!(reg.send(Method::GET, "/v2/", &[], vec![]).await.status(), 200);
+
+    let digest = reg.push_image("acme/web", "v1").await;
+    let r = reg.send(Method::GET, "/v2/acme/web/manifests/v1", &[], vec![]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["docker-content-digest"], digest.as_str());
+    let body = r.bytes().await.unwrap();
+    assert_eq!(sha(&body), digest);
+    let r = reg
+        .send(Method::HEAD, &format!("/v2/acme/web/manifests/{digest}"), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 200);
+
+    // Ranged blob reads.
+    let layer = reg.push_blob("acme/web", b"0123456789").await;
+    let r = reg
+        .send(
+            Method::GET,
+            &format!("/v2/acme/web/blobs/{layer}"),
+            &[("range", "bytes=2-5")],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()["content-range"], "bytes 2-5/10");
+    assert_eq!(&r.bytes().await.unwrap()[..], b"2345");
+
+    // Chunked upload, an out-of-order chunk refused, and a resume after an interruption.
+    let r = reg.send(Method::POST, "/v2/acme/web/blobs/uploads/", &[], vec![]).await;
+    assert_eq!(r.status(), 202);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let r = reg
+        .send(
+            Method::PATCH,
+            &location,
+            &[("content-range", "0-4"), ("content-type", "application/octet-stream")],
+            b"hello".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let r = reg
+        .send(
+            Method::PATCH,
+            &location,
+            &[("content-range", "10-14")],
+            b"later".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status(), 416, "out-of-order chunk");
+    // "Interrupted": the client asks where the upload stands and carries on from there.
+    let r = reg.send(Method::GET, &location, &[], vec![]).await;
+    assert_eq!(
+        (r.status().as_u16(), r.headers()["range"].to_str().unwrap()),
+        (204, "0-4")
+    );
+    let r = reg
+        .send(
+            Method::PATCH,
+            &location,
+            &[("content-range", "5-10")],
+            b" world".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let whole = sha(b"hello world");
+    let r = reg
+        .send(
+            Method::PUT,
+            &format!("{location}?digest={}", sha(b"wrong")),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(errors_code(r).await, "DIGEST_INVALID");
+    let r = reg
+        .send(Method::PUT, &format!("{location}?digest={whole}"), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = reg
+        .send(Method::GET, &format!("/v2/acme/web/blobs/{whole}"), &[], vec![])
+        .await;
+    assert_eq!(&r.bytes().await.unwrap()[..], b"hello world");
+
+    // Bad manifests.
+    let missing = image_manifest(&sha(b"nope"), &[], None);
+    let r = reg
+        .push_manifest(
+            "acme/web",
+            "bad",
+            "application/vnd.oci.image.manifest.v1+json",
+            &missing,
+        )
+        .await;
+    assert_eq!(
+        (r.status().as_u16(), errors_code(r).await.as_str()),
+        (400, "MANIFEST_BLOB_UNKNOWN")
+    );
+    let r = reg
+        .send(
+            Method::PUT,
+            "/v2/acme/web/manifests/bad",
+            &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+            b"{not json".to_vec(),
+        )
+        .await;
+    assert_eq!(errors_code(r).await, "MANIFEST_INVALID");
+    let r = reg
+        .push_manifest(
+            "acme/web",
+            &sha(b"other"),
+            "application/vnd.oci.image.manifest.v1+json",
+            &missing,
+        )
+        .await;
+    assert_eq!(errors_code(r).await, "DIGEST_INVALID");
+    let r = reg
+        .send(Method::GET, "/v2/acme/web/manifests/nosuchtag", &[], vec![])
+        .await;
+    assert_eq!(
+        (r.status().as_u16(), errors_code(r).await.as_str()),
+        (404, "MANIFEST_UNKNOWN")
+    );
+    let r = reg.send(Method::GET, "/v2/Acme/Web/manifests/v1", &[], vec![]).await;
+    assert_eq!(errors_code(r).await, "NAME_INVALID");
+    let r = reg
+        .send(Method::GET, "/v2/acme/web/blobs/sha256:zzz", &[], vec![])
+        .await;
+    assert_eq!(errors_code(r).await, "DIGEST_INVALID");
+
+    // Referrers with an artifactType filter.
+    let config = reg.push_blob("acme/web", CONFIG).await;
+    let mut sig = image_manifest(&config, &[], Some((&digest, body.len())));
+    sig["artifactType"] = json!("application/vnd.example.signature");
+    let r = reg
+        .push_manifest(
+            "acme/web",
+            &sha(&serde_json::to_vec(&sig).unwrap()),
+            "application/vnd.oci.image.manifest.v1+json",
+            &sig,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["oci-subject"], digest.as_str());
+    let r = reg
+        .send(
+            Method::GET,
+            &format!("/v2/acme/web/referrers/{digest}?artifactType=application/vnd.example.signature"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.headers()["oci-filters-applied"], "artifactType");
+    let index: Value = r.json().await.unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1, "{index}");
+    let r = reg
+        .send(
+            Method::GET,
+            &format!("/v2/acme/web/referrers/{digest}?artifactType=other/type"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["manifests"], json!([]));
+
+    // Tags with pagination, then deletes.
+    reg.push_image("acme/web", "v2").await;
+    reg.push_image("acme/web", "v3").await;
+    let r = reg.send(Method::GET, "/v2/acme/web/tags/list?n=2", &[], vec![]).await;
+    assert!(r.headers()["link"].to_str().unwrap().contains("last=v2"));
+    assert_eq!(r.json::<Value>().await.unwrap()["tags"], json!(["v1", "v2"]));
+    let r = reg
+        .send(Method::GET, "/v2/acme/web/tags/list?n=2&last=v2", &[], vec![])
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["tags"], json!(["v3"]));
+    let r = reg.send(Method::DELETE, "/v2/acme/web/manifests/v3", &[], vec![]).await;
+    assert_eq!(r.status(), 202);
+    let r = reg
+        .send(Method::DELETE, &format!("/v2/acme/web/manifests/{digest}"), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 202);
+    let r = reg.send(Method::GET, "/v2/acme/web/manifests/v1", &[], vec![]).await;
+    assert_eq!(r.status(), 404);
+    let r = reg.send(Method::GET, "/v2/_catalog", &[], vec![]).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["repositories"], json!(["acme/web"]));
+}
+both_backends!(protocol, push_pull_and_errors);
+
+async fn permissions(stores: &Stores) {
+    let server = Server::start(stores);
+    admin_ok(stores, &["team", "create", "acme", "vision"]);
+    admin_ok(stores, &["org", "create", "nvidia"]);
+    let owner = Registry::new(&server, Some(server.key()));
+    owner.push_image("acme/web", "v1").await;
+    owner.push_image("acme/vision/detector", "v1").await;
+    let reader = Registry::new(&server, Some(member(stores, "r@acme.test", &[("REGISTRY_READ", None)])));
+    let user = Registry::new(&server, Some(member(stores, "u@acme.test", &[("REGISTRY_USER", None)])));
+    let admin = Registry::new(
+        &server,
+        Some(member(stores, "a@acme.test", &[("REGISTRY_ADMIN", None)])),
+    );
+    let other_team = Registry::new(
+        &server,
+        Some(member(stores, "t@acme.test", &[("REGISTRY_USER", Some("vision"))])),
+    );
+    let anonymous = Registry::new(&server, None);
+
+    assert_eq!(
+        reader
+            .send(Method::GET, "/v2/acme/web/manifests/v1", &[], vec![])
+            .await
+            .status(),
+        200
+    );
+    let r = reader
+        .send(Method::POST, "/v2/acme/web/blobs/uploads/", &[], vec![])
+        .await;
+    assert_eq!(
+        (r.status().as_u16(), errors_code(r).await.as_str()),
+        (401, "UNAUTHORIZED"),
+        "the token lacks push"
+    );
+    user.push_image("acme/web", "v2").await;
+    let r = user
+        .send(Method::DELETE, "/v2/acme/web/manifests/v2", &[], vec![])
+        .await;
+    assert!(r.status() == 401 || r.status() == 403, "{}", r.status());
+    assert_eq!(
+        admin
+            .send(Method::DELETE, "/v2/acme/web/manifests/v2", &[], vec![])
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        anonymous
+            .send(Method::GET, "/v2/acme/web/manifests/v1", &[], vec![])
+            .await
+            .status(),
+        401
+    );
+    // A team member sees their team's repository and not the org's others in the catalog.
+    let r = other_team.send(Method::GET, "/v2/_catalog", &[], vec![]).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["repositories"],
+        json!(["acme/vision/detector"])
+    );
+    // An org-level reader sees into every team.
+    let r = reader.send(Method::GET, "/v2/_catalog", &[], vec![]).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["repositories"],
+        json!(["acme/vision/detector", "acme/web"])
+    );
+    assert_eq!(
+        other_team
+            .send(Method::GET, "/v2/acme/web/manifests/v1", &[], vec![])
+            .await
+            .status(),
+        401
+    );
+    // Reserved namespaces: not even the org owner may push.
+    admin_ok(
+        stores,
+        &[
+            "role",
+            "grant",
+            "owner@acme.test",
+            "--org",
+            "nvidia",
+            "--role",
+            "ORG_OWNER",
+        ],
+    );
+    let legacy = Registry::new(
+        &server,
+        Some(admin_ok(stores, &["key", "legacy", "--user", "owner@acme.test"])),
+    );
+    let r = legacy
+        .send(Method::POST, "/v2/nvidia/cuda/blobs/uploads/", &[], vec![])
+        .await;
+    assert!(r.status() == 401 || r.status() == 403, "{}", r.status());
+    // Basic auth with the key works too.
+    let r = reqwest::Client::new()
+        .get(format!("{}/v2/acme/web/tags/list", server.base))
+        .basic_auth("$oauthtoken", Some(server.key()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+both_backends!(roles, permissions);

@@ -1,0 +1,174 @@
+//! Who may do what to a repository: API keys (Basic `$oauthtoken:<key>` or Bearer key) and
+//! Docker bearer tokens from `/token`, checked through the one policy.
+
+use crate::auth::caller::{Caller, authenticate, caller_for_key};
+use crate::auth::token::{Access, looks_like_jwt};
+use crate::error::{ApiError, ApiResult, RegistryCode, registry};
+use crate::identity::names::entity_scope;
+use crate::state::AppState;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, HOST};
+use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+
+/// A Docker token action and the policy operation behind it.
+#[derive(Debug, Clone, Copy)]
+pub struct Need {
+    pub action: &'static str,
+    pub op: ArtifactOp,
+}
+
+pub const PULL: Need = Need {
+    action: "pull",
+    op: ArtifactOp::Download,
+};
+pub const LIST: Need = Need {
+    action: "pull",
+    op: ArtifactOp::List,
+};
+pub const PUSH: Need = Need {
+    action: "push",
+    op: ArtifactOp::Upload,
+};
+pub const DELETE: Need = Need {
+    action: "delete",
+    op: ArtifactOp::Delete,
+};
+
+pub struct RegistryCaller {
+    pub caller: Caller,
+    /// The grants of a Docker token; `None` when an API key was sent directly.
+    access: Option<Vec<Access>>,
+    realm: String,
+    service: String,
+}
+
+impl RegistryCaller {
+    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> ApiResult<Self> {
+        let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let scheme = if state.settings.tls { "https" } else { "http" };
+        let mut me = RegistryCaller {
+            caller: Caller::guest(),
+            access: None,
+            realm: format!("{scheme}://{host}/token"),
+            service: state.settings.registry_service.clone(),
+        };
+        let Some(value) = headers.get(AUTHORIZATION) else {
+            return Ok(me);
+        };
+        let value = value.to_str().map_err(|_| me.challenge(None, false))?;
+        let bearer = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "));
+        let result = match bearer.filter(|v| looks_like_jwt(v.trim())) {
+            Some(token) => match state.tokens.verify(token.trim()) {
+                Ok(claims) => {
+                    me.access = Some(claims.access.clone());
+                    match claims.key_id() {
+                        Some(id) => caller_for_key(state, state.meta.key(id).await?).await,
+                        None => Ok(Caller::guest()),
+                    }
+                }
+                Err(e) => Err(e),
+            },
+            None => authenticate(state, value).await,
+        };
+        match result {
+            Ok(caller) => {
+                me.caller = caller;
+                Ok(me)
+            }
+            Err(ApiError::Unauthorized(_)) => Err(me.challenge(None, false)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The 401 that tells a client where to get a token, and for what.
+    pub fn challenge(&self, scope: Option<String>, insufficient: bool) -> ApiError {
+        let mut challenge = format!("Bearer realm=\"{}\",service=\"{}\"", self.realm, self.service);
+        if let Some(scope) = scope {
+            challenge.push_str(&format!(",scope=\"{scope}\""));
+        }
+        if insufficient {
+            challenge.push_str(",error=\"insufficient_scope\"");
+        }
+        ApiError::RegistryChallenge {
+            challenge,
+            insufficient_scope: insufficient,
+        }
+    }
+
+    /// `GET /v2/`: any authenticated caller.
+    pub fn require_login(&self) -> ApiResult<()> {
+        if self.caller.is_guest() && self.access.is_none() {
+            return Err(self.challenge(None, false));
+        }
+        Ok(())
+    }
+
+    fn token_allows(&self, kind: &str, name: &str, action: &str) -> bool {
+        match &self.access {
+            None => true,
+            Some(access) => access
+                .iter()
+                .any(|a| a.kind == kind && a.name == name && a.actions.iter().any(|x| x == action || x == "*")),
+        }
+    }
+
+    /// The catalog: any authenticated caller whose token (if any) covers `registry:catalog:*`.
+    pub fn require_catalog(&self) -> ApiResult<()> {
+        if self.caller.is_guest() {
+            return Err(self.challenge(Some("registry:catalog:*".into()), false));
+        }
+        if !self.token_allows("registry", "catalog", "*") {
+            return Err(self.challenge(Some("registry:catalog:*".into()), true));
+        }
+        Ok(())
+    }
+
+    /// Whether the caller may see a repository in listings.
+    pub async fn can_list(&self, state: &AppState, name: &str) -> ApiResult<bool> {
+        let Some((org, team)) = entity_scope(&state.meta, name).await? else {
+            return Ok(false);
+        };
+        let target = Target {
+            org: &org,
+            team: team.as_deref(),
+            entity: Some(name),
+        };
+        Ok(self
+            .caller
+            .allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target))
+    }
+
+    /// Checks `need` on repository `name` and returns its org and team. A guest, or a token
+    /// without the action, gets the challenge; a known caller without the right gets DENIED.
+    pub async fn require(&self, state: &AppState, name: &str, need: Need) -> ApiResult<(String, Option<String>)> {
+        let scope = format!("repository:{name}:{}", need.action);
+        let resolved = entity_scope(&state.meta, name).await?;
+        if self.caller.is_guest() && self.access.as_ref().is_none_or(|a| a.is_empty()) {
+            return Err(self.challenge(Some(scope), false));
+        }
+        let Some((org, team)) = resolved else {
+            return Err(registry(
+                RegistryCode::NameUnknown,
+                format!("no org for repository '{name}'"),
+            ));
+        };
+        if !self.token_allows("repository", name, need.action) {
+            return Err(self.challenge(Some(scope), true));
+        }
+        let target = Target {
+            org: &org,
+            team: team.as_deref(),
+            entity: Some(name),
+        };
+        if !self
+            .caller
+            .allowed(Action::Artifact(ArtifactKind::Container, need.op), &target)
+        {
+            return Err(registry(
+                RegistryCode::Denied,
+                format!("you may not {} '{name}'", need.action),
+            ));
+        }
+        Ok((org, team))
+    }
+}

@@ -1,0 +1,263 @@
+//! `HEAD|GET|PUT|DELETE /v2/<name>/manifests/<tag or digest>`: Docker schema 2 manifests and
+//! lists, OCI manifests and indexes, artifacts with `artifactType` and `subject`.
+
+use super::auth::{DELETE, PULL, PUSH, RegistryCaller};
+use super::blobs::DIGEST_HEADER;
+use super::repo::{digest, existing, for_push};
+use crate::error::{ApiError, ApiResult, RegistryCode, registry};
+use crate::state::AppState;
+use axum::body::{Body, Bytes};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use hangar_core::names::validate_tag;
+use hangar_store::blob::{Algorithm, Digest};
+use hangar_store::meta::{Manifest, NewManifest, Reference, Repository};
+use serde::Deserialize;
+use sha2::Digest as _;
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// Manifests larger than this are refused (the spec asks registries to take at least 4 MiB).
+pub const MAX_MANIFEST: usize = 4 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Descriptor {
+    media_type: Option<String>,
+    digest: String,
+    size: i64,
+    #[serde(default)]
+    urls: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Document {
+    schema_version: Option<i64>,
+    media_type: Option<String>,
+    artifact_type: Option<String>,
+    config: Option<Descriptor>,
+    layers: Option<Vec<Descriptor>>,
+    manifests: Option<Vec<Descriptor>>,
+    subject: Option<Descriptor>,
+    annotations: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    registry(RegistryCode::ManifestInvalid, message)
+}
+
+/// Layers that registries do not hold: non-distributable and foreign layers with URLs.
+fn external(d: &Descriptor) -> bool {
+    let media = d.media_type.as_deref().unwrap_or_default();
+    !d.urls.is_empty() || media.contains("nondistributable") || media.contains("foreign")
+}
+
+fn compute(algorithm: Algorithm, bytes: &[u8]) -> String {
+    match algorithm {
+        Algorithm::Sha256 => format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes))),
+        Algorithm::Sha512 => format!("sha512:{}", hex::encode(sha2::Sha512::digest(bytes))),
+    }
+}
+
+async fn find(state: &AppState, repo: &Repository, reference: &str) -> ApiResult<Manifest> {
+    let found = if reference.contains(':') {
+        let d = digest(reference)?;
+        state.meta.manifest(repo.id, d.as_str()).await?
+    } else {
+        validate_tag(reference).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
+        state.meta.tagged_manifest(repo.id, reference).await?
+    };
+    found.ok_or_else(|| {
+        registry(
+            RegistryCode::ManifestUnknown,
+            format!("manifest '{reference}' is not in '{}'", repo.name),
+        )
+    })
+}
+
+pub async fn read(
+    state: &AppState,
+    rc: &RegistryCaller,
+    method: &Method,
+    name: &str,
+    reference: &str,
+) -> ApiResult<Response> {
+    let repo = existing(state, rc, name, PULL).await?;
+    let manifest = find(state, &repo, reference).await?;
+    let builder = Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, &manifest.media_type)
+        .header(CONTENT_LENGTH, manifest.content.len())
+        .header(DIGEST_HEADER, &manifest.digest)
+        .header("ETag", format!("\"{}\"", manifest.digest));
+    let body = if *method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(manifest.content)
+    };
+    builder.body(body).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+pub async fn write(
+    state: &AppState,
+    rc: &RegistryCaller,
+    headers: &HeaderMap,
+    name: &str,
+    reference: &str,
+    body: Body,
+) -> ApiResult<Response> {
+    let repo = for_push(state, rc, name, PUSH).await?;
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_MANIFEST).await.map_err(|_| {
+        registry(
+            RegistryCode::TooLarge,
+            format!("a manifest may be at most {MAX_MANIFEST} bytes"),
+        )
+    })?;
+    let (digest_text, tag) = if reference.contains(':') {
+        let expected = digest(reference)?;
+        let actual = compute(expected.algorithm(), &bytes);
+        if actual != expected.as_str() {
+            return Err(registry(
+                RegistryCode::DigestInvalid,
+                format!("the manifest's digest is {actual}, not {expected}"),
+            ));
+        }
+        (actual, None)
+    } else {
+        validate_tag(reference).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
+        (compute(Algorithm::Sha256, &bytes), Some(reference))
+    };
+    let doc: Document = serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not a manifest: {e}")))?;
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_string())
+        .filter(|v| !v.is_empty() && v != "application/json");
+    let media_type = match (&content_type, &doc.media_type) {
+        (Some(header), Some(field)) if header != field => {
+            return Err(invalid(format!(
+                "Content-Type {header} does not match mediaType {field}"
+            )));
+        }
+        (Some(header), _) => header.clone(),
+        (None, Some(field)) => field.clone(),
+        (None, None) if doc.manifests.is_some() => OCI_INDEX.to_string(),
+        (None, None) => OCI_MANIFEST.to_string(),
+    };
+    if doc.schema_version != Some(2) {
+        return Err(invalid("schemaVersion must be 2"));
+    }
+    let mut references = Vec::new();
+    let mut missing = Vec::new();
+    let artifact_type = match media_type.as_str() {
+        OCI_MANIFEST | DOCKER_MANIFEST => {
+            let config = doc
+                .config
+                .as_ref()
+                .ok_or_else(|| invalid("an image manifest needs a config"))?;
+            let layers = doc
+                .layers
+                .as_ref()
+                .ok_or_else(|| invalid("an image manifest needs layers"))?;
+            for d in std::iter::once(config).chain(layers.iter().filter(|d| !external(d))) {
+                let blob = descriptor_digest(d)?;
+                match state.meta.linked_blob(repo.id, blob.as_str()).await? {
+                    Some(size) if size == d.size => references.push(d.digest.as_str()),
+                    Some(size) => return Err(invalid(format!("{} has size {size}, not {}", d.digest, d.size))),
+                    None => missing.push(d.digest.clone()),
+                }
+            }
+            doc.artifact_type.clone().or_else(|| config.media_type.clone())
+        }
+        OCI_INDEX | DOCKER_LIST => {
+            let children = doc
+                .manifests
+                .as_ref()
+                .ok_or_else(|| invalid("an index needs manifests"))?;
+            for d in children {
+                let child = descriptor_digest(d)?;
+                if state.meta.manifest(repo.id, child.as_str()).await?.is_none() {
+                    missing.push(d.digest.clone());
+                }
+            }
+            doc.artifact_type.clone()
+        }
+        other => return Err(invalid(format!("unsupported manifest media type '{other}'"))),
+    };
+    if !missing.is_empty() {
+        return Err(registry(
+            RegistryCode::ManifestBlobUnknown,
+            format!("not in '{name}': {}", missing.join(", ")),
+        ));
+    }
+    let subject = doc.subject.as_ref().map(descriptor_digest).transpose()?;
+    let is_index = doc.manifests.is_some();
+    let mut refs: Vec<Reference> = references.iter().map(|d| Reference::Blob(d)).collect();
+    if is_index {
+        refs = doc
+            .manifests
+            .iter()
+            .flatten()
+            .map(|d| Reference::Manifest(d.digest.as_str()))
+            .collect();
+    }
+    let new = NewManifest {
+        digest: &digest_text,
+        media_type: &media_type,
+        artifact_type: artifact_type.as_deref(),
+        subject: subject.as_ref().map(Digest::as_str),
+        annotations: doc
+            .annotations
+            .as_ref()
+            .map(|a| serde_json::Value::Object(a.clone()).to_string()),
+        content: &bytes,
+        references: refs,
+    };
+    state.meta.put_manifest(repo.id, &new, tag).await?;
+    let mut builder = Response::builder()
+        .status(StatusCode::CREATED)
+        .header(LOCATION, format!("/v2/{name}/manifests/{digest_text}"))
+        .header(DIGEST_HEADER, &digest_text)
+        .header(CONTENT_LENGTH, 0);
+    if let Some(subject) = &subject {
+        builder = builder.header("OCI-Subject", subject.as_str());
+    }
+    builder
+        .body(Body::empty())
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn descriptor_digest(d: &Descriptor) -> ApiResult<Digest> {
+    if d.size < 0 {
+        return Err(invalid(format!("descriptor {} has a negative size", d.digest)));
+    }
+    d.digest
+        .parse()
+        .map_err(|_| invalid(format!("invalid digest '{}' in the manifest", d.digest)))
+}
+
+pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, reference: &str) -> ApiResult<Response> {
+    let repo = existing(state, rc, name, DELETE).await?;
+    let gone = if reference.contains(':') {
+        let d = digest(reference)?;
+        state.meta.delete_manifest(repo.id, d.as_str()).await?
+    } else {
+        validate_tag(reference).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
+        state.meta.delete_tag(repo.id, reference).await?
+    };
+    if !gone {
+        return Err(registry(
+            RegistryCode::ManifestUnknown,
+            format!("manifest '{reference}' is not in '{name}'"),
+        ));
+    }
+    Response::builder()
+        .status(StatusCode::ACCEPTED)
+        .header(CONTENT_LENGTH, 0)
+        .body(Body::empty())
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}

@@ -1,0 +1,299 @@
+//! Blob uploads: monolithic, chunked and streamed (`POST|PATCH|PUT|GET|DELETE
+//! /v2/<name>/blobs/uploads/…`) and cross-repository mounts. Each chunk is stored as a blob of
+//! its own; finishing checks the digest over all chunks, so a single-chunk push is never copied.
+
+use super::auth::{PULL, PUSH, RegistryCaller};
+use super::blobs::DIGEST_HEADER;
+use super::repo::{digest, existing, for_push};
+use crate::error::{ApiError, ApiResult, RegistryCode, registry};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::header::{CONTENT_LENGTH, LOCATION, RANGE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use futures::StreamExt;
+use hangar_store::blob::{ByteStream, Digest};
+use hangar_store::meta::{Repository, Upload};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const UUID_HEADER: &str = "Docker-Upload-UUID";
+
+fn response(status: StatusCode, headers: &[(&str, String)]) -> ApiResult<Response> {
+    let mut builder = Response::builder().status(status).header(CONTENT_LENGTH, 0);
+    for (name, value) in headers {
+        builder = builder.header(*name, value);
+    }
+    builder
+        .body(Body::empty())
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn session_headers(name: &str, upload: &Upload) -> Vec<(&'static str, String)> {
+    let last = (upload.size() - 1).max(0);
+    vec![
+        (LOCATION.as_str(), format!("/v2/{name}/blobs/uploads/{}", upload.id)),
+        (RANGE.as_str(), format!("0-{last}")),
+        (UUID_HEADER, upload.id.clone()),
+    ]
+}
+
+fn created(name: &str, d: &Digest) -> ApiResult<Response> {
+    response(
+        StatusCode::CREATED,
+        &[
+            (LOCATION.as_str(), format!("/v2/{name}/blobs/{d}")),
+            (DIGEST_HEADER, d.to_string()),
+        ],
+    )
+}
+
+/// The request body as a byte stream that fails once more than `limit` bytes came.
+fn limited(body: Body, limit: u64, exceeded: Arc<AtomicBool>) -> ByteStream {
+    let mut seen = 0u64;
+    body.into_data_stream()
+        .map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            seen += chunk.len() as u64;
+            if seen > limit {
+                exceeded.store(true, Ordering::Relaxed);
+                return Err(std::io::Error::other("the blob is larger than the server allows"));
+            }
+            Ok(chunk)
+        })
+        .boxed()
+}
+
+fn too_large(state: &AppState) -> ApiError {
+    registry(
+        RegistryCode::TooLarge,
+        format!("a layer may be at most {} bytes", state.settings.max_layer_bytes),
+    )
+}
+
+/// `POST …/blobs/uploads/`: a mount, a monolithic upload (`?digest=`), or a new session.
+pub async fn start(
+    state: &AppState,
+    rc: &RegistryCaller,
+    name: &str,
+    query: &HashMap<String, String>,
+    body: Body,
+) -> ApiResult<Response> {
+    let repo = for_push(state, rc, name, PUSH).await?;
+    if let Some(mount) = query.get("mount") {
+        let d = digest(mount)?;
+        if let Some(size) = mountable(state, rc, &d, query.get("from")).await? {
+            state.meta.link_blob(repo.id, d.as_str(), size).await?;
+            return created(name, &d);
+        }
+    } else if let Some(text) = query.get("digest") {
+        let d = digest(text)?;
+        let exceeded = Arc::new(AtomicBool::new(false));
+        let stream = limited(body, state.settings.max_layer_bytes, exceeded.clone());
+        let info = state
+            .blobs
+            .put(&d, None, stream)
+            .await
+            .map_err(|e| upload_error(state, e, &exceeded))?;
+        state.meta.link_blob(repo.id, d.as_str(), info.size as i64).await?;
+        return created(name, &d);
+    }
+    let upload = state.meta.create_upload(repo.id).await?;
+    response(StatusCode::ACCEPTED, &session_headers(name, &upload))
+}
+
+/// The size of the blob if the caller may mount it: from `from` when given and readable, else
+/// from any repository the caller may pull from.
+async fn mountable(state: &AppState, rc: &RegistryCaller, d: &Digest, from: Option<&String>) -> ApiResult<Option<i64>> {
+    for (source, size) in state.meta.repositories_with_blob(d.as_str()).await? {
+        if from.is_some_and(|f| *f != source) {
+            continue;
+        }
+        if rc.require(state, &source, PULL).await.is_ok() {
+            return Ok(Some(size));
+        }
+    }
+    Ok(None)
+}
+
+fn upload_error(state: &AppState, e: hangar_store::Error, exceeded: &AtomicBool) -> ApiError {
+    if exceeded.load(Ordering::Relaxed) {
+        return too_large(state);
+    }
+    match e {
+        hangar_store::Error::DigestMismatch { .. } => registry(RegistryCode::DigestInvalid, e.to_string()),
+        hangar_store::Error::SizeMismatch { .. } => registry(RegistryCode::SizeInvalid, e.to_string()),
+        hangar_store::Error::Invalid(why) => registry(RegistryCode::DigestInvalid, why),
+        other => other.into(),
+    }
+}
+
+async fn session(state: &AppState, repo: &Repository, id: &str) -> ApiResult<Upload> {
+    state
+        .meta
+        .upload(id)
+        .await?
+        .filter(|u| u.repository_id == repo.id)
+        .ok_or_else(|| registry(RegistryCode::BlobUploadUnknown, format!("upload '{id}' is not known")))
+}
+
+/// Stores the body as the session's next chunk. A `Content-Range` must start where the
+/// session ends (416 otherwise) and match the body's length.
+async fn append(state: &AppState, upload: &mut Upload, headers: &HeaderMap, body: Body) -> ApiResult<()> {
+    let offset = upload.size() as u64;
+    let range = headers
+        .get("content-range")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            parse_content_range(v)
+                .ok_or_else(|| registry(RegistryCode::RangeInvalid, format!("invalid Content-Range '{v}'")))
+        })
+        .transpose()?;
+    if let Some((start, _)) = range
+        && start != offset
+    {
+        return Err(registry(
+            RegistryCode::RangeInvalid,
+            format!("chunk starts at {start}, the upload is at {offset}"),
+        ));
+    }
+    let room = state.settings.max_layer_bytes.saturating_sub(offset);
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let info = state
+        .blobs
+        .put_unknown(limited(body, room, exceeded.clone()))
+        .await
+        .map_err(|e| upload_error(state, e, &exceeded))?;
+    if let Some((start, end)) = range
+        && end + 1 - start != info.size
+    {
+        return Err(registry(
+            RegistryCode::SizeInvalid,
+            format!(
+                "Content-Range says {} bytes, the body had {}",
+                end + 1 - start,
+                info.size
+            ),
+        ));
+    }
+    if info.size == 0 {
+        return Ok(());
+    }
+    let seq = upload.chunks.len() as i64;
+    state
+        .meta
+        .add_upload_chunk(&upload.id, seq, info.digest.as_str(), info.size as i64)
+        .await
+        .map_err(|e| match e {
+            hangar_store::Error::Conflict(_) => {
+                registry(RegistryCode::RangeInvalid, "another chunk was appended first")
+            }
+            other => other.into(),
+        })?;
+    upload.chunks.push((info.digest.to_string(), info.size as i64));
+    Ok(())
+}
+
+/// `start-end` (inclusive), with or without a `bytes ` prefix.
+fn parse_content_range(value: &str) -> Option<(u64, u64)> {
+    let v = value.trim().trim_start_matches("bytes").trim_start_matches(['=', ' ']);
+    let v = v.split('/').next()?;
+    let (a, b) = v.split_once('-')?;
+    let (a, b): (u64, u64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (a <= b).then_some((a, b))
+}
+
+/// `PATCH …/blobs/uploads/<id>`: one more chunk (or the whole stream).
+pub async fn patch(
+    state: &AppState,
+    rc: &RegistryCaller,
+    headers: &HeaderMap,
+    name: &str,
+    id: &str,
+    body: Body,
+) -> ApiResult<Response> {
+    let repo = existing(state, rc, name, PUSH).await?;
+    let mut upload = session(state, &repo, id).await?;
+    append(state, &mut upload, headers, body).await?;
+    response(StatusCode::ACCEPTED, &session_headers(name, &upload))
+}
+
+/// `PUT …/blobs/uploads/<id>?digest=`: the last chunk, if any, then the digest check over all.
+pub async fn finish(
+    state: &AppState,
+    rc: &RegistryCaller,
+    headers: &HeaderMap,
+    name: &str,
+    id: &str,
+    query: &HashMap<String, String>,
+    body: Body,
+) -> ApiResult<Response> {
+    let repo = existing(state, rc, name, PUSH).await?;
+    let mut upload = session(state, &repo, id).await?;
+    let d = digest(query.get("digest").map(String::as_str).unwrap_or_default())?;
+    append(state, &mut upload, headers, body).await?;
+    let parts: Vec<Digest> = upload.chunks.iter().map(|(p, _)| digest(p)).collect::<ApiResult<_>>()?;
+    let size = match parts.as_slice() {
+        [only] if *only == d => upload.size() as u64,
+        _ => {
+            concat(state, &d, parts)
+                .await
+                .map_err(|e| upload_error(state, e, &AtomicBool::new(false)))?
+                .size
+        }
+    };
+    state.meta.link_blob(repo.id, d.as_str(), size as i64).await?;
+    state.meta.delete_upload(&upload.id).await?;
+    created(name, &d)
+}
+
+/// Streams the chunks in order into one verified blob.
+async fn concat(
+    state: &AppState,
+    d: &Digest,
+    parts: Vec<Digest>,
+) -> hangar_store::Result<hangar_store::blob::BlobInfo> {
+    let blobs = state.blobs.clone();
+    let body = futures::stream::iter(parts)
+        .then(move |part| {
+            let blobs = blobs.clone();
+            async move { blobs.get(&part, None).await }
+        })
+        .map(|part| match part {
+            Ok(stream) => stream,
+            Err(e) => futures::stream::once(async move { Err(std::io::Error::other(e.to_string())) }).boxed(),
+        })
+        .flatten()
+        .boxed();
+    state.blobs.put(d, None, body).await
+}
+
+/// `GET …/blobs/uploads/<id>`: how far the upload got.
+pub async fn status(state: &AppState, rc: &RegistryCaller, name: &str, id: &str) -> ApiResult<Response> {
+    let repo = existing(state, rc, name, PUSH).await?;
+    let upload = session(state, &repo, id).await?;
+    response(StatusCode::NO_CONTENT, &session_headers(name, &upload))
+}
+
+/// `DELETE …/blobs/uploads/<id>`: abandons the upload.
+pub async fn cancel(state: &AppState, rc: &RegistryCaller, name: &str, id: &str) -> ApiResult<Response> {
+    let repo = existing(state, rc, name, PUSH).await?;
+    let upload = session(state, &repo, id).await?;
+    state.meta.delete_upload(&upload.id).await?;
+    response(StatusCode::NO_CONTENT, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_content_range;
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(parse_content_range("0-99"), Some((0, 99)));
+        assert_eq!(parse_content_range("bytes 100-199/*"), Some((100, 199)));
+        assert_eq!(parse_content_range("bytes=5-5"), Some((5, 5)));
+        assert_eq!(parse_content_range("9-1"), None);
+        assert_eq!(parse_content_range("x"), None);
+    }
+}

@@ -1,0 +1,388 @@
+//! The container registry's metadata: repositories, linked blobs, manifests, tags, uploads.
+
+use super::{MetaStore, conflict, now};
+use crate::{Error, Result};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    pub id: i64,
+    pub org_id: i64,
+    pub team_id: Option<i64>,
+    /// The full name, `org/[team/]repo`.
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A stored manifest, with its exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    pub subject: Option<String>,
+    /// The manifest's `annotations` object as JSON text.
+    pub annotations: Option<String>,
+    pub content: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// What a manifest refers to: a blob (config, layer) or another manifest (an index's child).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference<'a> {
+    Blob(&'a str),
+    Manifest(&'a str),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewManifest<'a> {
+    pub digest: &'a str,
+    pub media_type: &'a str,
+    pub artifact_type: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub annotations: Option<String>,
+    pub content: &'a [u8],
+    pub references: Vec<Reference<'a>>,
+}
+
+/// A chunked upload: its repository and its chunks so far, in order (digest, size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub id: String,
+    pub repository_id: i64,
+    pub chunks: Vec<(String, i64)>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Upload {
+    pub fn size(&self) -> i64 {
+        self.chunks.iter().map(|(_, size)| size).sum()
+    }
+}
+
+fn repository_row(row: AnyRow) -> Result<Repository> {
+    Ok(Repository {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        team_id: row.try_get("team_id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn manifest_row(row: AnyRow) -> Result<Manifest> {
+    Ok(Manifest {
+        digest: row.try_get("digest")?,
+        media_type: row.try_get("media_type")?,
+        artifact_type: row.try_get("artifact_type")?,
+        subject: row.try_get("subject")?,
+        annotations: row.try_get("annotations")?,
+        content: row.try_get("content")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl MetaStore {
+    pub async fn repository(&self, name: &str) -> Result<Option<Repository>> {
+        let row = sqlx::query("SELECT * FROM repositories WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(repository_row).transpose()
+    }
+
+    /// The repository, created on first use.
+    pub async fn ensure_repository(&self, org_id: i64, team_id: Option<i64>, name: &str) -> Result<Repository> {
+        if let Some(repo) = self.repository(name).await? {
+            return Ok(repo);
+        }
+        let t = now();
+        let inserted = sqlx::query(
+            "INSERT INTO repositories (org_id, team_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(org_id)
+        .bind(team_id)
+        .bind(name)
+        .bind(t)
+        .execute(&self.pool)
+        .await;
+        inserted.map_err(conflict(format!("repository '{name}'")))?;
+        self.repository(name)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("repository '{name}'")))
+    }
+
+    /// Repository names after `last`, in order, that hold at least one manifest.
+    pub async fn repository_names(&self, after: &str, limit: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.name FROM repositories r WHERE r.name > $1 \
+             AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) ORDER BY r.name LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn link_blob(&self, repository_id: i64, digest: &str, size: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO repository_blobs (repository_id, digest, size, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(repository_id)
+        .bind(digest)
+        .bind(size)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The size of a blob linked into the repository.
+    pub async fn linked_blob(&self, repository_id: i64, digest: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT size FROM repository_blobs WHERE repository_id = $1 AND digest = $2")
+                .bind(repository_id)
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn unlink_blob(&self, repository_id: i64, digest: &str) -> Result<bool> {
+        let gone = sqlx::query("DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2")
+            .bind(repository_id)
+            .bind(digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(gone.rows_affected() > 0)
+    }
+
+    /// Names of the repositories a blob is linked into (for cross-repository mounts).
+    pub async fn repositories_with_blob(&self, digest: &str) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT r.name, b.size FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id \
+             WHERE b.digest = $1 ORDER BY r.name LIMIT 100",
+        )
+        .bind(digest)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| Ok((row.try_get("name")?, row.try_get("size")?)))
+            .collect()
+    }
+
+    pub async fn create_upload(&self, repository_id: i64) -> Result<Upload> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let t = now();
+        sqlx::query("INSERT INTO uploads (id, repository_id, created_at, updated_at) VALUES ($1, $2, $3, $3)")
+            .bind(&id)
+            .bind(repository_id)
+            .bind(t)
+            .execute(&self.pool)
+            .await?;
+        Ok(Upload {
+            id,
+            repository_id,
+            chunks: vec![],
+            created_at: t,
+            updated_at: t,
+        })
+    }
+
+    pub async fn upload(&self, id: &str) -> Result<Option<Upload>> {
+        let Some(row) = sqlx::query("SELECT * FROM uploads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let chunks = sqlx::query("SELECT digest, size FROM upload_chunks WHERE upload_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.try_get("digest")?, r.try_get("size")?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Upload {
+            id: row.try_get("id")?,
+            repository_id: row.try_get("repository_id")?,
+            chunks,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        }))
+    }
+
+    /// Appends a chunk as number `seq`; `Conflict` when another request appended it first.
+    pub async fn add_upload_chunk(&self, id: &str, seq: i64, digest: &str, size: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO upload_chunks (upload_id, seq, digest, size) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(seq)
+            .bind(digest)
+            .bind(size)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict("upload chunk"))?;
+        sqlx::query("UPDATE uploads SET updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_upload(&self, id: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM upload_chunks WHERE upload_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let gone = sqlx::query("DELETE FROM uploads WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(gone.rows_affected() > 0)
+    }
+
+    /// Stores a manifest (once per digest) with what it refers to and, with `tag`, points the tag
+    /// at it — in one transaction.
+    pub async fn put_manifest(&self, repository_id: i64, m: &NewManifest<'_>, tag: Option<&str>) -> Result<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, annotations, content, \
+             size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(repository_id)
+        .bind(m.digest)
+        .bind(m.media_type)
+        .bind(m.artifact_type)
+        .bind(m.subject)
+        .bind(m.annotations.as_deref())
+        .bind(m.content)
+        .bind(m.content.len() as i64)
+        .bind(t)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            for reference in &m.references {
+                let (digest, kind) = match reference {
+                    Reference::Blob(d) => (d, "blob"),
+                    Reference::Manifest(d) => (d, "manifest"),
+                };
+                sqlx::query("INSERT INTO manifest_references (manifest_id, digest, kind) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(*digest)
+                    .bind(kind)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if let Some(tag) = tag {
+            sqlx::query(
+                "INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
+            )
+            .bind(repository_id)
+            .bind(tag)
+            .bind(m.digest)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE repositories SET updated_at = $1 WHERE id = $2")
+            .bind(t)
+            .bind(repository_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn manifest(&self, repository_id: i64, digest: &str) -> Result<Option<Manifest>> {
+        let row = sqlx::query("SELECT * FROM manifests WHERE repository_id = $1 AND digest = $2")
+            .bind(repository_id)
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(manifest_row).transpose()
+    }
+
+    /// The manifest a tag points at.
+    pub async fn tagged_manifest(&self, repository_id: i64, tag: &str) -> Result<Option<Manifest>> {
+        let row = sqlx::query(
+            "SELECT m.* FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest \
+             WHERE t.repository_id = $1 AND t.name = $2",
+        )
+        .bind(repository_id)
+        .bind(tag)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(manifest_row).transpose()
+    }
+
+    /// Deletes a manifest and the tags that point at it.
+    pub async fn delete_manifest(&self, repository_id: i64, digest: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM tags WHERE repository_id = $1 AND digest = $2")
+            .bind(repository_id)
+            .bind(digest)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM manifest_references WHERE manifest_id IN \
+             (SELECT id FROM manifests WHERE repository_id = $1 AND digest = $2)",
+        )
+        .bind(repository_id)
+        .bind(digest)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query("DELETE FROM manifests WHERE repository_id = $1 AND digest = $2")
+            .bind(repository_id)
+            .bind(digest)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(gone.rows_affected() > 0)
+    }
+
+    pub async fn delete_tag(&self, repository_id: i64, tag: &str) -> Result<bool> {
+        let gone = sqlx::query("DELETE FROM tags WHERE repository_id = $1 AND name = $2")
+            .bind(repository_id)
+            .bind(tag)
+            .execute(&self.pool)
+            .await?;
+        Ok(gone.rows_affected() > 0)
+    }
+
+    /// Tag names after `after`, in order.
+    pub async fn tags(&self, repository_id: i64, after: &str, limit: i64) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM tags WHERE repository_id = $1 AND name > $2 ORDER BY name LIMIT $3")
+                .bind(repository_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Manifests in the repository whose subject is `digest`, oldest first.
+    pub async fn referrers(&self, repository_id: i64, digest: &str) -> Result<Vec<Manifest>> {
+        let rows = sqlx::query("SELECT * FROM manifests WHERE repository_id = $1 AND subject = $2 ORDER BY id")
+            .bind(repository_id)
+            .bind(digest)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(manifest_row).collect()
+    }
+}
