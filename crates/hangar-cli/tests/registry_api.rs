@@ -427,3 +427,71 @@ async fn permissions(stores: &Stores) {
     assert_eq!(r.status(), 200);
 }
 both_backends!(roles, permissions);
+
+async fn limits(stores: &Stores) {
+    let options = common::ServeOptions {
+        extra_args: ["--max-layer-size", "1000", "--org-image-soft-limit", "100"]
+            .map(String::from)
+            .to_vec(),
+        ..Default::default()
+    };
+    let server = Server::start_with(stores, &options);
+    let reg = Registry::new(&server, Some(server.key()));
+    // A layer larger than the maximum is refused, monolithic or chunked, and nothing is stored.
+    let big = vec![7u8; 2000];
+    let r = reg
+        .send(
+            Method::POST,
+            &format!("/v2/acme/big/blobs/uploads/?digest={}", sha(&big)),
+            &[],
+            big.clone(),
+        )
+        .await;
+    assert_eq!(
+        (r.status().as_u16(), errors_code(r).await.as_str()),
+        (413, "SIZE_INVALID")
+    );
+    let r = reg.send(Method::POST, "/v2/acme/big/blobs/uploads/", &[], vec![]).await;
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let r = reg.send(Method::PATCH, &location, &[], big[..600].to_vec()).await;
+    assert_eq!(r.status(), 202);
+    let r = reg.send(Method::PATCH, &location, &[], big[600..].to_vec()).await;
+    assert_eq!(r.status(), 413, "the upload is refused when it reaches the maximum");
+    let r = reg
+        .send(Method::HEAD, &format!("/v2/acme/big/blobs/{}", sha(&big)), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 404);
+    // Above the org's soft limit a push succeeds with a warning, and the usage is reported.
+    let config = reg.push_blob("acme/small", CONFIG).await;
+    let layer = reg.push_blob("acme/small", &[1u8; 500]).await;
+    let manifest = image_manifest(&config, &[(&layer, 500)], None);
+    let r = reg
+        .push_manifest(
+            "acme/small",
+            "v1",
+            "application/vnd.oci.image.manifest.v1+json",
+            &manifest,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert!(
+        r.headers()["warning"].to_str().unwrap().contains("soft limit"),
+        "{:?}",
+        r.headers()
+    );
+    let info: Value = reqwest::Client::new()
+        .get(format!("{}/v2/orgs/acme", server.base))
+        .bearer_auth(server.key())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info["organizations"]["imageStorage"]["usedBytes"],
+        json!(500 + CONFIG.len()),
+        "{info}"
+    );
+}
+both_backends!(size_limits, limits);

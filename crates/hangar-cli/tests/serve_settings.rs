@@ -26,6 +26,8 @@ fn help_documents_every_setting() {
         "--registry-service",
         "--invitation-expiry-minutes",
         "--log",
+        "--max-layer-size",
+        "--org-image-soft-limit",
         "HANGAR_LISTEN",
         "HANGAR_DATABASE",
     ] {

@@ -86,7 +86,12 @@ pub async fn org_info(
     Path(org): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
-    Ok(Json(success(json!({"organizations": views::org(&org)}))))
+    let mut body = views::org(&org);
+    body["imageStorage"] = json!({
+        "usedBytes": state.meta.org_image_bytes(org.id).await?,
+        "softLimitBytes": state.settings.org_image_soft_limit_bytes,
+    });
+    Ok(Json(success(json!({"organizations": body}))))
 }
 
 #[derive(Deserialize)]

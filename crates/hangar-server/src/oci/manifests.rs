@@ -218,6 +218,7 @@ pub async fn write(
         references: refs,
     };
     state.meta.put_manifest(repo.id, &new, tag).await?;
+    let used = state.meta.org_image_bytes(repo.org_id).await?;
     let mut builder = Response::builder()
         .status(StatusCode::CREATED)
         .header(LOCATION, format!("/v2/{name}/manifests/{digest_text}"))
@@ -225,6 +226,12 @@ pub async fn write(
         .header(CONTENT_LENGTH, 0);
     if let Some(subject) = &subject {
         builder = builder.header("OCI-Subject", subject.as_str());
+    }
+    let soft_limit = state.settings.org_image_soft_limit_bytes;
+    if used as u64 > soft_limit {
+        let warning = format!("the org stores {used} bytes of images, above its soft limit of {soft_limit}");
+        tracing::warn!(repository = %name, "{warning}");
+        builder = builder.header("Warning", format!("299 - \"{warning}\""));
     }
     builder
         .body(Body::empty())

@@ -376,6 +376,19 @@ impl MetaStore {
         )
     }
 
+    /// Bytes of image content stored for an org: every distinct blob linked into its
+    /// repositories, counted once (the blob store keeps each digest once).
+    pub async fn org_image_bytes(&self, org_id: i64) -> Result<i64> {
+        let total: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(size) AS BIGINT) FROM (SELECT DISTINCT b.digest, b.size FROM repository_blobs b \
+             JOIN repositories r ON r.id = b.repository_id WHERE r.org_id = $1) AS blobs",
+        )
+        .bind(org_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(total.unwrap_or(0))
+    }
+
     /// Manifests in the repository whose subject is `digest`, oldest first.
     pub async fn referrers(&self, repository_id: i64, digest: &str) -> Result<Vec<Manifest>> {
         let rows = sqlx::query("SELECT * FROM manifests WHERE repository_id = $1 AND subject = $2 ORDER BY id")
