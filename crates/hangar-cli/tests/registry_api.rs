@@ -495,3 +495,41 @@ async fn limits(stores: &Stores) {
     );
 }
 both_backends!(size_limits, limits);
+
+async fn tags_as_parameters(stores: &Stores) {
+    let server = Server::start(stores);
+    let reg = Registry::new(&server, Some(server.key()));
+    let config = reg.push_blob("acme/app", CONFIG).await;
+    let manifest = image_manifest(&config, &[], None);
+    let digest = sha(&serde_json::to_vec(&manifest).unwrap());
+    let path = format!("{digest}?tag=1.2.3&tag=latest");
+    let r = reg
+        .push_manifest(
+            "acme/app",
+            &path,
+            "application/vnd.oci.image.manifest.v1+json",
+            &manifest,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let accepted: Vec<&str> = r
+        .headers()
+        .get_all("oci-tag")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(accepted, ["1.2.3", "latest"]);
+    let r = reg.send(Method::GET, "/v2/acme/app/tags/list", &[], vec![]).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["tags"], json!(["1.2.3", "latest"]));
+    let bad = format!("{digest}?tag=-bad");
+    let r = reg
+        .push_manifest(
+            "acme/app",
+            &bad,
+            "application/vnd.oci.image.manifest.v1+json",
+            &manifest,
+        )
+        .await;
+    assert_eq!(errors_code(r).await, "MANIFEST_INVALID");
+}
+both_backends!(tag_parameters, tags_as_parameters);

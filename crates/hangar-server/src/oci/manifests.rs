@@ -22,6 +22,8 @@ const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+j
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// Manifests larger than this are refused (the spec asks registries to take at least 4 MiB).
 pub const MAX_MANIFEST: usize = 4 * 1024 * 1024;
+/// The most `?tag=` parameters one manifest push may carry.
+const MAX_TAG_PARAMS: usize = 100;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -108,9 +110,19 @@ pub async fn write(
     headers: &HeaderMap,
     name: &str,
     reference: &str,
+    tag_params: &[String],
     body: Body,
 ) -> ApiResult<Response> {
     let repo = for_push(state, rc, name, PUSH).await?;
+    if tag_params.len() > MAX_TAG_PARAMS {
+        return Err(registry(
+            RegistryCode::TooLarge,
+            format!("at most {MAX_TAG_PARAMS} tags per request"),
+        ));
+    }
+    for tag in tag_params {
+        validate_tag(tag).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
+    }
     let bytes: Bytes = axum::body::to_bytes(body, MAX_MANIFEST).await.map_err(|_| {
         registry(
             RegistryCode::TooLarge,
@@ -217,7 +229,12 @@ pub async fn write(
         content: &bytes,
         references: refs,
     };
-    state.meta.put_manifest(repo.id, &new, tag).await?;
+    // A push by tag sets that tag; a push by digest may carry tags as `?tag=` parameters.
+    let tags: Vec<&str> = match tag {
+        Some(tag) => vec![tag],
+        None => tag_params.iter().map(String::as_str).collect(),
+    };
+    state.meta.put_manifest(repo.id, &new, &tags).await?;
     let used = state.meta.org_image_bytes(repo.org_id).await?;
     let mut builder = Response::builder()
         .status(StatusCode::CREATED)
@@ -226,6 +243,11 @@ pub async fn write(
         .header(CONTENT_LENGTH, 0);
     if let Some(subject) = &subject {
         builder = builder.header("OCI-Subject", subject.as_str());
+    }
+    if tag.is_none() {
+        for accepted in &tags {
+            builder = builder.header("OCI-Tag", *accepted);
+        }
     }
     let soft_limit = state.settings.org_image_soft_limit_bytes;
     if used as u64 > soft_limit {

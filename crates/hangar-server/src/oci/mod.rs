@@ -14,7 +14,7 @@ use crate::state::AppState;
 use auth::RegistryCaller;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -56,13 +56,23 @@ async fn dispatch(
     method: Method,
     headers: HeaderMap,
     Path(rest): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
     body: Body,
 ) -> Response {
-    with_version(match handle(&state, method, &headers, &rest, &query, body).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    })
+    // Repeated parameters (`?tag=a&tag=b`) are kept as a list; the rest by name.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let tags: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "tag")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let query: HashMap<String, String> = pairs.into_iter().collect();
+    with_version(
+        match handle(&state, method, &headers, &rest, &query, &tags, body).await {
+            Ok(response) => response,
+            Err(e) => e.into_response(),
+        },
+    )
 }
 
 async fn handle(
@@ -71,6 +81,7 @@ async fn handle(
     headers: &HeaderMap,
     rest: &str,
     query: &HashMap<String, String>,
+    tags: &[String],
     body: Body,
 ) -> ApiResult<Response> {
     let Some(endpoint) = path::parse(rest)? else {
@@ -86,7 +97,7 @@ async fn handle(
         }
         Endpoint::Manifest { name, reference } => match method {
             Method::GET | Method::HEAD => manifests::read(state, &rc, m, &name, &reference).await,
-            Method::PUT => manifests::write(state, &rc, headers, &name, &reference, body).await,
+            Method::PUT => manifests::write(state, &rc, headers, &name, &reference, tags, body).await,
             Method::DELETE => manifests::delete(state, &rc, &name, &reference).await,
             _ => unsupported(),
         },

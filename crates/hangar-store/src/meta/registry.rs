@@ -253,9 +253,9 @@ impl MetaStore {
         Ok(gone.rows_affected() > 0)
     }
 
-    /// Stores a manifest (once per digest) with what it refers to and, with `tag`, points the tag
-    /// at it — in one transaction.
-    pub async fn put_manifest(&self, repository_id: i64, m: &NewManifest<'_>, tag: Option<&str>) -> Result<()> {
+    /// Stores a manifest (once per digest) with what it refers to and points `tags` at it — in
+    /// one transaction.
+    pub async fn put_manifest(&self, repository_id: i64, m: &NewManifest<'_>, tags: &[&str]) -> Result<()> {
         let t = now();
         let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
@@ -287,7 +287,7 @@ impl MetaStore {
                     .await?;
             }
         }
-        if let Some(tag) = tag {
+        for tag in tags {
             sqlx::query(
                 "INSERT INTO tags (repository_id, name, digest, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
