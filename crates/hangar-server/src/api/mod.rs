@@ -5,7 +5,7 @@ pub mod extract;
 mod invitations;
 mod keys;
 mod orgs;
-mod users;
+pub(crate) mod users;
 pub mod views;
 
 use crate::auth::endpoints;

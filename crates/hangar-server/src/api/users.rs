@@ -311,7 +311,8 @@ pub struct MeQuery {
     org_name: Option<String>,
 }
 
-async fn me_json(state: &AppState, user: &User, org_name: Option<&str>) -> ApiResult<Value> {
+/// A user with their roles (in `org_name` only, when given), as NGC shows users.
+pub(crate) async fn me_json(state: &AppState, user: &User, org_name: Option<&str>) -> ApiResult<Value> {
     let grants: Vec<_> = state
         .meta
         .grants_of_user(user.id)

@@ -145,21 +145,7 @@ pub async fn caller_info(State(state): State<AppState>, Form(form): Form<CallerI
     let mut body =
         json!({"type": kind, "orgName": caller.key_org, "key": views::key(key, caller.key_org.as_deref(), None)});
     if let Some(user) = &caller.user {
-        let grants: Vec<_> = caller
-            .subject
-            .grants
-            .iter()
-            .filter(|g| caller.key_org.as_ref().is_none_or(|o| &g.org == o))
-            .cloned()
-            .collect();
-        let names = state
-            .meta
-            .orgs_of_user(user.id)
-            .await?
-            .into_iter()
-            .map(|o| (o.name, o.display_name))
-            .collect();
-        body["user"] = views::user(user, &grants, &names);
+        body["user"] = crate::api::users::me_json(&state, user, caller.key_org.as_deref()).await?;
     }
     Ok(Json(views::success(body)))
 }
