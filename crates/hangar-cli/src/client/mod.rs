@@ -1,5 +1,5 @@
 //! The client commands of `hangar`, in NVIDIA's `ngc` grammar and output: `config`, `org`,
-//! `team`, `user`, `key` and `invitation`.
+//! `team`, `user`, `key`, `invitation` and `registry`.
 //!
 //! Layout: `settings` (flags > env > file), `http` (authenticated REST client), `tokens`
 //! (token cache), `output` (ascii/csv/json), `views` (how API objects are shown), `prompt`
@@ -7,6 +7,7 @@
 
 mod config;
 mod http;
+mod image;
 mod invitation;
 mod key;
 mod members;
@@ -41,6 +42,24 @@ pub enum ClientCommand {
     Key(Group<key::KeyCommand>),
     /// Invitations to join an org or team.
     Invitation(Group<invitation::InvitationCommand>),
+    /// Registry commands: container images.
+    Registry(Group<RegistryCommand>),
+}
+
+/// `hangar registry …`: one subcommand group per kind of artifact.
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Container images.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+}
+
+impl RegistryCommand {
+    fn supports_csv(&self) -> bool {
+        match self {
+            RegistryCommand::Image(c) => c.supports_csv(),
+        }
+    }
 }
 
 /// A command group with the global client flags.
@@ -150,6 +169,7 @@ impl ClientCommand {
             ClientCommand::User(g) => &g.global,
             ClientCommand::Key(g) => &g.global,
             ClientCommand::Invitation(g) => &g.global,
+            ClientCommand::Registry(g) => &g.global,
         }
     }
 
@@ -162,6 +182,7 @@ impl ClientCommand {
             ClientCommand::User(_) => false,
             ClientCommand::Key(g) => g.command.supports_csv(),
             ClientCommand::Invitation(g) => g.command.supports_csv(),
+            ClientCommand::Registry(g) => g.command.supports_csv(),
         }
     }
 }
@@ -189,6 +210,9 @@ pub async fn run(cmd: ClientCommand) -> Result<()> {
         ClientCommand::User(g) => user::run(&ctx, g.command).await?,
         ClientCommand::Key(g) => key::run(&ctx, g.command).await?,
         ClientCommand::Invitation(g) => invitation::run(&ctx, g.command).await?,
+        ClientCommand::Registry(g) => match g.command {
+            RegistryCommand::Image(c) => image::run(&ctx, c).await?,
+        },
     };
     report.print(ctx.format())
 }
