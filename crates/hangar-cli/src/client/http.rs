@@ -42,24 +42,30 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// An HTTP client builder for the settings' server: user agent, connect timeout, and the extra
+/// CA bundle when one is configured.
+pub fn client_builder(settings: &Settings) -> Result<reqwest::ClientBuilder> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("hangar/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(30));
+    if let Some(bundle) = &settings.ca_bundle {
+        let path = &bundle.value;
+        let pem = std::fs::read(path).with_context(|| format!("Cannot read the CA bundle {}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| anyhow!("Invalid CA bundle {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            bail!("The CA bundle {} holds no certificate.", path.display());
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    Ok(builder)
+}
+
 impl Api {
     /// A client for the settings' server, authenticated with their API key, org and team
     /// (when there is a key).
     pub fn new(settings: &Settings, cache: TokenCache) -> Result<Api> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("hangar/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .timeout(Duration::from_secs(300));
-        if let Some(bundle) = &settings.ca_bundle {
-            let path = &bundle.value;
-            let pem = std::fs::read(path).with_context(|| format!("Cannot read the CA bundle {}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| anyhow!("Invalid CA bundle {}: {e}", path.display()))?;
-            if certs.is_empty() {
-                bail!("The CA bundle {} holds no certificate.", path.display());
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
+        let builder = client_builder(settings)?.timeout(Duration::from_secs(300));
         let http = builder
             .build()
             .map_err(|e| anyhow!("Cannot set up HTTP: {}", describe(&e)))?;

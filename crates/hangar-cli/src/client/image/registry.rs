@@ -180,21 +180,8 @@ fn header(response: &Response, name: impl reqwest::header::AsHeaderName) -> Opti
 impl Registry {
     /// A client for repository `name` on the settings' server; `push` asks for push rights too.
     pub fn new(settings: &Settings, name: &str, push: bool) -> Result<Registry> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("hangar/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            // No overall timeout: a layer may take long. A stalled connection fails.
-            .read_timeout(Duration::from_secs(300));
-        if let Some(bundle) = &settings.ca_bundle {
-            let path = &bundle.value;
-            let pem = std::fs::read(path).with_context(|| format!("Cannot read the CA bundle {}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| anyhow!("Invalid CA bundle {}: {e}", path.display()))?;
-            if certs.is_empty() {
-                bail!("The CA bundle {} holds no certificate.", path.display());
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
+        // No overall timeout: a layer may take long. A stalled connection fails.
+        let builder = super::super::http::client_builder(settings)?.read_timeout(Duration::from_secs(300));
         let http = builder
             .build()
             .map_err(|e| anyhow!("Cannot set up HTTP: {}", describe(&e)))?;
