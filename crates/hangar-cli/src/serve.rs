@@ -3,11 +3,13 @@
 use crate::settings::{StoreArgs, path_text};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use hangar_server::gc::GcConfig;
 use hangar_server::identity::bootstrap::InitialOrg;
 use hangar_server::server::{ServeConfig, Server};
 use hangar_server::state::Settings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -53,6 +55,17 @@ pub struct ServeArgs {
     /// Per-org total image size that triggers a warning on push, in bytes [default: 1 TB].
     #[arg(long, env = "HANGAR_ORG_IMAGE_SOFT_LIMIT")]
     org_image_soft_limit: Option<u64>,
+    /// Seconds between garbage-collection passes of the blob store; 0 turns GC off in this
+    /// process (one replica at a time runs a pass) [default: 3600].
+    #[arg(long, env = "HANGAR_GC_INTERVAL")]
+    gc_interval: Option<u64>,
+    /// Seconds a blob must stay unreferenced before GC deletes it; pushes that take longer
+    /// between uploading a layer and its manifest should raise it [default: 3600].
+    #[arg(long, env = "HANGAR_GC_GRACE")]
+    gc_grace: Option<u64>,
+    /// Seconds an idle upload session lives before GC deletes it [default: 86400].
+    #[arg(long, env = "HANGAR_UPLOAD_EXPIRY")]
+    upload_expiry: Option<u64>,
     /// Log filter, e.g. `info` or `hangar_server=debug` [default: info; RUST_LOG also works].
     #[arg(long, env = "HANGAR_LOG")]
     log: Option<String>,
@@ -120,6 +133,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .unwrap_or(1_000_000_000_000),
             tls: tls.is_some(),
         },
+        gc: gc_config(
+            args.gc_interval.or(file.gc_interval),
+            args.gc_grace.or(file.gc_grace),
+            args.upload_expiry.or(file.upload_expiry),
+        )?,
     };
     let server = Server::start(config.clone()).await.context("cannot start the server")?;
     if let Some(first) = &server.bootstrapped {
@@ -139,6 +157,23 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     );
     server.run().await?;
     Ok(())
+}
+
+fn gc_config(interval: Option<u64>, grace: Option<u64>, upload_expiry: Option<u64>) -> Result<GcConfig> {
+    let defaults = GcConfig::default();
+    let upload_expiry = upload_expiry.map_or(defaults.upload_expiry, Duration::from_secs);
+    if upload_expiry < Duration::from_secs(60) {
+        bail!("--upload-expiry must be at least 60 seconds");
+    }
+    Ok(GcConfig {
+        every: match interval {
+            Some(0) => None,
+            Some(seconds) => Some(Duration::from_secs(seconds)),
+            None => defaults.every,
+        },
+        grace: grace.map_or(defaults.grace, Duration::from_secs),
+        upload_expiry,
+    })
 }
 
 /// A database URL without its password, for logs.

@@ -41,6 +41,9 @@ pub struct FileSettings {
     pub invitation_expiry_minutes: Option<i64>,
     pub max_layer_size: Option<u64>,
     pub org_image_soft_limit: Option<u64>,
+    pub gc_interval: Option<u64>,
+    pub gc_grace: Option<u64>,
+    pub upload_expiry: Option<u64>,
     pub log: Option<String>,
 }
 

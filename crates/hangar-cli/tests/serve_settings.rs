@@ -28,6 +28,9 @@ fn help_documents_every_setting() {
         "--log",
         "--max-layer-size",
         "--org-image-soft-limit",
+        "--gc-interval",
+        "--gc-grace",
+        "--upload-expiry",
         "HANGAR_LISTEN",
         "HANGAR_DATABASE",
     ] {

@@ -184,6 +184,10 @@ impl From<hangar_store::Error> for ApiError {
             E::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             E::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             E::Limit(why) | E::Invalid(why) => ApiError::BadRequest(why),
+            E::Collected(_) => ApiError::Registry {
+                code: RegistryCode::BlobUploadInvalid,
+                message: e.to_string(),
+            },
             E::DigestMismatch { .. } | E::SizeMismatch { .. } | E::RangeNotSatisfiable => {
                 ApiError::BadRequest(e.to_string())
             }

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 mod error;
+pub mod gc;
 pub mod identity;
 pub mod oci;
 pub mod server;

@@ -2,6 +2,7 @@
 //! without TLS, stop on Ctrl-C or SIGTERM.
 
 use crate::auth::token::TokenService;
+use crate::gc::GcConfig;
 use crate::identity::bootstrap::{Bootstrapped, InitialOrg, bootstrap};
 use crate::state::{AppState, Settings};
 use crate::{ServerError, router};
@@ -28,6 +29,7 @@ pub struct ServeConfig {
     pub token_ttl_seconds: i64,
     pub initial: InitialOrg,
     pub settings: Settings,
+    pub gc: GcConfig,
 }
 
 /// A server that has opened its stores and bound its socket, ready to run.
@@ -35,6 +37,7 @@ pub struct Server {
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     state: AppState,
+    gc: GcConfig,
     pub bootstrapped: Option<Bootstrapped>,
 }
 
@@ -66,6 +69,7 @@ impl Server {
             listener,
             tls,
             state,
+            gc: config.gc,
             bootstrapped,
         })
     }
@@ -81,6 +85,7 @@ impl Server {
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run(self) -> Result<(), ServerError> {
         let app = router(self.state.clone());
+        let gc = crate::gc::spawn(self.state.clone(), &self.gc);
         match self.tls {
             None => {
                 axum::serve(self.listener, app)
@@ -115,6 +120,7 @@ impl Server {
                 }
             }
         }
+        drop(gc);
         self.state.meta.close().await;
         Ok(())
     }

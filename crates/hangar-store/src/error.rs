@@ -15,6 +15,9 @@ pub enum Error {
     DigestMismatch { expected: String, actual: String },
     #[error("size mismatch: expected {expected} bytes, got {actual}")]
     SizeMismatch { expected: u64, actual: u64 },
+    /// Garbage collection is deleting the blob; the writer should store it again.
+    #[error("blob {0} is being removed by garbage collection; push it again")]
+    Collected(String),
     #[error("range not satisfiable")]
     RangeNotSatisfiable,
     #[error("database: {0}")]

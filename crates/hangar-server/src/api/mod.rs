@@ -2,9 +2,11 @@
 
 mod catalog;
 pub mod extract;
+pub mod images;
 mod invitations;
 mod keys;
 mod orgs;
+mod search;
 pub(crate) mod users;
 pub mod views;
 
@@ -15,6 +17,14 @@ use axum::routing::{get, patch, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(images::routes())
+        .route("/v2/search/org/{org}/resources/{kind}", get(search::org))
+        .route("/v2/search/org/{org}/team/{team}/resources/{kind}", get(search::org))
+        .route("/v2/search/catalog/resources/{kind}", get(search::catalog))
+        .route(
+            "/v2/search/subscriber/catalog/resources/{kind}",
+            get(search::subscriber),
+        )
         .route("/token", get(endpoints::token))
         .route("/v3/keys/get-caller-info", post(endpoints::caller_info))
         .route("/roles", get(catalog::roles))

@@ -6,6 +6,7 @@ use crate::api::extract::{Form, Json};
 use crate::api::views;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::names::entity_scope;
+use crate::oci::public_read;
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -104,13 +105,16 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
             } else {
                 actions.split(',').collect()
             };
-            wanted
-                .into_iter()
-                .filter(|a| {
-                    op(a).is_some_and(|op| caller.allowed(Action::Artifact(ArtifactKind::Container, op), &target))
-                })
-                .map(str::to_string)
-                .collect()
+            let mut granted = vec![];
+            for action in wanted {
+                let Some(op) = op(action) else { continue };
+                if caller.allowed(Action::Artifact(ArtifactKind::Container, op), &target)
+                    || public_read(state, name, op).await?
+                {
+                    granted.push(action.to_string());
+                }
+            }
+            granted
         }
         _ => vec![],
     };

@@ -140,6 +140,7 @@ impl RegistryCaller {
 
     /// Checks `need` on repository `name` and returns its org and team. A guest, or a token
     /// without the action, gets the challenge; a known caller without the right gets DENIED.
+    /// Anyone may pull from a public repository (with a token, anonymous or not).
     pub async fn require(&self, state: &AppState, name: &str, need: Need) -> ApiResult<(String, Option<String>)> {
         let scope = format!("repository:{name}:{}", need.action);
         let resolved = entity_scope(&state.meta, name).await?;
@@ -163,6 +164,7 @@ impl RegistryCaller {
         if !self
             .caller
             .allowed(Action::Artifact(ArtifactKind::Container, need.op), &target)
+            && !public_read(state, name, need.op).await?
         {
             return Err(registry(
                 RegistryCode::Denied,
@@ -171,4 +173,12 @@ impl RegistryCaller {
         }
         Ok((org, team))
     }
+}
+
+/// Whether `op` is a read of a public repository, which everyone may do.
+pub async fn public_read(state: &AppState, name: &str, op: ArtifactOp) -> ApiResult<bool> {
+    if !op.reads() {
+        return Ok(false);
+    }
+    Ok(state.meta.repository(name).await?.is_some_and(|r| r.info.is_public))
 }

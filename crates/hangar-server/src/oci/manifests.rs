@@ -3,6 +3,7 @@
 
 use super::auth::{DELETE, PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
+use super::document::{Descriptor, Document};
 use super::repo::{digest, existing, for_push};
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
@@ -13,7 +14,6 @@ use axum::response::Response;
 use hangar_core::names::validate_tag;
 use hangar_store::blob::{Algorithm, Digest};
 use hangar_store::meta::{Manifest, NewManifest, Reference, Repository};
-use serde::Deserialize;
 use sha2::Digest as _;
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -24,29 +24,6 @@ const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+
 pub const MAX_MANIFEST: usize = 4 * 1024 * 1024;
 /// The most `?tag=` parameters one manifest push may carry.
 const MAX_TAG_PARAMS: usize = 100;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Descriptor {
-    media_type: Option<String>,
-    digest: String,
-    size: i64,
-    #[serde(default)]
-    urls: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Document {
-    schema_version: Option<i64>,
-    media_type: Option<String>,
-    artifact_type: Option<String>,
-    config: Option<Descriptor>,
-    layers: Option<Vec<Descriptor>>,
-    manifests: Option<Vec<Descriptor>>,
-    subject: Option<Descriptor>,
-    annotations: Option<serde_json::Map<String, serde_json::Value>>,
-}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     registry(RegistryCode::ManifestInvalid, message)
@@ -234,7 +211,17 @@ pub async fn write(
         Some(tag) => vec![tag],
         None => tag_params.iter().map(String::as_str).collect(),
     };
-    state.meta.put_manifest(repo.id, &new, &tags).await?;
+    // The links were checked above; this finds those that went since (garbage collection).
+    state
+        .meta
+        .put_manifest(repo.id, &new, &tags)
+        .await
+        .map_err(|e| match e {
+            hangar_store::Error::NotFound(what) => {
+                registry(RegistryCode::ManifestBlobUnknown, format!("{what} is not known"))
+            }
+            other => other.into(),
+        })?;
     let used = state.meta.org_image_bytes(repo.org_id).await?;
     let mut builder = Response::builder()
         .status(StatusCode::CREATED)

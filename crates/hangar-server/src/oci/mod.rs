@@ -3,6 +3,7 @@
 
 mod auth;
 mod blobs;
+pub(crate) mod document;
 mod listing;
 mod manifests;
 mod path;
@@ -12,6 +13,7 @@ mod uploads;
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use auth::RegistryCaller;
+pub use auth::public_read;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};

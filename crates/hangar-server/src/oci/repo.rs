@@ -27,6 +27,18 @@ pub async fn for_push(state: &AppState, rc: &RegistryCaller, name: &str, need: N
     Ok(state.meta.ensure_repository(org.id, team_id, name).await?)
 }
 
+/// Links a blob stored by this request into the repository. The link claims the blob from
+/// garbage collection; a pass that finished deleting it between the store and the claim left no
+/// trace to claim, so the blob's existence is checked once more after the link is made.
+pub async fn link_stored(state: &AppState, repo: &Repository, d: &Digest, size: u64) -> ApiResult<()> {
+    state.meta.link_blob(repo.id, d.as_str(), size as i64).await?;
+    if state.blobs.stat(d).await?.is_none() {
+        state.meta.unlink_blob(repo.id, d.as_str()).await?;
+        return Err(hangar_store::Error::Collected(d.to_string()).into());
+    }
+    Ok(())
+}
+
 pub fn digest(text: &str) -> ApiResult<Digest> {
     text.parse()
         .map_err(|_| registry(RegistryCode::DigestInvalid, format!("invalid digest '{text}'")))

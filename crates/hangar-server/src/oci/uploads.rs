@@ -4,7 +4,7 @@
 
 use super::auth::{PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
-use super::repo::{digest, existing, for_push};
+use super::repo::{digest, existing, for_push, link_stored};
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::body::Body;
@@ -84,8 +84,10 @@ pub async fn start(
     if let Some(mount) = query.get("mount") {
         let d = digest(mount)?;
         if let Some(size) = mountable(state, rc, &d, query.get("from")).await? {
-            state.meta.link_blob(repo.id, d.as_str(), size).await?;
-            return created(name, &d);
+            // A blob that garbage collection took meanwhile is uploaded instead.
+            if link_stored(state, &repo, &d, size as u64).await.is_ok() {
+                return created(name, &d);
+            }
         }
     } else if let Some(text) = query.get("digest") {
         let d = digest(text)?;
@@ -96,7 +98,7 @@ pub async fn start(
             .put(&d, None, stream)
             .await
             .map_err(|e| upload_error(state, e, &exceeded))?;
-        state.meta.link_blob(repo.id, d.as_str(), info.size as i64).await?;
+        link_stored(state, &repo, &d, info.size).await?;
         return created(name, &d);
     }
     let upload = state.meta.create_upload(repo.id).await?;
@@ -191,6 +193,10 @@ async fn append(state: &AppState, upload: &mut Upload, headers: &HeaderMap, body
             }
             other => other.into(),
         })?;
+    // As for links (`link_stored`): the chunk's blob may have gone before the claim.
+    if state.blobs.stat(&info.digest).await?.is_none() {
+        return Err(hangar_store::Error::Collected(info.digest.to_string()).into());
+    }
     upload.chunks.push((info.digest.to_string(), info.size as i64));
     Ok(())
 }
@@ -243,7 +249,7 @@ pub async fn finish(
                 .size
         }
     };
-    state.meta.link_blob(repo.id, d.as_str(), size as i64).await?;
+    link_stored(state, &repo, &d, size).await?;
     state.meta.delete_upload(&upload.id).await?;
     created(name, &d)
 }

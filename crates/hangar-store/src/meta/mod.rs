@@ -2,6 +2,8 @@
 //!
 //! Queries use `$n` placeholders, which both databases accept; times are Unix seconds.
 
+mod catalog;
+mod gc;
 mod invitations;
 mod keys;
 mod orgs;
@@ -9,6 +11,7 @@ mod registry;
 mod settings;
 mod users;
 
+pub use catalog::{RepositoryInfo, TaggedManifest};
 pub use invitations::{Invitation, NewInvitation, OutboxMail};
 pub use keys::{ApiKey, KeyChange, NewKey};
 pub use orgs::{Org, Team};
@@ -25,6 +28,12 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "identity", include_str!("../../migrations/0001_identity.sql")),
     (2, "registry", include_str!("../../migrations/0002_registry.sql")),
+    (3, "gc", include_str!("../../migrations/0003_gc.sql")),
+    (
+        4,
+        "repository_metadata",
+        include_str!("../../migrations/0004_repository_metadata.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

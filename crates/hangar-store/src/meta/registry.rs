@@ -1,5 +1,7 @@
 //! The container registry's metadata: repositories, linked blobs, manifests, tags, uploads.
 
+use super::catalog::{RepositoryInfo, repository_info};
+use super::gc::claim_blobs;
 use super::{MetaStore, conflict, now};
 use crate::{Error, Result};
 use sqlx::Row;
@@ -14,6 +16,7 @@ pub struct Repository {
     pub name: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub info: RepositoryInfo,
 }
 
 /// A stored manifest, with its exact bytes.
@@ -63,7 +66,7 @@ impl Upload {
     }
 }
 
-fn repository_row(row: AnyRow) -> Result<Repository> {
+pub(super) fn repository_row(row: AnyRow) -> Result<Repository> {
     Ok(Repository {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
@@ -71,10 +74,11 @@ fn repository_row(row: AnyRow) -> Result<Repository> {
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        info: repository_info(&row)?,
     })
 }
 
-fn manifest_row(row: AnyRow) -> Result<Manifest> {
+pub(super) fn manifest_row(row: AnyRow) -> Result<Manifest> {
     Ok(Manifest {
         digest: row.try_get("digest")?,
         media_type: row.try_get("media_type")?,
@@ -84,6 +88,20 @@ fn manifest_row(row: AnyRow) -> Result<Manifest> {
         content: row.try_get("content")?,
         created_at: row.try_get("created_at")?,
     })
+}
+
+async fn linked_size<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    repository_id: i64,
+    digest: &str,
+) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT size FROM repository_blobs WHERE repository_id = $1 AND digest = $2")
+            .bind(repository_id)
+            .bind(digest)
+            .fetch_optional(db)
+            .await?,
+    )
 }
 
 impl MetaStore {
@@ -129,29 +147,28 @@ impl MetaStore {
         .await?)
     }
 
+    /// Links a stored blob into the repository (a link made again is renewed). Claims the blob
+    /// from garbage collection first: `Error::Collected` when a pass is deleting it.
     pub async fn link_blob(&self, repository_id: i64, digest: &str, size: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        claim_blobs(&mut tx, &[digest]).await?;
         sqlx::query(
             "INSERT INTO repository_blobs (repository_id, digest, size, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT (repository_id, digest) DO UPDATE SET created_at = excluded.created_at",
         )
         .bind(repository_id)
         .bind(digest)
         .bind(size)
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// The size of a blob linked into the repository.
     pub async fn linked_blob(&self, repository_id: i64, digest: &str) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT size FROM repository_blobs WHERE repository_id = $1 AND digest = $2")
-                .bind(repository_id)
-                .bind(digest)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        linked_size(&self.pool, repository_id, digest).await
     }
 
     pub async fn unlink_blob(&self, repository_id: i64, digest: &str) -> Result<bool> {
@@ -219,9 +236,11 @@ impl MetaStore {
         }))
     }
 
-    /// Appends a chunk as number `seq`; `Conflict` when another request appended it first.
+    /// Appends a chunk (a stored blob) as number `seq`; `Conflict` when another request appended
+    /// it first, `Collected` when garbage collection is deleting that blob.
     pub async fn add_upload_chunk(&self, id: &str, seq: i64, digest: &str, size: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        claim_blobs(&mut tx, &[digest]).await?;
         sqlx::query("INSERT INTO upload_chunks (upload_id, seq, digest, size) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(seq)
@@ -254,10 +273,27 @@ impl MetaStore {
     }
 
     /// Stores a manifest (once per digest) with what it refers to and points `tags` at it — in
-    /// one transaction.
+    /// one transaction, which claims the manifest's blobs from garbage collection and checks
+    /// that they are linked into the repository (`NotFound` names the first that is not).
     pub async fn put_manifest(&self, repository_id: i64, m: &NewManifest<'_>, tags: &[&str]) -> Result<()> {
         let t = now();
+        let mut blobs: Vec<&str> = m
+            .references
+            .iter()
+            .filter_map(|r| match r {
+                Reference::Blob(d) => Some(*d),
+                Reference::Manifest(_) => None,
+            })
+            .collect();
+        blobs.sort_unstable();
+        blobs.dedup();
         let mut tx = self.pool.begin().await?;
+        claim_blobs(&mut tx, &blobs).await?;
+        for digest in &blobs {
+            if linked_size(&mut *tx, repository_id, digest).await?.is_none() {
+                return Err(Error::NotFound(format!("blob {digest}")));
+            }
+        }
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, annotations, content, \
              size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",

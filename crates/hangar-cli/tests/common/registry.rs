@@ -1,0 +1,134 @@
+//! A small client of the distribution API for tests: Docker token auth with one API key (or
+//! none), and helpers that push blobs, manifests and images.
+
+use super::Server;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+pub const CONFIG: &[u8] = br#"{"architecture":"amd64","os":"linux"}"#;
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+pub fn sha(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+pub struct Registry {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub key: Option<String>,
+}
+
+impl Registry {
+    pub fn new(server: &Server, key: Option<String>) -> Self {
+        Registry {
+            base: server.base.clone(),
+            http: reqwest::Client::new(),
+            key,
+        }
+    }
+
+    /// Sends a request; on a Bearer challenge, gets a token for its scope and retries once.
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> reqwest::Response {
+        let build = |token: Option<&str>| {
+            let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.body(body.clone())
+        };
+        let first = build(None).send().await.expect("request");
+        if first.status() != StatusCode::UNAUTHORIZED {
+            return first;
+        }
+        let challenge = first.headers()["www-authenticate"].to_str().unwrap().to_string();
+        let field = |k: &str| {
+            challenge
+                .split(&format!("{k}=\""))
+                .nth(1)
+                .map(|r| r.split('"').next().unwrap().to_string())
+        };
+        let realm = field("realm").expect("realm");
+        let mut token_req = self
+            .http
+            .get(&realm)
+            .query(&[("service", field("service").unwrap_or_default())]);
+        if let Some(scope) = field("scope") {
+            token_req = token_req.query(&[("scope", scope)]);
+        }
+        if let Some(key) = &self.key {
+            token_req = token_req.basic_auth("$oauthtoken", Some(key));
+        }
+        let token: Value = token_req.send().await.expect("token").json().await.expect("token json");
+        build(token["token"].as_str()).send().await.expect("request")
+    }
+
+    pub async fn push_blob(&self, name: &str, data: &[u8]) -> String {
+        let d = sha(data);
+        let r = self
+            .send(
+                Method::POST,
+                &format!("/v2/{name}/blobs/uploads/?digest={d}"),
+                &[],
+                data.to_vec(),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        d
+    }
+
+    pub async fn push_manifest(&self, name: &str, reference: &str, media: &str, manifest: &Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(manifest).unwrap();
+        self.send(
+            Method::PUT,
+            &format!("/v2/{name}/manifests/{reference}"),
+            &[("content-type", media)],
+            bytes,
+        )
+        .await
+    }
+
+    /// Pushes an image of [`CONFIG`] and `layers`, tagged `tag`; returns its manifest and digest.
+    pub async fn push_layers(&self, name: &str, tag: &str, layers: &[&[u8]]) -> (Value, String) {
+        let config = self.push_blob(name, CONFIG).await;
+        let mut descriptors = vec![];
+        for layer in layers {
+            let d = self.push_blob(name, layer).await;
+            descriptors.push((d, layer.len()));
+        }
+        let refs: Vec<(&str, usize)> = descriptors.iter().map(|(d, s)| (d.as_str(), *s)).collect();
+        let manifest = image_manifest(&config, &refs, None);
+        let r = self.push_manifest(name, tag, OCI_MANIFEST, &manifest).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let digest = sha(&serde_json::to_vec(&manifest).unwrap());
+        (manifest, digest)
+    }
+
+    /// Pushes a small image (config + two layers) and tags it.
+    pub async fn push_image(&self, name: &str, tag: &str) -> String {
+        let one = format!("layer one of {name}:{tag}");
+        self.push_layers(name, tag, &[one.as_bytes(), b"layer two"]).await.1
+    }
+}
+
+pub fn image_manifest(config: &str, layers: &[(&str, usize)], subject: Option<(&str, usize)>) -> Value {
+    let mut m = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": CONFIG.len()},
+        "layers": layers.iter().map(|(d, s)| json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": s})).collect::<Vec<_>>(),
+    });
+    if let Some((d, s)) = subject {
+        m["subject"] = json!({"mediaType": OCI_MANIFEST, "digest": d, "size": s});
+    }
+    m
+}
+
+pub async fn errors_code(r: reqwest::Response) -> String {
+    let body: Value = r.json().await.expect("OCI error JSON");
+    body["errors"][0]["code"].as_str().unwrap_or_default().to_string()
+}

@@ -1,0 +1,334 @@
+//! NGC's image API (ngc-api.md §8) over the registry's repositories: repository metadata, the
+//! tags with sizes and architectures, set-latest, removing tags and repositories. Paths start
+//! with `/v2/org/{org}[/team/{team}]`, and for reads also `/v2/repos/{org}[/{team}]/{repo}`.
+
+mod access;
+pub mod summary;
+mod views;
+
+use super::extract::{Json, Page, Path, Query};
+use super::views::success;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use access::{RepoPath, Space, SpacePath, may, repository};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use hangar_core::names::{validate_repository, validate_tag, validate_text};
+use hangar_core::policy::ArtifactOp;
+use hangar_store::meta::{Repository, RepositoryInfo};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use summary::{TagSummary, summaries};
+
+const MAX_DISPLAY_NAME: usize = 200;
+const MAX_SHORT_DESCRIPTION: usize = 1000;
+/// The overview (markdown).
+const MAX_DESCRIPTION: usize = 256 * 1024;
+const MAX_LABELS: usize = 50;
+const MAX_LABEL: usize = 64;
+const MAX_URL: usize = 2048;
+const MAX_PERSON: usize = 200;
+
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
+        router = router
+            .route(&format!("{prefix}/repos"), get(list).post(create))
+            .route(
+                &format!("{prefix}/repos/{{repo}}"),
+                get(info).patch(update).delete(remove),
+            )
+            .route(&format!("{prefix}/repos/{{repo}}/images"), get(images))
+            .route(
+                &format!("{prefix}/repos/{{repo}}/images/{{tag}}"),
+                get(image).delete(remove_image),
+            )
+            .route(
+                &format!("{prefix}/repos/{{repo}}/tags/{{tag}}"),
+                get(tag).patch(set_latest),
+            );
+    }
+    router.route("/v2/repos/{*rest}", get(guest_read))
+}
+
+/// The fields of a repository that create and update set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RepoFields {
+    name: Option<String>,
+    display_name: Option<String>,
+    short_description: Option<String>,
+    description: Option<String>,
+    labels: Option<Vec<String>>,
+    labels_v2: Option<Vec<String>>,
+    logo: Option<String>,
+    publisher: Option<String>,
+    built_by: Option<String>,
+    is_public: Option<bool>,
+    is_multinode_enabled: Option<bool>,
+}
+
+impl RepoFields {
+    /// Checks the fields and writes those given into `info`.
+    fn apply(self, info: &mut RepositoryInfo) -> ApiResult<()> {
+        let text = |what: &'static str, value: Option<String>, max: usize, into: &mut String| -> ApiResult<()> {
+            if let Some(value) = value {
+                validate_text(what, &value, max)?;
+                *into = value;
+            }
+            Ok(())
+        };
+        text(
+            "display name",
+            self.display_name,
+            MAX_DISPLAY_NAME,
+            &mut info.display_name,
+        )?;
+        text(
+            "short description",
+            self.short_description,
+            MAX_SHORT_DESCRIPTION,
+            &mut info.short_description,
+        )?;
+        text("overview", self.description, MAX_DESCRIPTION, &mut info.description)?;
+        text("logo", self.logo, MAX_URL, &mut info.logo)?;
+        text("publisher", self.publisher, MAX_PERSON, &mut info.publisher)?;
+        text("built-by", self.built_by, MAX_PERSON, &mut info.built_by)?;
+        if let Some(labels) = self.labels_v2.or(self.labels) {
+            if labels.len() > MAX_LABELS {
+                return Err(ApiError::BadRequest(format!("at most {MAX_LABELS} labels")));
+            }
+            for label in &labels {
+                validate_text("label", label, MAX_LABEL)?;
+                if label.trim().is_empty() {
+                    return Err(ApiError::BadRequest("a label must not be empty".into()));
+                }
+            }
+            info.labels = labels;
+        }
+        if let Some(public) = self.is_public {
+            info.is_public = public;
+        }
+        if let Some(multinode) = self.is_multinode_enabled {
+            info.is_multinode = multinode;
+        }
+        Ok(())
+    }
+}
+
+async fn repository_json(state: &AppState, space: &Space, repo: &Repository) -> ApiResult<Value> {
+    let tags = summaries(state, repo, false).await?;
+    Ok(views::repository(repo, &space.namespace(), space.team_name(), &tags))
+}
+
+/// `GET {OT}/repos`: the repositories of the org (or team) the caller may see.
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<SpacePath>,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Value>> {
+    let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
+    let team_id = space.team.as_ref().map(|t| t.id);
+    let mut visible = vec![];
+    for repo in state.meta.repositories_of(space.org.id, Some(team_id)).await? {
+        if may(&space, &caller, ArtifactOp::List, &repo) {
+            visible.push(repo);
+        }
+    }
+    let (repos, info) = page.slice(visible);
+    let mut out = Vec::with_capacity(repos.len());
+    for repo in &repos {
+        out.push(repository_json(&state, &space, repo).await?);
+    }
+    Ok(Json(success(json!({"repositories": out, "paginationInfo": info}))))
+}
+
+/// `POST {OT}/repos`: a repository with metadata, before or after its first push.
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<SpacePath>,
+    Json(mut fields): Json<RepoFields>,
+) -> ApiResult<Json<Value>> {
+    let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
+    let short = fields
+        .name
+        .take()
+        .ok_or_else(|| ApiError::BadRequest("the repository needs a name".into()))?;
+    let name = space.full_name(&short);
+    validate_repository(&name)?;
+    if !space.allows(&caller, ArtifactOp::Create, Some(&name)) {
+        return Err(ApiError::Forbidden(format!("you may not create repository '{name}'")));
+    }
+    if fields.is_public == Some(true) && !space.allows(&caller, ArtifactOp::Delete, Some(&name)) {
+        return Err(ApiError::Forbidden(
+            "only registry admins and org owners make repositories public".into(),
+        ));
+    }
+    if state.meta.repository(&name).await?.is_some() {
+        return Err(ApiError::Conflict(format!("repository '{name}' already exists")));
+    }
+    let mut repo = state
+        .meta
+        .ensure_repository(space.org.id, space.team.as_ref().map(|t| t.id), &name)
+        .await?;
+    fields.apply(&mut repo.info)?;
+    state.meta.update_repository_info(repo.id, &repo.info).await?;
+    Ok(Json(success(repository_json(&state, &space, &repo).await?)))
+}
+
+/// `GET {OT}/repos/{repo}`: the repository's metadata, latest tag and tags.
+async fn info(State(state): State<AppState>, caller: Caller, Path(path): Path<RepoPath>) -> ApiResult<Json<Value>> {
+    let (space, repo) = repository(&state, &caller, &path, ArtifactOp::Get).await?;
+    Ok(Json(success(repository_json(&state, &space, &repo).await?)))
+}
+
+/// `PATCH {OT}/repos/{repo}`: changes the metadata given.
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<RepoPath>,
+    Json(mut fields): Json<RepoFields>,
+) -> ApiResult<Json<Value>> {
+    let (space, mut repo) = repository(&state, &caller, &path, ArtifactOp::Update).await?;
+    if fields.name.take().is_some_and(|n| n != path.repo) {
+        return Err(ApiError::BadRequest("a repository cannot be renamed".into()));
+    }
+    if fields.is_public.is_some_and(|p| p != repo.info.is_public)
+        && !space.allows(&caller, ArtifactOp::Delete, Some(&repo.name))
+    {
+        return Err(ApiError::Forbidden(
+            "only registry admins and org owners change whether a repository is public".into(),
+        ));
+    }
+    fields.apply(&mut repo.info)?;
+    state.meta.update_repository_info(repo.id, &repo.info).await?;
+    let repo = state.meta.repository(&repo.name).await?.unwrap_or(repo);
+    Ok(Json(success(repository_json(&state, &space, &repo).await?)))
+}
+
+/// `DELETE {OT}/repos/{repo}`: the repository with every tag and manifest in it.
+async fn remove(State(state): State<AppState>, caller: Caller, Path(path): Path<RepoPath>) -> ApiResult<Json<Value>> {
+    let (_, repo) = repository(&state, &caller, &path, ArtifactOp::Delete).await?;
+    state.meta.delete_repository(repo.id).await?;
+    Ok(Json(success(json!({}))))
+}
+
+/// `GET {OT}/repos/{repo}/images`: the tags, most recently pushed first.
+async fn images(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<RepoPath>,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Value>> {
+    let (_, repo) = repository(&state, &caller, &path, ArtifactOp::List).await?;
+    let (tags, info) = page.slice(summaries(&state, &repo, true).await?);
+    let images: Vec<Value> = tags.iter().map(views::tag).collect();
+    Ok(Json(success(json!({"images": images, "paginationInfo": info}))))
+}
+
+/// The summary of the tag in `path`.
+async fn tagged(
+    state: &AppState,
+    caller: &Caller,
+    path: &RepoPath,
+    op: ArtifactOp,
+) -> ApiResult<(Repository, TagSummary)> {
+    let tag = path.tag.as_deref().unwrap_or_default();
+    validate_tag(tag)?;
+    let (_, repo) = repository(state, caller, path, op).await?;
+    let found = summaries(state, &repo, true)
+        .await?
+        .into_iter()
+        .find(|t| t.tag == tag)
+        .ok_or_else(|| ApiError::NotFound(format!("image '{}:{tag}' not found", repo.name)))?;
+    Ok((repo, found))
+}
+
+/// `GET {OT}/repos/{repo}/images/{tag}`: the image's manifest summary.
+async fn image(State(state): State<AppState>, caller: Caller, Path(path): Path<RepoPath>) -> ApiResult<Json<Value>> {
+    let (_, t) = tagged(&state, &caller, &path, ArtifactOp::Get).await?;
+    Ok(Json(success(views::image(&path.repo, &t))))
+}
+
+/// `GET {OT}/repos/{repo}/tags/{tag}`: the tag's size, digest, architectures, signature.
+async fn tag(State(state): State<AppState>, caller: Caller, Path(path): Path<RepoPath>) -> ApiResult<Json<Value>> {
+    let (_, t) = tagged(&state, &caller, &path, ArtifactOp::Get).await?;
+    Ok(Json(success(views::tag(&t))))
+}
+
+#[derive(Deserialize)]
+struct SetLatest {
+    #[serde(rename = "set-latest", default)]
+    set_latest: bool,
+}
+
+/// `PATCH {OT}/repos/{repo}/tags/{tag}?set-latest=true`.
+async fn set_latest(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<RepoPath>,
+    Query(query): Query<SetLatest>,
+) -> ApiResult<Json<Value>> {
+    if !query.set_latest {
+        return Err(ApiError::BadRequest("nothing to change: use ?set-latest=true".into()));
+    }
+    let (repo, t) = tagged(&state, &caller, &path, ArtifactOp::Update).await?;
+    state.meta.set_latest_tag(repo.id, &t.tag).await?;
+    Ok(Json(success(views::tag(&t))))
+}
+
+/// `DELETE {OT}/repos/{repo}/images/{tag}`: the tag, and its manifest unless still used.
+async fn remove_image(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<RepoPath>,
+) -> ApiResult<Json<Value>> {
+    let tag = path.tag.as_deref().unwrap_or_default();
+    validate_tag(tag)?;
+    let (_, repo) = repository(&state, &caller, &path, ArtifactOp::Delete).await?;
+    state.meta.remove_image(repo.id, tag).await?;
+    Ok(Json(success(json!({}))))
+}
+
+/// Guest-readable paths: `/v2/repos/{org}[/{team}]/{repo}[/images[/{tag}]]`.
+async fn guest_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rest): Path<String>,
+    query: Query<Page>,
+) -> ApiResult<Json<Value>> {
+    let mut parts: Vec<&str> = rest.split('/').collect();
+    let mut tag = None;
+    let mut listing = false;
+    if parts.len() >= 4 && parts[parts.len() - 2] == "images" {
+        tag = parts.pop();
+        parts.pop();
+    } else if parts.len() >= 3 && parts.last() == Some(&"images") {
+        parts.pop();
+        listing = true;
+    }
+    let path = match parts.as_slice() {
+        [org, repo] => RepoPath {
+            org: org.to_string(),
+            team: None,
+            repo: repo.to_string(),
+            tag: tag.map(str::to_string),
+        },
+        [org, team, repo] => RepoPath {
+            org: org.to_string(),
+            team: Some(team.to_string()),
+            repo: repo.to_string(),
+            tag: tag.map(str::to_string),
+        },
+        _ => return Err(ApiError::NotFound(format!("no such path: /v2/repos/{rest}"))),
+    };
+    match (listing, path.tag.is_some()) {
+        (true, _) => images(State(state), caller, Path(path), query).await,
+        (false, true) => image(State(state), caller, Path(path)).await,
+        (false, false) => info(State(state), caller, Path(path)).await,
+    }
+}

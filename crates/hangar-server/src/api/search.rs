@@ -1,0 +1,277 @@
+//! NGC's search API (ngc-api.md §4.3), which `list` with a wildcard uses: the private search
+//! of an org (or team), the public catalog, and the subscriber catalog (always empty here).
+//! `q` is JSON whose `query` is `resourceId:<glob>` or free text; `*` and `?` are wildcards.
+
+use super::extract::{Path, Query};
+use super::images::summary::{latest, summaries};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+use hangar_store::meta::{Org, Repository};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use wildmatch::WildMatch;
+
+const MAX_PAGE_SIZE: usize = 1000;
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchQuery {
+    #[serde(default)]
+    query: String,
+    #[serde(default)]
+    filters: Vec<Filter>,
+    #[serde(default)]
+    page: usize,
+    page_size: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Filter {
+    field: String,
+    value: Value,
+}
+
+impl SearchQuery {
+    fn parse(params: &SearchParams) -> ApiResult<SearchQuery> {
+        match params.q.as_deref() {
+            None | Some("") => Ok(SearchQuery {
+                query: "*".into(),
+                filters: vec![],
+                page: 0,
+                page_size: None,
+            }),
+            Some(text) => {
+                serde_json::from_str(text).map_err(|e| ApiError::BadRequest(format!("invalid search q: {e}")))
+            }
+        }
+    }
+
+    /// Whether an item matches the query and the filters.
+    fn matches(&self, item: &Item) -> bool {
+        let query = self.query.trim();
+        let hit = match query.strip_prefix("resourceId:") {
+            Some(glob) => WildMatch::new(glob.trim()).matches(&item.resource_id),
+            None if query.is_empty() || query == "*" => true,
+            None => {
+                let needle = format!("*{}*", query.to_lowercase());
+                let pattern = WildMatch::new(&needle);
+                [&item.name, &item.display_name, &item.description]
+                    .iter()
+                    .any(|text| pattern.matches(&text.to_lowercase()))
+            }
+        };
+        hit && self.filters.iter().all(|f| match f.field.as_str() {
+            "signedImages" | "signedModels" | "signedCharts" => f.value.as_bool() != Some(true) || item.signed,
+            _ => true,
+        })
+    }
+}
+
+/// One search hit.
+struct Item {
+    resource_id: String,
+    name: String,
+    org: String,
+    team: Option<String>,
+    display_name: String,
+    description: String,
+    labels: Vec<String>,
+    is_public: bool,
+    signed: bool,
+    created: i64,
+    modified: i64,
+    attributes: Vec<(&'static str, Value)>,
+}
+
+impl Item {
+    fn json(&self) -> Value {
+        let attributes: Vec<Value> = self
+            .attributes
+            .iter()
+            .map(|(key, value)| json!({"key": key, "value": value}))
+            .collect();
+        json!({
+            "resourceId": self.resource_id,
+            "name": self.name,
+            "orgName": self.org,
+            "teamName": self.team,
+            "displayName": self.display_name,
+            "description": self.description,
+            "labels": [{"key": "general", "values": self.labels}],
+            "isPublic": self.is_public,
+            "guestAccess": self.is_public,
+            "dateCreated": super::views::date(self.created),
+            "dateModified": super::views::date(self.modified),
+            "attributes": attributes,
+        })
+    }
+}
+
+async fn container_item(state: &AppState, repo: &Repository) -> ApiResult<Item> {
+    let tags = summaries(state, repo, false).await?;
+    let newest = latest(repo, &tags);
+    let parts: Vec<&str> = repo.name.split('/').collect();
+    let team = match repo.team_id {
+        Some(_) if parts.len() >= 3 => Some(parts[1].to_string()),
+        _ => None,
+    };
+    let signed = tags.iter().any(|t| t.is_signed);
+    Ok(Item {
+        resource_id: repo.name.clone(),
+        name: parts.last().copied().unwrap_or_default().to_string(),
+        org: parts[0].to_string(),
+        team,
+        display_name: repo.info.display_name.clone(),
+        description: repo.info.short_description.clone(),
+        labels: repo.info.labels.clone(),
+        is_public: repo.info.is_public,
+        signed,
+        created: repo.created_at,
+        modified: repo.updated_at.max(tags.first().map_or(0, |t| t.updated_at)),
+        attributes: vec![
+            ("latestTag", json!(newest.map(|t| t.tag.clone()))),
+            ("size", json!(newest.map_or(0, |t| t.size))),
+            ("hasSignedTag", json!(signed)),
+            ("isMultiArchitecture", json!(newest.is_some_and(|t| t.is_index))),
+        ],
+    })
+}
+
+/// The container repositories the caller may list among `repos`, as search items.
+async fn container_items(state: &AppState, caller: &Caller, repos: Vec<Repository>) -> ApiResult<Vec<Item>> {
+    let mut orgs: HashMap<i64, Org> = HashMap::new();
+    let mut items = vec![];
+    for repo in repos {
+        if !repo.info.is_public {
+            let org = match orgs.entry(repo.org_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(state.meta.org_by_id(repo.org_id).await?),
+            };
+            let team = match repo.team_id {
+                Some(_) => repo.name.split('/').nth(1),
+                None => None,
+            };
+            let target = Target {
+                org: &org.name,
+                team,
+                entity: Some(&repo.name),
+            };
+            if !caller.allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target) {
+                continue;
+            }
+        }
+        items.push(container_item(state, &repo).await?);
+    }
+    Ok(items)
+}
+
+fn kind(word: &str) -> ApiResult<ArtifactKind> {
+    ArtifactKind::from_entity_word(word)
+        .or(match word {
+            "RECIPE" => Some(ArtifactKind::Resource),
+            "HELM_CHART" => Some(ArtifactKind::Chart),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown resource type '{word}'")))
+}
+
+/// One page of matching items in NGC's search response.
+fn respond(kind_word: &str, query: &SearchQuery, mut items: Vec<Item>) -> Json<Value> {
+    items.retain(|item| query.matches(item));
+    items.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
+    let size = query.page_size.unwrap_or(100).clamp(1, MAX_PAGE_SIZE);
+    let total = items.len();
+    let page: Vec<Value> = items
+        .iter()
+        .skip(query.page.saturating_mul(size))
+        .take(size)
+        .map(Item::json)
+        .collect();
+    Json(json!({
+        "resultTotal": total,
+        "resultPageTotal": total.div_ceil(size),
+        "params": {"page": query.page, "pageSize": size},
+        "results": [{"groupValue": kind_word, "totalCount": total, "resources": page}],
+    }))
+}
+
+async fn items_of(
+    state: &AppState,
+    caller: &Caller,
+    kind: ArtifactKind,
+    repos: Vec<Repository>,
+) -> ApiResult<Vec<Item>> {
+    match kind {
+        ArtifactKind::Container => container_items(state, caller, repos).await,
+        // Models, resources and charts are searched once they exist.
+        _ => Ok(vec![]),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OrgSearchPath {
+    org: String,
+    team: Option<String>,
+    kind: String,
+}
+
+/// `GET /v2/search/org/{org}[/team/{team}]/resources/{T}`: what the caller may see in the org
+/// (with a team: the org's own entities and the team's).
+pub async fn org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<OrgSearchPath>,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<Json<Value>> {
+    let kind_value = kind(&path.kind)?;
+    let query = SearchQuery::parse(&params)?;
+    let org = state.meta.require_org(&path.org).await?;
+    caller.require(Action::ViewOrg, &Target::org(&org.name))?;
+    let repos = match &path.team {
+        None => state.meta.repositories_of(org.id, None).await?,
+        Some(team) => {
+            let team = state.meta.require_team(&org, team).await?;
+            let mut repos = state.meta.repositories_of(org.id, Some(None)).await?;
+            repos.extend(state.meta.repositories_of(org.id, Some(Some(team.id))).await?);
+            repos
+        }
+    };
+    let items = items_of(&state, &caller, kind_value, repos).await?;
+    Ok(respond(&path.kind, &query, items))
+}
+
+/// `GET /v2/search/catalog/resources/{T}`: public entities of every org; no key needed.
+pub async fn catalog(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(kind_word): Path<String>,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<Json<Value>> {
+    let kind_value = kind(&kind_word)?;
+    let query = SearchQuery::parse(&params)?;
+    let repos = match kind_value {
+        ArtifactKind::Container => state.meta.public_repositories().await?,
+        _ => vec![],
+    };
+    let items = items_of(&state, &caller, kind_value, repos).await?;
+    Ok(respond(&kind_word, &query, items))
+}
+
+/// `GET /v2/search/subscriber/catalog/resources/{T}`: product-gated entities, which Hangar does
+/// not have.
+pub async fn subscriber(Path(kind_word): Path<String>, Query(params): Query<SearchParams>) -> ApiResult<Json<Value>> {
+    kind(&kind_word)?;
+    let query = SearchQuery::parse(&params)?;
+    Ok(respond(&kind_word, &query, vec![]))
+}
