@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::registry::Registry;
 use common::{ServeOptions, Server, Stores, admin_ok};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -138,5 +139,64 @@ async fn ngc_against_tls_server(stores: &Stores) {
         };
         exercise(&ngc, team);
     }
+    let registry = Registry::with_ca(&server, Some(server.key()), Some(&ca.ca_pem));
+    let ngc = Ngc {
+        python,
+        cli,
+        home: stores.dir.path().join("ngc-home-nvapiteam"),
+        bundle,
+        base: server.base.clone(),
+        key: server.key(),
+    };
+    images(&ngc, &registry).await;
+}
+
+/// `ngc registry image list|info|update|remove` against the image API.
+async fn images(ngc: &Ngc, registry: &Registry) {
+    registry.push_image("acme/web", "v1").await;
+    registry.push_image("acme/web", "v2").await;
+    registry.push_image("acme/db", "1").await;
+
+    let found = ngc.json(&["registry", "image", "list", "acme/w*"]);
+    assert_eq!(names(&found, "name"), ["web"], "{found}");
+    assert_eq!(found[0]["latestTag"], "v2", "{found}");
+    let all = ngc.json(&["registry", "image", "list"]);
+    let mut all_names = names(&all, "name");
+    all_names.sort();
+    assert_eq!(all_names, ["db", "web"], "{all}");
+    let tags = ngc.json(&["registry", "image", "list", "acme/web"]);
+    let mut tag_names = names(&tags, "tag");
+    tag_names.sort();
+    assert_eq!(tag_names, ["v1", "v2"], "{tags}");
+
+    let (code, out, err) = ngc.run(&[
+        "registry",
+        "image",
+        "update",
+        "acme/web",
+        "--desc",
+        "A web server",
+        "--label",
+        "http",
+    ]);
+    assert_eq!(code, 0, "update: {out} {err}");
+    let info = ngc.json(&["registry", "image", "info", "acme/web"]);
+    assert_eq!(
+        (info["shortDescription"].as_str(), &info["labels"]),
+        (Some("A web server"), &serde_json::json!(["http"])),
+        "{info}"
+    );
+    let image = ngc.json(&["registry", "image", "info", "acme/web:v1"]);
+    assert_eq!(image["tag"], "v1", "{image}");
+    assert!(image.to_string().contains("amd64"), "{image}");
+
+    let (code, out, err) = ngc.run(&["registry", "image", "remove", "acme/web:v1", "-y"]);
+    assert_eq!(code, 0, "remove tag: {out} {err}");
+    let tags = ngc.json(&["registry", "image", "list", "acme/web"]);
+    assert_eq!(names(&tags, "tag"), ["v2"], "{tags}");
+    let (code, out, err) = ngc.run(&["registry", "image", "remove", "acme/db", "-y"]);
+    assert_eq!(code, 0, "remove repository: {out} {err}");
+    let (code, _, _) = ngc.run(&["registry", "image", "info", "acme/db"]);
+    assert_eq!(code, 1, "removed");
 }
 both_backends!(ngc_cli, ngc_against_tls_server);

@@ -13,7 +13,8 @@ pub use error::{ApiError, ApiResult, RegistryCode, registry};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::header::HOST;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use state::AppState;
@@ -45,11 +46,26 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        .layer(axum::middleware::map_request(host_from_authority))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a request handler panicked".into()).into_response()
         }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// HTTP/2 requests name their host in the `:authority` pseudo-header, which becomes the URI's
+/// authority rather than a `Host` header; handlers that build URLs from the host read `Host`.
+async fn host_from_authority(mut request: axum::extract::Request) -> axum::extract::Request {
+    if !request.headers().contains_key(HOST)
+        && let Some(value) = request
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        request.headers_mut().insert(HOST, value);
+    }
+    request
 }
 
 async fn not_found() -> Response {

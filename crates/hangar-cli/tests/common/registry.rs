@@ -22,9 +22,18 @@ pub struct Registry {
 
 impl Registry {
     pub fn new(server: &Server, key: Option<String>) -> Self {
+        Self::with_ca(server, key, None)
+    }
+
+    /// A client of a TLS server whose certificate `ca_pem` signed.
+    pub fn with_ca(server: &Server, key: Option<String>, ca_pem: Option<&str>) -> Self {
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = ca_pem {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("CA PEM"));
+        }
         Registry {
             base: server.base.clone(),
-            http: reqwest::Client::new(),
+            http: builder.build().expect("http client"),
             key,
         }
     }

@@ -25,6 +25,9 @@ pub fn routes() -> Router<AppState> {
             "/v2/search/subscriber/catalog/resources/{kind}",
             get(search::subscriber),
         )
+        .route("/v2/search/labelsets", get(search::label_sets))
+        .route("/v2/search/org/{org}/labelsets", get(search::label_sets))
+        .route("/v2/search/org/{org}/team/{team}/labelsets", get(search::label_sets))
         .route("/token", get(endpoints::token))
         .route("/v3/keys/get-caller-info", post(endpoints::caller_info))
         .route("/roles", get(catalog::roles))

@@ -275,3 +275,9 @@ pub async fn subscriber(Path(kind_word): Path<String>, Query(params): Query<Sear
     let query = SearchQuery::parse(&params)?;
     Ok(respond(&kind_word, &query, vec![]))
 }
+
+/// `GET /v2/search/labelsets` (and per org or team): NGC's curated label sets, which clients
+/// look up before setting labels. Hangar's labels are free text, so there are none.
+pub async fn label_sets() -> Json<Value> {
+    Json(super::views::success(json!({"labelSets": []})))
+}

@@ -129,7 +129,7 @@ impl MetaStore {
         let rows = sqlx::query(
             "SELECT t.name AS tag, t.updated_at AS tag_updated_at, m.* FROM tags t \
              JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest \
-             WHERE t.repository_id = $1 ORDER BY t.updated_at DESC, t.name",
+             WHERE t.repository_id = $1 ORDER BY t.updated_at DESC, m.id DESC, t.name",
         )
         .bind(repository_id)
         .fetch_all(&self.pool)
