@@ -12,9 +12,8 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use hangar_core::names::validate_tag;
-use hangar_store::blob::{Algorithm, Digest};
+use hangar_store::blob::{Algorithm, Digest, Hasher};
 use hangar_store::meta::{Manifest, NewManifest, Reference, Repository};
-use sha2::Digest as _;
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -36,10 +35,7 @@ fn external(d: &Descriptor) -> bool {
 }
 
 fn compute(algorithm: Algorithm, bytes: &[u8]) -> String {
-    match algorithm {
-        Algorithm::Sha256 => format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes))),
-        Algorithm::Sha512 => format!("sha512:{}", hex::encode(sha2::Sha512::digest(bytes))),
-    }
+    Hasher::digest(algorithm, bytes).to_string()
 }
 
 async fn find(state: &AppState, repo: &Repository, reference: &str) -> ApiResult<Manifest> {

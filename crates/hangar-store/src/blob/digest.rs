@@ -86,11 +86,49 @@ impl Digest {
 impl From<sha2::Sha256> for Digest {
     /// The digest of everything fed to a SHA-256 hasher.
     fn from(hasher: sha2::Sha256) -> Self {
-        let hex = hex::encode(hasher.finalize());
-        Digest {
-            algorithm: Algorithm::Sha256,
-            text: format!("sha256:{hex}"),
+        Hasher::Sha256(hasher).finish()
+    }
+}
+
+/// A streaming hasher for either algorithm.
+#[derive(Clone)]
+pub enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    pub fn new(algorithm: Algorithm) -> Self {
+        match algorithm {
+            Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+            Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
         }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    /// The digest of everything fed in.
+    pub fn finish(self) -> Digest {
+        let (algorithm, hex) = match self {
+            Hasher::Sha256(h) => (Algorithm::Sha256, hex::encode(h.finalize())),
+            Hasher::Sha512(h) => (Algorithm::Sha512, hex::encode(h.finalize())),
+        };
+        Digest {
+            algorithm,
+            text: format!("{}:{hex}", algorithm.as_str()),
+        }
+    }
+
+    /// The digest of `data` with `algorithm`.
+    pub fn digest(algorithm: Algorithm, data: &[u8]) -> Digest {
+        let mut hasher = Hasher::new(algorithm);
+        hasher.update(data);
+        hasher.finish()
     }
 }
 

@@ -20,7 +20,7 @@ mod object;
 mod upload;
 
 pub use connect::open;
-pub use digest::{Algorithm, Digest};
+pub use digest::{Algorithm, Digest, Hasher};
 
 use crate::Result;
 use async_trait::async_trait;

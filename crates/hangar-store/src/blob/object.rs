@@ -1,7 +1,7 @@
 //! The blob store over `object_store`: one implementation for the local folder and for S3.
 
 use super::upload::{self, Expect};
-use super::{Algorithm, BlobInfo, BlobStore, ByteStream, Digest, local};
+use super::{BlobInfo, BlobStore, ByteStream, Digest, local};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use futures::stream::{self, BoxStream};
@@ -98,11 +98,6 @@ impl ObjectBlobStore {
 #[async_trait]
 impl BlobStore for ObjectBlobStore {
     async fn put(&self, expected: &Digest, expected_size: Option<u64>, body: ByteStream) -> Result<BlobInfo> {
-        if expected.algorithm() != Algorithm::Sha256 {
-            return Err(Error::Invalid(format!(
-                "only sha256 blobs can be stored, not {expected}"
-            )));
-        }
         let expect = Expect {
             digest: Some(expected),
             size: expected_size,

@@ -1,10 +1,9 @@
 //! Streaming a body into one multipart upload while hashing it, with bounded memory.
 
-use super::{BlobInfo, ByteStream, Digest};
+use super::{Algorithm, BlobInfo, ByteStream, Digest, Hasher};
 use crate::{Error, Result};
 use futures::StreamExt;
 use object_store::{MultipartUpload, WriteMultipart};
-use sha2::Digest as _;
 
 /// Default part size. S3 needs at least 5 MiB per part (except the last) and allows 10,000
 /// parts, so uploads of unknown size are limited to about 78 GiB.
@@ -28,7 +27,8 @@ pub(super) async fn write_verified(
     mut body: ByteStream,
 ) -> Result<BlobInfo> {
     let mut writer = Writer::new(upload, part_size(expect.size));
-    let mut hasher = sha2::Sha256::new();
+    // Unknown content is named by its SHA-256, as clients expect.
+    let mut hasher = Hasher::new(expect.digest.map_or(Algorithm::Sha256, Digest::algorithm));
     let mut size = 0u64;
     let streamed: Result<()> = async {
         while let Some(chunk) = body.next().await {
@@ -43,7 +43,7 @@ pub(super) async fn write_verified(
         Ok(())
     }
     .await;
-    let info = streamed.and_then(|()| check(expect, Digest::from(hasher), size));
+    let info = streamed.and_then(|()| check(expect, hasher.finish(), size));
     match info {
         Ok(info) => {
             writer.finish().await?;
