@@ -504,7 +504,8 @@ async fn oras_artifacts(stores: &Stores) {
             &key,
             path_str(&work),
         ],
-        &[],
+        // oras-py's login() records credentials in ~/.docker/config.json: keep them in the test.
+        &[("HOME", path_str(&work))],
     );
     let report: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
     assert_eq!(

@@ -6,14 +6,14 @@
 
 use super::layout::temp_path;
 use super::media::{
-    DOCKER_CONFIG, DOCKER_LAYER, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, Descriptor, Hasher, LAYOUT_VERSION, Node,
-    NodeKind, OCI_INDEX, REF_NAME,
+    DOCKER_CONFIG, DOCKER_LAYER, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, Descriptor, LAYOUT_VERSION, Node, NodeKind,
+    OCI_INDEX, REF_NAME,
 };
 use super::progress::{Progress, Totals};
 use super::registry::Registry;
 use super::store::{Location, Plan, TarIndex};
 use anyhow::{Context, Result, anyhow, bail};
-use hangar_store::blob::{Algorithm, Digest};
+use hangar_store::blob::{Algorithm, Digest, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -104,7 +104,7 @@ fn hash_member(location: &Location, bar: &indicatif::ProgressBar) -> Result<(Dig
     if seen != location.len {
         bail!("{} is truncated", location.path.display());
     }
-    let digest = hasher.finish().parse().map_err(|e| anyhow!("{e}"))?;
+    let digest = hasher.finish();
     Ok((digest, magic))
 }
 

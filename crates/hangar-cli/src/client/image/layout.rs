@@ -220,7 +220,7 @@ impl LayoutWriter {
         let mut file = tokio::fs::File::open(&path)
             .await
             .with_context(|| format!("Cannot read {}", path.display()))?;
-        let mut hasher = super::media::Hasher::new(digest.algorithm());
+        let mut hasher = hangar_store::blob::Hasher::new(digest.algorithm());
         let mut buf = vec![0u8; 1024 * 1024];
         loop {
             let n = file.read(&mut buf).await?;
@@ -229,7 +229,7 @@ impl LayoutWriter {
             }
             hasher.update(&buf[..n]);
         }
-        Ok(hasher.finish() == digest.as_str())
+        Ok(hasher.finish().as_str() == digest.as_str())
     }
 
     /// Downloads a blob into the layout: into a temporary file, moved into place once its size

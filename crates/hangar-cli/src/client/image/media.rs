@@ -2,10 +2,9 @@
 //! digests computed while bytes stream by.
 
 use anyhow::{Result, anyhow, bail};
-use hangar_store::blob::{Algorithm, Digest};
+use hangar_store::blob::{Algorithm, Digest, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::Digest as _;
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -285,40 +284,9 @@ pub fn select_platform(children: Vec<Node>, wanted: &Platform) -> Result<Node> {
         })
 }
 
-/// SHA-256 or SHA-512, fed while bytes stream by.
-pub enum Hasher {
-    Sha256(sha2::Sha256),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    pub fn new(algorithm: Algorithm) -> Hasher {
-        match algorithm {
-            Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
-            Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
-        }
-    }
-
-    pub fn update(&mut self, bytes: &[u8]) {
-        match self {
-            Hasher::Sha256(h) => h.update(bytes),
-            Hasher::Sha512(h) => h.update(bytes),
-        }
-    }
-
-    pub fn finish(self) -> String {
-        match self {
-            Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize())),
-            Hasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize())),
-        }
-    }
-}
-
 /// The digest of `bytes` with `algorithm`.
 pub fn digest_of(algorithm: Algorithm, bytes: &[u8]) -> String {
-    let mut h = Hasher::new(algorithm);
-    h.update(bytes);
-    h.finish()
+    Hasher::digest(algorithm, bytes).to_string()
 }
 
 /// Bytes as decimal megabytes with two decimals.

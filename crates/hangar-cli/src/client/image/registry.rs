@@ -3,7 +3,7 @@
 //! it expires and once on a 401), blob existence checks, streamed uploads (monolithic for small
 //! blobs; else POST, one streamed PATCH, PUT `?digest=`) and streamed, verified downloads.
 
-use super::media::{Descriptor, Hasher, MANIFEST_ACCEPT, MAX_MANIFEST};
+use super::media::{Descriptor, MANIFEST_ACCEPT, MAX_MANIFEST};
 use super::store::Location;
 use crate::client::http::error_message;
 use crate::client::settings::Settings;
@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use futures::TryStreamExt;
 use hangar_store::blob::Digest;
+use hangar_store::blob::Hasher;
 use indicatif::ProgressBar;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
@@ -590,7 +591,7 @@ impl Registry {
             );
         }
         let actual = hasher.finish();
-        if actual != digest.as_str() {
+        if actual.as_str() != digest.as_str() {
             bail!("Blob {digest} arrived with digest {actual}: refusing it.");
         }
         out.flush().await.context("Cannot write the download")?;
