@@ -3,68 +3,9 @@
 
 mod common;
 
-use common::{HANGAR, Server, Stores, admin_ok};
+use common::cli::Cli;
+use common::{Server, Stores, admin_ok};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-struct Cli<'a> {
-    home: &'a Path,
-    base: String,
-}
-
-impl Cli<'_> {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(HANGAR);
-        cmd.args(args)
-            .env("HANGAR_HOME", self.home)
-            .env("HANGAR_BASE_URL", &self.base)
-            .env("COLUMNS", "200")
-            .env_remove("HANGAR_API_KEY")
-            .env_remove("HANGAR_ORG")
-            .env_remove("HANGAR_TEAM")
-            .env_remove("HANGAR_FORMAT_TYPE")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn output(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run hangar")
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.output(args);
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(
-            out.status.success(),
-            "hangar {args:?} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
-
-    /// Runs and expects exit code 1 with a one-line error; returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.output(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "hangar {args:?} should fail: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        assert!(!stderr.is_empty() && !stderr.contains("panicked"), "{stderr}");
-        stderr
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--format_type", "json"]);
-        let out = self.ok(&all);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("hangar {args:?}: not JSON ({e}): {out}"))
-    }
-}
 
 fn field_values(list: &Value, field: &str) -> Vec<String> {
     list.as_array()
@@ -78,10 +19,7 @@ async fn cli_session(stores: &Stores) {
     let server = Server::start(stores);
     let home = stores.dir.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
-    let cli = Cli {
-        home: &home,
-        base: server.base.clone(),
-    };
+    let cli = Cli::new(&server, &home);
 
     // config
     cli.fails(&["config", "set", "--api-key", "nvapi-hp-wrong", "--org", "acme"]);
@@ -182,10 +120,7 @@ async fn cli_session(stores: &Stores) {
     // keys, for Jane herself
     let jane_home = stores.dir.path().join("jane");
     std::fs::create_dir_all(&jane_home).expect("home");
-    let jane = Cli {
-        home: &jane_home,
-        base: server.base.clone(),
-    };
+    let jane = Cli::new(&server, &jane_home);
     jane.ok(&["config", "set", "--api-key", &jane_key, "--org", "acme"]);
     let made = jane.ok(&[
         "key",
@@ -236,10 +171,7 @@ async fn cli_session(stores: &Stores) {
         .expect("laptop key listed for the owner");
     cli.fails(&["key", "personal", "delete", &laptop_id]);
     cli.ok(&["key", "personal", "delete", &laptop_id, "-y"]);
-    let laptop_cli = Cli {
-        home: &jane_home,
-        base: server.base.clone(),
-    };
+    let laptop_cli = Cli::new(&server, &jane_home);
     let err = laptop_cli.fails(&["org", "list", "--api-key", &laptop]);
     assert!(err.to_lowercase().contains("key"), "{err}");
 

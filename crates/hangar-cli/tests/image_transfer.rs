@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{HANGAR, Server, Stores, member, path_str};
+use common::cli::Cli;
+use common::{Server, Stores, member, path_str};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -38,77 +38,6 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
-}
-
-/// The `hangar` client, with its own settings folder, talking to one server.
-struct Cli {
-    home: PathBuf,
-    base: String,
-}
-
-impl Cli {
-    fn new(server: &Server, dir: &Path) -> Cli {
-        let home = dir.join("home");
-        std::fs::create_dir_all(&home).expect("home");
-        Cli {
-            home,
-            base: server.base.clone(),
-        }
-    }
-
-    fn output(&self, key: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = Command::new(HANGAR);
-        cmd.args(args)
-            .env("HANGAR_HOME", &self.home)
-            .env("HANGAR_BASE_URL", &self.base)
-            .env_remove("HANGAR_API_KEY")
-            .env_remove("HANGAR_ORG")
-            .env_remove("HANGAR_TEAM")
-            .env_remove("HANGAR_FORMAT_TYPE")
-            .stdin(Stdio::null());
-        if let Some(key) = key {
-            cmd.env("HANGAR_API_KEY", key);
-        }
-        cmd.output().expect("run hangar")
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, key: &str, args: &[&str]) -> String {
-        let out = self.output(Some(key), args);
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(
-            out.status.success(),
-            "hangar {args:?} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
-
-    /// Runs with `--format_type json` and expects success.
-    fn json(&self, key: &str, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["--format_type", "json"]);
-        let out = self.ok(key, &all);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("hangar {args:?}: not JSON ({e}): {out}"))
-    }
-
-    /// Runs and expects exit code 1 with a one-line error; returns it.
-    fn fails(&self, key: Option<&str>, args: &[&str]) -> String {
-        let out = self.output(key, args);
-        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "hangar {args:?} should fail; stdout: {} stderr: {stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
-        assert!(
-            stderr.starts_with("Error: ") && !stderr.contains("panicked"),
-            "{stderr}"
-        );
-        stderr
-    }
 }
 
 /// An OCI image layout written by hand.
@@ -325,12 +254,13 @@ async fn round_trips(stores: &Stores) {
     let server = Server::start(stores);
     let key = server.key();
     let dir = stores.dir.path();
-    let cli = Cli::new(&server, dir);
+    let guest = Cli::new(&server, &dir.join("home"));
+    let cli = guest.key(&key);
     let fx = fixture(dir.join("src"));
     let src = path_str(&fx.layout.dir).to_string();
 
     // Push a single image: three blobs, one of them above the monolithic limit.
-    let pushed = cli.json(&key, &["registry", "image", "push", "acme/web:v1", "--source", &src]);
+    let pushed = cli.json(&["registry", "image", "push", "acme/web:v1", "--source", &src]);
     assert_eq!(pushed["reference"], "acme/web:v1");
     assert_eq!(pushed["digest"], fx.v1.digest.as_str());
     assert_eq!(pushed["sourceFormat"], "oci-layout");
@@ -344,7 +274,7 @@ async fn round_trips(stores: &Stores) {
     assert_eq!(manifest["layers"][1]["digest"], fx.v1.layers[1].as_str());
 
     // Again: every blob is there already.
-    let again = cli.ok(&key, &["registry", "image", "push", "acme/web:v1", "--source", &src]);
+    let again = cli.ok(&["registry", "image", "push", "acme/web:v1", "--source", &src]);
     assert_eq!(
         again.trim(),
         format!(
@@ -354,7 +284,7 @@ async fn round_trips(stores: &Stores) {
     );
 
     // The two-platform index: children first, then the index under the tag.
-    let pushed = cli.json(&key, &["registry", "image", "push", "acme/web:multi", "--source", &src]);
+    let pushed = cli.json(&["registry", "image", "push", "acme/web:multi", "--source", &src]);
     assert_eq!(pushed["digest"], fx.multi.as_str());
     assert_eq!(pushed["mediaType"], OCI_INDEX);
     assert_eq!(pushed["manifests"], 3);
@@ -369,10 +299,7 @@ async fn round_trips(stores: &Stores) {
 
     // Pull into a new folder: the same bytes, named by tag in index.json.
     let out = dir.join("out");
-    let pulled = cli.json(
-        &key,
-        &["registry", "image", "pull", "acme/web:v1", "--dest", path_str(&out)],
-    );
+    let pulled = cli.json(&["registry", "image", "pull", "acme/web:v1", "--dest", path_str(&out)]);
     assert_eq!(pulled["format"], "oci");
     assert_eq!(pulled["digest"], fx.v1.digest.as_str());
     assert_eq!(
@@ -390,10 +317,7 @@ async fn round_trips(stores: &Stores) {
     );
 
     // Every platform of the index into the same folder; the shared layer is reused.
-    let pulled = cli.json(
-        &key,
-        &["registry", "image", "pull", "acme/web:multi", "--dest", path_str(&out)],
-    );
+    let pulled = cli.json(&["registry", "image", "pull", "acme/web:multi", "--dest", path_str(&out)]);
     assert_eq!(pulled["digest"], fx.multi.as_str());
     assert_eq!(
         (pulled["blobs"].as_u64(), pulled["alreadyPresent"].as_u64()),
@@ -408,10 +332,7 @@ async fn round_trips(stores: &Stores) {
     assert_eq!(entry(&entries, "multi")["mediaType"], OCI_INDEX);
     assert_eq!(entry(&entries, "v1")["digest"], fx.v1.digest.as_str());
     // Pulling a tag again finds every blob in place.
-    let pulled = cli.json(
-        &key,
-        &["registry", "image", "pull", "acme/web:v1", "--dest", path_str(&out)],
-    );
+    let pulled = cli.json(&["registry", "image", "pull", "acme/web:v1", "--dest", path_str(&out)]);
     assert_eq!(
         (pulled["alreadyPresent"].as_u64(), pulled["downloadedBytes"].as_u64()),
         (Some(3), Some(0))
@@ -419,19 +340,16 @@ async fn round_trips(stores: &Stores) {
 
     // One platform only.
     let arm_out = dir.join("arm");
-    let pulled = cli.json(
-        &key,
-        &[
-            "registry",
-            "image",
-            "pull",
-            "acme/web:multi",
-            "--platform",
-            "linux/arm64",
-            "--dest",
-            path_str(&arm_out),
-        ],
-    );
+    let pulled = cli.json(&[
+        "registry",
+        "image",
+        "pull",
+        "acme/web:multi",
+        "--platform",
+        "linux/arm64",
+        "--dest",
+        path_str(&arm_out),
+    ]);
     assert_eq!(pulled["digest"], fx.arm.digest.as_str());
     assert_eq!(pulled["indexDigest"], fx.multi.as_str());
     let entries = read_index(&arm_out);
@@ -443,10 +361,7 @@ async fn round_trips(stores: &Stores) {
 
     // A docker-archive (chosen by the .tar name): manifest.json names the verified layers.
     let tarball = dir.join("web-v1.tar");
-    let line = cli.ok(
-        &key,
-        &["registry", "image", "pull", "acme/web:v1", "--dest", path_str(&tarball)],
-    );
+    let line = cli.ok(&["registry", "image", "pull", "acme/web:v1", "--dest", path_str(&tarball)]);
     assert!(
         line.starts_with(&format!("Pulled acme/web:v1 ({}) to ", fx.v1.digest))
             && line.trim_end().ends_with("3 blobs, 5.24 MB (0 already present)"),
@@ -487,36 +402,30 @@ async fn round_trips(stores: &Stores) {
         &fx.amd
     };
     let multi_tar = dir.join("multi.tar");
-    let pulled = cli.json(
-        &key,
-        &[
-            "registry",
-            "image",
-            "pull",
-            "acme/web:multi",
-            "--dest",
-            path_str(&multi_tar),
-        ],
-    );
+    let pulled = cli.json(&[
+        "registry",
+        "image",
+        "pull",
+        "acme/web:multi",
+        "--dest",
+        path_str(&multi_tar),
+    ]);
     assert_eq!(pulled["format"], "docker-archive");
     if matches!(std::env::consts::ARCH, "x86_64" | "aarch64") {
         assert_eq!(pulled["digest"], host_arch.digest.as_str());
     }
-    let pulled = cli.json(
-        &key,
-        &[
-            "registry",
-            "image",
-            "pull",
-            "acme/web:multi",
-            "--platform",
-            "linux/arm64",
-            "--format",
-            "docker-archive",
-            "--dest",
-            path_str(&multi_tar),
-        ],
-    );
+    let pulled = cli.json(&[
+        "registry",
+        "image",
+        "pull",
+        "acme/web:multi",
+        "--platform",
+        "linux/arm64",
+        "--format",
+        "docker-archive",
+        "--dest",
+        path_str(&multi_tar),
+    ]);
     assert_eq!(pulled["digest"], fx.arm.digest.as_str());
     let files = untar(&multi_tar);
     let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
@@ -526,17 +435,14 @@ async fn round_trips(stores: &Stores) {
     );
 
     // The docker-archive we wrote pushes back (converted to a Docker schema 2 manifest).
-    let pushed = cli.json(
-        &key,
-        &[
-            "registry",
-            "image",
-            "push",
-            "acme/copy:v1",
-            "--source",
-            path_str(&tarball),
-        ],
-    );
+    let pushed = cli.json(&[
+        "registry",
+        "image",
+        "push",
+        "acme/copy:v1",
+        "--source",
+        path_str(&tarball),
+    ]);
     assert_eq!(pushed["sourceFormat"], "docker-archive");
     assert_eq!(pushed["mediaType"], DOCKER_MANIFEST);
     let (manifest, _) = registry_manifest(&server, &key, "acme/copy", "v1").await;
@@ -544,35 +450,29 @@ async fn round_trips(stores: &Stores) {
     assert_eq!(manifest["layers"][1]["digest"], fx.v1.layers[1].as_str());
 
     // A folder we pulled is a layout we can push from, picking the entry by tag.
-    let pushed = cli.json(
-        &key,
-        &[
-            "registry",
-            "image",
-            "push",
-            "acme/mirror:multi",
-            "--source",
-            path_str(&out),
-        ],
-    );
+    let pushed = cli.json(&[
+        "registry",
+        "image",
+        "push",
+        "acme/mirror:multi",
+        "--source",
+        path_str(&out),
+    ]);
     assert_eq!(pushed["digest"], fx.multi.as_str());
 
     // A bare repository name goes into the configured org.
-    let pushed = cli.json(
-        &key,
-        &[
-            "registry",
-            "image",
-            "push",
-            "tools:multi",
-            "--org",
-            "acme",
-            "--source",
-            &src,
-            "--platform",
-            "linux/amd64",
-        ],
-    );
+    let pushed = cli.json(&[
+        "registry",
+        "image",
+        "push",
+        "tools:multi",
+        "--org",
+        "acme",
+        "--source",
+        &src,
+        "--platform",
+        "linux/amd64",
+    ]);
     assert_eq!(pushed["reference"], "acme/tools:multi");
     assert_eq!(pushed["digest"], fx.amd.digest.as_str());
 }
@@ -581,7 +481,8 @@ async fn docker_archives(stores: &Stores) {
     let server = Server::start(stores);
     let key = server.key();
     let dir = stores.dir.path();
-    let cli = Cli::new(&server, dir);
+    let guest = Cli::new(&server, &dir.join("home"));
+    let cli = guest.key(&key);
     let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let plain = noise(3000, 3);
     let mut gzipped = vec![0x1f, 0x8b, 0x08, 0x00];
@@ -589,10 +490,7 @@ async fn docker_archives(stores: &Stores) {
     let path = dir.join("app.tar");
     docker_archive(&path, config, &plain, &gzipped);
 
-    let pushed = cli.json(
-        &key,
-        &["registry", "image", "push", "acme/app:1.0", "--source", path_str(&path)],
-    );
+    let pushed = cli.json(&["registry", "image", "push", "acme/app:1.0", "--source", path_str(&path)]);
     assert_eq!(pushed["sourceFormat"], "docker-archive");
     assert_eq!(
         (pushed["blobs"].as_u64(), pushed["alreadyPresent"].as_u64()),
@@ -629,50 +527,38 @@ async fn docker_archives(stores: &Stores) {
     );
 
     // Pushed again: nothing to send.
-    let again = cli.ok(
-        &key,
-        &["registry", "image", "push", "acme/app:1.0", "--source", path_str(&path)],
-    );
+    let again = cli.ok(&["registry", "image", "push", "acme/app:1.0", "--source", path_str(&path)]);
     assert_eq!(
         again.trim(),
         format!("Pushed acme/app:1.0 ({digest}), 3 blobs, 0.01 MB (3 already present)")
     );
     // The archive holds one image, so any tag takes it.
-    cli.ok(
-        &key,
-        &[
-            "registry",
-            "image",
-            "push",
-            "acme/app:other",
-            "--source",
-            path_str(&path),
-        ],
-    );
+    cli.ok(&[
+        "registry",
+        "image",
+        "push",
+        "acme/app:other",
+        "--source",
+        path_str(&path),
+    ]);
 
     // Back into a layout: the very bytes of the archive.
     let out = dir.join("app");
-    let pulled = cli.json(
-        &key,
-        &["registry", "image", "pull", "acme/app:1.0", "--dest", path_str(&out)],
-    );
+    let pulled = cli.json(&["registry", "image", "pull", "acme/app:1.0", "--dest", path_str(&out)]);
     assert_eq!(pulled["blobs"], 3);
     for (d, bytes) in [(sha(config), config.to_vec()), (p, plain), (g, gzipped)] {
         assert!(std::fs::read(out.join("blobs/sha256").join(hex_of(&d))).unwrap() == bytes);
     }
     // By digest.
     let by_digest = format!("acme/app@{digest}");
-    let pulled = cli.json(
-        &key,
-        &[
-            "registry",
-            "image",
-            "pull",
-            &by_digest,
-            "--dest",
-            path_str(&dir.join("app2")),
-        ],
-    );
+    let pulled = cli.json(&[
+        "registry",
+        "image",
+        "pull",
+        &by_digest,
+        "--dest",
+        path_str(&dir.join("app2")),
+    ]);
     assert_eq!(pulled["digest"], digest.as_str());
     assert!(read_index(&dir.join("app2"))[0]["annotations"].get(REF_NAME).is_none());
 }
@@ -681,7 +567,8 @@ async fn bad_inputs(stores: &Stores) {
     let server = Server::start(stores);
     let key = server.key();
     let dir = stores.dir.path();
-    let cli = Cli::new(&server, dir);
+    let guest = Cli::new(&server, &dir.join("home"));
+    let cli = guest.key(&key);
     let fx = fixture(dir.join("src"));
     let src = path_str(&fx.layout.dir).to_string();
     let k = Some(key.as_str());
@@ -693,7 +580,7 @@ async fn bad_inputs(stores: &Stores) {
     };
     let fails = |key: Option<&str>, args: &[String]| {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        cli.fails(key, &args)
+        key.map_or(guest.clone(), |k| guest.key(k)).fails(&args)
     };
 
     let missing = dir.join("nope");
@@ -740,10 +627,7 @@ async fn bad_inputs(stores: &Stores) {
     assert!(err.contains("DENIED") && err.contains("push to 'acme/web'"), "{err}");
 
     // The registry's own errors show their OCI code.
-    cli.ok(
-        &key,
-        &push("acme/web:v1", &src).iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    cli.ok(&push("acme/web:v1", &src).iter().map(String::as_str).collect::<Vec<_>>());
     let pull = |image: &str, dest: &Path| {
         vec!["registry", "image", "pull", image, "--dest", path_str(dest)]
             .into_iter()
@@ -764,13 +648,10 @@ async fn bad_inputs(stores: &Stores) {
     let err = fails(k, &pull("acme/web:v1", &dir.join("stuff")));
     assert!(err.contains("not empty and not an OCI image layout"), "{err}");
     // A reader may pull.
-    cli.ok(
-        &reader,
-        &pull("acme/web:v1", &dir.join("p2"))
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    guest.key(&reader).ok(&pull("acme/web:v1", &dir.join("p2"))
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
     let mut csv = pull("acme/web:v1", &dir.join("p3"));
     csv.extend(["--format_type".into(), "csv".into()]);
     let err = fails(k, &csv);

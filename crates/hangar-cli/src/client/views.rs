@@ -359,6 +359,45 @@ pub fn invitations_table(invitations: &[Value]) -> Table {
     }))
 }
 
+// ---- ngc's printer helpers: sizes, list dates, nested lines ---------------------------------
+
+/// `ngc`'s `human_size`: powers of 1024, two decimals at most (`60.27 MB`, `2 KB`, `0 B`);
+/// empty when there is no size.
+pub fn human_size(value: Option<&Value>) -> String {
+    let Some(bytes) = value.and_then(Value::as_f64) else {
+        return String::new();
+    };
+    if bytes <= 0.0 {
+        return "0 B".to_string();
+    }
+    const UNITS: [&str; 9] = ["B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let groups = ((bytes.log10() / 1024f64.log10()).floor().max(0.0) as usize).min(UNITS.len() - 1);
+    let scaled = bytes / 1024f64.powi(groups as i32);
+    let rounded = (scaled * 100.0).round() / 100.0;
+    format!("{rounded} {}", UNITS[groups])
+}
+
+/// `ngc`'s list-view date: `Oct 18, 2019` (as given when it is not an API date).
+pub fn list_date(value: Option<&Value>) -> String {
+    let raw = text(value);
+    match chrono::NaiveDateTime::parse_from_str(&raw, "%Y-%m-%dT%H:%M:%S%.fZ") {
+        Ok(d) => d.format("%b %d, %Y").to_string(),
+        Err(_) => raw,
+    }
+}
+
+/// An information block line at `level` (`ngc`'s `add_label_line(label, value, level)`): two
+/// more spaces per level; an empty label shows the value alone, one level further in.
+pub fn level_line(block: InfoBlock, level: usize, label: &str, value: &str) -> InfoBlock {
+    let pad = "  ".repeat(level);
+    if label.is_empty() {
+        // A title is the line as is, after the block's one leading space.
+        block.title(&format!("  {pad}  {value}"))
+    } else {
+        block.label(&format!("{pad}{label}"), value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

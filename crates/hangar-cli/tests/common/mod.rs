@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod cli;
 pub mod registry;
 pub mod tls;
 

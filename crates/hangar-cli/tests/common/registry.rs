@@ -117,6 +117,38 @@ impl Registry {
         (manifest, digest)
     }
 
+    /// A one-platform image whose config names its architecture; returns (manifest digest,
+    /// manifest size, image size = config + layer).
+    pub async fn push_platform(&self, name: &str, arch: &str, layer: &[u8]) -> (String, usize, usize) {
+        let config = format!(r#"{{"architecture":"{arch}","os":"linux"}}"#);
+        let config_digest = self.push_blob(name, config.as_bytes()).await;
+        let layer_digest = self.push_blob(name, layer).await;
+        let mut manifest = image_manifest(&config_digest, &[(&layer_digest, layer.len())], None);
+        manifest["config"]["size"] = json!(config.len());
+        let bytes = serde_json::to_vec(&manifest).unwrap();
+        let digest = sha(&bytes);
+        let r = self.push_manifest(name, &digest, OCI_MANIFEST, &manifest).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        (digest, bytes.len(), config.len() + layer.len())
+    }
+
+    /// A two-platform index; returns the (digest, image size) of amd64 and of arm64.
+    pub async fn push_index(&self, name: &str, tag: &str) -> ((String, usize), (String, usize)) {
+        let (amd, amd_len, amd_size) = self.push_platform(name, "amd64", b"amd64 layer, a bit longer").await;
+        let (arm, arm_len, arm_size) = self.push_platform(name, "arm64", b"arm64 layer").await;
+        let index = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": amd, "size": amd_len, "platform": {"os": "linux", "architecture": "amd64"}},
+                {"mediaType": OCI_MANIFEST, "digest": arm, "size": arm_len, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+            ],
+        });
+        let r = self.push_manifest(name, tag, OCI_INDEX, &index).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        ((amd, amd_size), (arm, arm_size))
+    }
+
     /// Pushes a small image (config + two layers) and tags it.
     pub async fn push_image(&self, name: &str, tag: &str) -> String {
         let one = format!("layer one of {name}:{tag}");

@@ -110,6 +110,21 @@ mod tests {
                 digest: "sha256:00".into()
             }
         );
+        let sha512 = format!("sha512:{}", "ab".repeat(64));
+        assert_eq!(
+            m(&format!("acme/web/blobs/{sha512}")),
+            Endpoint::Blob {
+                name: "acme/web".into(),
+                digest: sha512.clone()
+            }
+        );
+        assert_eq!(
+            m(&format!("acme/web/referrers/{sha512}")),
+            Endpoint::Referrers {
+                name: "acme/web".into(),
+                digest: sha512.clone()
+            }
+        );
         // A repository may itself be called "blobs" or "manifests".
         assert_eq!(
             m("acme/manifests/manifests/latest"),

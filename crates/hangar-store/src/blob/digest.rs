@@ -150,3 +150,27 @@ impl fmt::Display for Digest {
         f.write_str(&self.text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FIPS 180-2's "abc" vectors, hashed in one go and fed in pieces.
+    #[test]
+    fn known_answers() {
+        let sha256 = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let sha512 = "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+                      2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+        for (algorithm, expected) in [(Algorithm::Sha256, sha256), (Algorithm::Sha512, sha512)] {
+            assert_eq!(Hasher::digest(algorithm, b"abc").as_str(), expected);
+            let mut hasher = Hasher::new(algorithm);
+            hasher.update(b"a");
+            hasher.update(b"");
+            hasher.update(b"bc");
+            let digest = hasher.finish();
+            assert_eq!(digest, expected.parse().unwrap());
+            assert_eq!((digest.algorithm(), digest.hex()), (algorithm, &expected[7..]));
+        }
+        assert_eq!(Digest::sha256(b"abc").as_str(), sha256);
+    }
+}

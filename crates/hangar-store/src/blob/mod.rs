@@ -1,7 +1,9 @@
-//! The content-addressed blob store: bytes by SHA-256 digest, in a local folder or in S3.
+//! The content-addressed blob store: bytes by sha256 or sha512 digest, in a local folder or in S3.
 //!
-//! Layout inside the store: committed blobs at `blobs/sha256/<first two hex>/<hex>`, temporary
-//! upload data under `tmp/`. Nothing half-written or unverified is ever visible under `blobs/`:
+//! Layout inside the store: committed blobs at `blobs/<algorithm>/<first two hex>/<hex>`
+//! (`blobs/sha256/…`, `blobs/sha512/…`: the same bytes under each algorithm are two blobs, and
+//! a sha512 key is about 150 bytes, well within S3's 1024), temporary upload data under `tmp/`.
+//! Nothing half-written or unverified is ever visible under `blobs/`:
 //!
 //! - local folder: every upload is written to a staging file in `tmp/` while being hashed; only
 //!   after verification is it fsynced, renamed to `tmp/<uuid>`, then renamed into `blobs/`
@@ -39,18 +41,20 @@ pub struct BlobInfo {
 
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
-    /// Streams `body` into the store, hashing while writing; commits under `expected` only if the
-    /// SHA-256 (and `expected_size` when given) match; otherwise nothing becomes visible and
+    /// Streams `body` into the store, hashing it with `expected`'s algorithm while writing;
+    /// commits under `expected` only if that digest (and `expected_size` when given) match;
+    /// otherwise nothing becomes visible and
     /// [`Error::DigestMismatch`](crate::Error::DigestMismatch) /
     /// [`Error::SizeMismatch`](crate::Error::SizeMismatch) is returned (a body longer than
-    /// `expected_size` is refused as soon as it passes that size). Only sha256 digests can be
-    /// stored. Idempotent when the blob already exists: the stream is still consumed, verified
-    /// and written again, which refreshes the blob's modification time. Memory stays bounded
-    /// (a few upload parts of at least 8 MiB each).
+    /// `expected_size` is refused as soon as it passes that size). Idempotent when the blob
+    /// already exists: the stream is still consumed, verified and written again, which refreshes
+    /// the blob's modification time. Memory stays bounded (a few upload parts of at least 8 MiB
+    /// each).
     async fn put(&self, expected: &Digest, expected_size: Option<u64>, body: ByteStream) -> Result<BlobInfo>;
 
-    /// Like [`BlobStore::put`], but the digest is learned from the data (for uploads whose digest
-    /// comes at the end). Uploads of unknown size are limited to about 78 GiB (S3 part count).
+    /// Like [`BlobStore::put`], but the digest (sha256) is learned from the data (for uploads
+    /// whose digest comes at the end). Uploads of unknown size are limited to about 78 GiB (S3
+    /// part count).
     async fn put_unknown(&self, body: ByteStream) -> Result<BlobInfo>;
 
     /// The size of a committed blob, or `None` if there is none.
@@ -65,7 +69,8 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes a blob; removing a missing blob is not an error.
     async fn delete(&self, digest: &Digest) -> Result<()>;
 
-    /// Every committed blob (for GC), streamed.
+    /// Every committed blob of every algorithm (for GC), streamed; each digest names its
+    /// algorithm (`sha256:…`, `sha512:…`).
     fn list(&self) -> BoxStream<'static, Result<BlobInfo>>;
 
     /// Removes temporary upload data last modified more than `older_than` ago (crash leftovers)

@@ -2,12 +2,18 @@
 //! registry and local files without a Docker daemon: OCI image layouts (folders), OCI archives
 //! and `docker save` tarballs.
 //!
+//! `list`, `info`, `update`, `remove` and `set-latest` read and change the registry's metadata
+//! through NGC's image and search APIs: `target` (what they act on: `org/[team/]repo[:tag]`,
+//! wildcards), `display` (`ngc`'s list columns and info blocks), then `catalog` (the commands).
+//!
 //! Layout: `reference` (image names), `media` (media types and descriptors), `registry` (the
 //! distribution API client with Docker token auth), `store` (reading layouts and tarballs by
 //! byte range), `archive` (docker-archive conversion and tar writing), `layout` (writing OCI
 //! layouts), `progress` (bars and summaries), then `push` and `pull`.
 
 mod archive;
+mod catalog;
+mod display;
 mod layout;
 mod media;
 mod progress;
@@ -16,6 +22,7 @@ mod push;
 mod reference;
 mod registry;
 mod store;
+mod target;
 
 use super::Ctx;
 use super::output::Report;
@@ -29,11 +36,25 @@ pub enum ImageCommand {
     Push(push::PushArgs),
     /// Pull an image into an OCI image layout folder or a `docker load`-able tarball.
     Pull(pull::PullArgs),
+    /// List repositories (`*` and `?` wildcards; default: all), or the tags of one repository
+    /// (optionally matching a tag pattern).
+    List(catalog::ListArgs),
+    /// Show a repository's metadata and tags, or an image's architectures, sizes, digests (and
+    /// layers).
+    Info(catalog::InfoArgs),
+    /// Update a repository's metadata: descriptions, overview, labels, logo, publisher, built-by,
+    /// display name, multinode, public.
+    Update(catalog::UpdateArgs),
+    /// Remove a repository with all its tags, one tag, or the tags matching a pattern (each
+    /// confirmed unless -y).
+    Remove(catalog::RemoveArgs),
+    /// Make a tag the latest of its repository.
+    SetLatest(catalog::SetLatestArgs),
 }
 
 impl ImageCommand {
     pub fn supports_csv(&self) -> bool {
-        false
+        matches!(self, ImageCommand::List(_))
     }
 }
 
@@ -41,5 +62,10 @@ pub async fn run(ctx: &Ctx, cmd: ImageCommand) -> Result<Report> {
     match cmd {
         ImageCommand::Push(args) => push::run(ctx, args).await,
         ImageCommand::Pull(args) => pull::run(ctx, args).await,
+        ImageCommand::List(args) => catalog::list(ctx, args).await,
+        ImageCommand::Info(args) => catalog::info(ctx, args).await,
+        ImageCommand::Update(args) => catalog::update(ctx, args).await,
+        ImageCommand::Remove(args) => catalog::remove(ctx, args).await,
+        ImageCommand::SetLatest(args) => catalog::set_latest(ctx, args).await,
     }
 }

@@ -1,0 +1,318 @@
+//! What `image list|info|update|remove|set-latest` act on: `org/[team/]repo[:tag]` as typed
+//! (maybe with `*` and `?` wildcards), or one concrete repository with its `{OT}/repos/{repo}`
+//! path. With three parts the middle one is the team; a bare `repo` is in the configured org
+//! (and team).
+
+use super::super::Ctx;
+use super::super::http::seg;
+use anyhow::{Result, bail};
+
+/// `org/[team/]repo[:tag]` as typed, split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    pub org: Option<String>,
+    pub team: Option<String>,
+    pub repo: String,
+    pub tag: Option<String>,
+}
+
+impl Pattern {
+    pub fn parse(text: &str) -> Result<Pattern> {
+        let text = text.trim();
+        let (path, tag) = {
+            let slash = text.rfind('/').map_or(0, |i| i + 1);
+            match text[slash..].split_once(':') {
+                Some((repo, tag)) => (&text[..slash + repo.len()], Some(tag.to_string())),
+                None => (text, None),
+            }
+        };
+        if tag.as_deref() == Some("") {
+            bail!("Invalid image '{text}': the tag is empty.");
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            bail!("Invalid image '{text}': give <org>/[<team>/]<image>[:<tag>].");
+        }
+        let (org, team, repo) = match parts.as_slice() {
+            [repo] => (None, None, *repo),
+            [org, repo] => (Some(*org), None, *repo),
+            [org, team, repo] => (Some(*org), Some(*team), *repo),
+            _ => bail!("Invalid image '{text}': give <org>/[<team>/]<image>[:<tag>]."),
+        };
+        Ok(Pattern {
+            org: org.map(str::to_string),
+            team: team.map(str::to_string),
+            repo: repo.to_string(),
+            tag,
+        })
+    }
+
+    /// Every repository (`list` with no argument).
+    pub fn everything() -> Pattern {
+        Pattern {
+            org: None,
+            team: None,
+            repo: "*".into(),
+            tag: None,
+        }
+    }
+
+    /// The repository part as typed (`org/team/repo`, `org/repo` or `repo`).
+    pub fn matcher(&self) -> String {
+        [self.org.as_deref(), self.team.as_deref(), Some(self.repo.as_str())]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// One repository of an org or team, and maybe a tag (a tag pattern where the command takes
+/// one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repo {
+    pub org: String,
+    pub team: Option<String>,
+    pub repo: String,
+    pub tag: Option<String>,
+}
+
+impl Repo {
+    /// A concrete repository and tag: no wildcards anywhere.
+    pub fn resolve(text: &str, ctx: &Ctx) -> Result<Repo> {
+        let repo = Repo::resolve_tag_pattern(text, ctx)?;
+        if repo.tag.as_deref().is_some_and(is_glob) {
+            bail!("Invalid image '{text}': the tag cannot have wildcards here.");
+        }
+        Ok(repo)
+    }
+
+    /// A concrete repository; the tag may have wildcards.
+    pub fn resolve_tag_pattern(text: &str, ctx: &Ctx) -> Result<Repo> {
+        Repo::from_pattern(Pattern::parse(text)?, ctx)
+    }
+
+    /// The repository of a parsed pattern: `org/[team/]repo` as given, a bare `repo` in the
+    /// configured org and team.
+    pub fn from_pattern(p: Pattern, ctx: &Ctx) -> Result<Repo> {
+        if is_glob(&p.matcher()) {
+            bail!(
+                "Invalid image '{}': the repository name cannot have wildcards.",
+                p.matcher()
+            );
+        }
+        let (org, team) = match p.org {
+            Some(org) => (org, p.team),
+            None => (ctx.org()?.to_string(), ctx.team().map(str::to_string)),
+        };
+        Ok(Repo {
+            org,
+            team,
+            repo: p.repo,
+            tag: p.tag,
+        })
+    }
+
+    /// `/v2/org/{org}[/team/{team}]`.
+    pub fn space(&self) -> String {
+        match &self.team {
+            Some(team) => format!("/v2/org/{}/team/{}", seg(&self.org), seg(team)),
+            None => format!("/v2/org/{}", seg(&self.org)),
+        }
+    }
+
+    /// `{OT}/repos/{repo}`.
+    pub fn path(&self) -> String {
+        format!("{}/repos/{}", self.space(), seg(&self.repo))
+    }
+
+    /// The public (guest) path: `/v2/repos/{org}[/{team}]/{repo}`.
+    pub fn public_path(&self) -> String {
+        match &self.team {
+            Some(team) => format!("/v2/repos/{}/{}/{}", seg(&self.org), seg(team), seg(&self.repo)),
+            None => format!("/v2/repos/{}/{}", seg(&self.org), seg(&self.repo)),
+        }
+    }
+
+    /// `org/[team/]repo`.
+    pub fn name(&self) -> String {
+        match &self.team {
+            Some(team) => format!("{}/{team}/{}", self.org, self.repo),
+            None => format!("{}/{}", self.org, self.repo),
+        }
+    }
+
+    pub fn require_tag(&self, what: &str) -> Result<&str> {
+        match &self.tag {
+            Some(tag) => Ok(tag),
+            None => bail!("{what} needs an image tag: <org>/[<team>/]<image>:<tag>."),
+        }
+    }
+}
+
+/// Whether the text has wildcards (`ngc`'s `contains_glob`).
+pub fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?', '[', ']'])
+}
+
+/// One piece of a pattern.
+enum Token {
+    /// `*`: any run of characters.
+    Star,
+    /// `?`: one character.
+    One,
+    /// `[a-z]`, `[!0-9]`: one character of (or not of) the set.
+    Set {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+    Literal(char),
+}
+
+impl Token {
+    fn matches(&self, c: char) -> bool {
+        match self {
+            Token::Star | Token::One => true,
+            Token::Set { negated, ranges } => ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated,
+            Token::Literal(l) => *l == c,
+        }
+    }
+}
+
+fn tokens(pattern: &str) -> Vec<Token> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '*' => out.push(Token::Star),
+            '?' => out.push(Token::One),
+            '[' => {
+                // `fnmatch`: `!` negates; a `]` right after `[` (or `[!`) is a member; no closing
+                // `]` makes the `[` a literal.
+                let mut j = i + 1;
+                let negated = chars.get(j) == Some(&'!');
+                if negated {
+                    j += 1;
+                }
+                let start = j;
+                while j < chars.len() && (chars[j] != ']' || j == start) {
+                    j += 1;
+                }
+                if j >= chars.len() {
+                    out.push(Token::Literal('['));
+                } else {
+                    let members = &chars[start..j];
+                    let mut ranges = Vec::new();
+                    let mut k = 0;
+                    while k < members.len() {
+                        if k + 2 < members.len() && members[k + 1] == '-' {
+                            ranges.push((members[k], members[k + 2]));
+                            k += 3;
+                        } else {
+                            ranges.push((members[k], members[k]));
+                            k += 1;
+                        }
+                    }
+                    out.push(Token::Set { negated, ranges });
+                    i = j;
+                }
+            }
+            c => out.push(Token::Literal(c)),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Shell-style matching of the whole text (`ngc`'s `fnmatch`): `*` any run of characters, `?`
+/// one character, `[…]` one character of a set.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p = tokens(pattern);
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(Token::Star) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(token) if token.matches(t[ti]) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|t| matches!(t, Token::Star))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        let p = Pattern::parse("acme/vision/web:v*").unwrap();
+        assert_eq!(
+            (p.org.as_deref(), p.team.as_deref(), p.repo.as_str(), p.tag.as_deref()),
+            (Some("acme"), Some("vision"), "web", Some("v*"))
+        );
+        assert_eq!(p.matcher(), "acme/vision/web");
+        let p = Pattern::parse("*we*").unwrap();
+        assert_eq!((p.org.as_deref(), p.matcher()), (None, "*we*".to_string()));
+        let p = Pattern::parse("acme/web").unwrap();
+        assert_eq!((p.org.as_deref(), p.team, p.tag), (Some("acme"), None, None));
+        let p = Pattern::parse("acme/web:1.0").unwrap();
+        assert_eq!((p.repo.as_str(), p.tag.as_deref()), ("web", Some("1.0")));
+        for bad in ["acme/web:", "a/b/c/d", "acme//web", ""] {
+            assert!(Pattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*we*", "acme/web"));
+        assert!(glob_match("v?", "v1"));
+        assert!(!glob_match("v?", "v10"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXbYbc"));
+        assert!(!glob_match("a*b", "ac"));
+        assert!(glob_match("1.*", "1.0"));
+        assert!(!glob_match("1.*", "21.0"));
+        assert!(glob_match("[1-5]", "3"));
+        assert!(!glob_match("[1-5]", "7"));
+        assert!(glob_match("v[!0-9]*", "vx1"));
+        assert!(!glob_match("v[!0-9]*", "v1"));
+        assert!(glob_match("[]]", "]"));
+        assert!(glob_match("a[", "a["));
+        assert!(is_glob("web:[12]") && !is_glob("web:1"));
+    }
+
+    #[test]
+    fn paths() {
+        let repo = Repo {
+            org: "acme".into(),
+            team: Some("vision".into()),
+            repo: "web".into(),
+            tag: None,
+        };
+        assert_eq!(repo.path(), "/v2/org/acme/team/vision/repos/web");
+        assert_eq!(repo.public_path(), "/v2/repos/acme/vision/web");
+        assert_eq!(repo.name(), "acme/vision/web");
+        assert!(repo.require_tag("set-latest").is_err());
+        let repo = Repo { team: None, ..repo };
+        assert_eq!(
+            (repo.path().as_str(), repo.name().as_str()),
+            ("/v2/org/acme/repos/web", "acme/web")
+        );
+    }
+}
