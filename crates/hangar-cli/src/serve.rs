@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// Seconds an idle upload session lives before GC deletes it [default: 86400].
     #[arg(long, env = "HANGAR_UPLOAD_EXPIRY")]
     upload_expiry: Option<u64>,
+    /// Seconds this server may answer registry reads (credentials, repositories, tags) from
+    /// memory; with several replicas, a change made through one is seen by the others within
+    /// this time. 0 turns the cache off [default: 2].
+    #[arg(long, env = "HANGAR_READ_CACHE")]
+    read_cache: Option<u64>,
     /// Log filter, e.g. `info` or `hangar_server=debug` [default: info; RUST_LOG also works].
     #[arg(long, env = "HANGAR_LOG")]
     log: Option<String>,
@@ -132,6 +137,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .or(file.org_image_soft_limit)
                 .unwrap_or(1_000_000_000_000),
             tls: tls.is_some(),
+            read_cache: Duration::from_secs(args.read_cache.or(file.read_cache).unwrap_or(2)),
         },
         gc: gc_config(
             args.gc_interval.or(file.gc_interval),

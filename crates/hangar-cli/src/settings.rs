@@ -43,6 +43,7 @@ pub struct FileSettings {
     pub org_image_soft_limit: Option<u64>,
     pub gc_interval: Option<u64>,
     pub gc_grace: Option<u64>,
+    pub read_cache: Option<u64>,
     pub upload_expiry: Option<u64>,
     pub log: Option<String>,
 }

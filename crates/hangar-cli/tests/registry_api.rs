@@ -536,3 +536,92 @@ async fn sha512_digests() {
         .await;
     assert_eq!(errors_code(r).await, "DIGEST_INVALID");
 }
+
+/// The digest `reference` resolves to through `reg`, or the status when it does not.
+async fn resolve(reg: &Registry, name: &str, reference: &str) -> Result<String, u16> {
+    let r = reg
+        .send(Method::HEAD, &format!("/v2/{name}/manifests/{reference}"), &[], vec![])
+        .await;
+    match r.status().as_u16() {
+        200 => Ok(r.headers()["docker-content-digest"].to_str().unwrap().to_string()),
+        status => Err(status),
+    }
+}
+
+/// Asks until `check` holds, for at most 5 s (twice the default read-cache time and slack);
+/// returns how long it took.
+async fn within_cache_time<F: std::future::Future<Output = bool>>(what: &str, check: impl Fn() -> F) -> f64 {
+    let start = std::time::Instant::now();
+    while !check().await {
+        assert!(start.elapsed().as_secs() < 5, "{what}: not seen within 5 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// Two replicas over the same stores, each with its read cache (default 2 s): a client reads its
+/// own writes through the replica it wrote through; new tags show on the other replica at once;
+/// a moved tag, a deleted manifest and a revoked key reach it within the cache time.
+async fn replicas_with_read_caches(stores: &Stores) {
+    let a = Server::start(stores);
+    let b = Server::start(stores);
+    let owner = common::Auth::Bearer(a.key());
+    let (ra, rb) = (Registry::new(&a, Some(a.key())), Registry::new(&b, Some(a.key())));
+    let first = ra.push_layers("acme/cached", "v1", &[b"first"]).await.1;
+    assert_eq!(
+        resolve(&rb, "acme/cached", "v1").await,
+        Ok(first.clone()),
+        "new tag, at once"
+    );
+
+    let second = ra.push_layers("acme/cached", "v1", &[b"second"]).await.1;
+    assert_eq!(resolve(&ra, "acme/cached", "v1").await, Ok(second.clone()), "own write");
+    let took = within_cache_time("the moved tag", || async {
+        resolve(&rb, "acme/cached", "v1").await == Ok(second.clone())
+    })
+    .await;
+    eprintln!("the moved tag reached the other replica after {took:.1} s");
+
+    let r = ra
+        .send(
+            Method::DELETE,
+            &format!("/v2/acme/cached/manifests/{second}"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(resolve(&ra, "acme/cached", "v1").await, Err(404), "own delete");
+    within_cache_time("the delete", || async {
+        resolve(&rb, "acme/cached", "v1").await == Err(404)
+    })
+    .await;
+
+    let (s, made) = a
+        .api()
+        .post("/v3/orgs/acme/keys/personal", &owner, json!({"name": "short-lived"}))
+        .await;
+    assert_eq!(s, 201, "{made}");
+    let secret = made["secret"].as_str().unwrap().to_string();
+    let basic = |server: &Server| {
+        let url = format!("{}/v2/acme/cached/manifests/{first}", server.base);
+        let secret = secret.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .head(url)
+                .basic_auth("$oauthtoken", Some(secret))
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }
+    };
+    assert_eq!(basic(&b).await, 200);
+    let id = made["key"]["id"].as_i64().unwrap();
+    let (s, _) = a.api().delete(&format!("/v3/orgs/acme/keys/{id}"), &owner).await;
+    assert_eq!(s, 200);
+    assert_eq!(basic(&a).await, 401, "revoked, through the replica that revoked it");
+    let took = within_cache_time("the revocation", || async { basic(&b).await == 401 }).await;
+    eprintln!("the revocation reached the other replica after {took:.1} s");
+}
+both_backends!(replicas, replicas_with_read_caches);

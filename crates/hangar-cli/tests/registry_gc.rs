@@ -8,6 +8,7 @@ use common::registry::{CONFIG, OCI_MANIFEST, Registry, sha};
 use common::{Backend, Server, Stores};
 use futures::StreamExt;
 use hangar_server::auth::token::TokenService;
+use hangar_server::cache::ReadCache;
 use hangar_server::gc::{GcOptions, GcReport, LEASE, gc_once};
 use hangar_server::state::{AppState, Settings};
 use hangar_store::blob::{ByteStream, Digest};
@@ -74,7 +75,9 @@ async fn open_state(stores: &Stores) -> AppState {
             max_layer_bytes: 1 << 30,
             org_image_soft_limit_bytes: 1 << 40,
             tls: false,
+            read_cache: Duration::ZERO,
         }),
+        cache: Arc::new(ReadCache::new(Duration::ZERO)),
     }
 }
 

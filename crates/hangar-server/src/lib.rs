@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 mod error;
 pub mod gc;
 pub mod identity;
@@ -12,9 +13,9 @@ pub mod state;
 pub use error::{ApiError, ApiResult, RegistryCode, registry};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::HOST;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use state::AppState;
@@ -46,12 +47,31 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            retire_cache_on_write,
+        ))
         .layer(axum::middleware::map_request(host_from_authority))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a request handler panicked".into()).into_response()
         }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Any request that may change something retires this replica's read cache once it is
+/// answered, so the next read sees the change.
+async fn retire_cache_on_write(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(request).await;
+    if writes {
+        state.cache.retire();
+    }
+    response
 }
 
 /// HTTP/2 requests name their host in the `:authority` pseudo-header, which becomes the URI's

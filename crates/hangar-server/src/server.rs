@@ -2,6 +2,7 @@
 //! without TLS, stop on Ctrl-C or SIGTERM.
 
 use crate::auth::token::TokenService;
+use crate::cache::ReadCache;
 use crate::gc::GcConfig;
 use crate::identity::bootstrap::{Bootstrapped, InitialOrg, bootstrap};
 use crate::state::{AppState, Settings};
@@ -63,6 +64,7 @@ impl Server {
             meta,
             blobs,
             tokens,
+            cache: Arc::new(ReadCache::new(config.settings.read_cache)),
             settings: Arc::new(config.settings),
         };
         Ok(Server {

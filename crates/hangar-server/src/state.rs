@@ -1,9 +1,11 @@
 //! What every request handler shares.
 
 use crate::auth::token::TokenService;
+use crate::cache::ReadCache;
 use hangar_store::blob::BlobStore;
 use hangar_store::meta::MetaStore;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -11,6 +13,7 @@ pub struct AppState {
     pub blobs: Arc<dyn BlobStore>,
     pub tokens: TokenService,
     pub settings: Arc<Settings>,
+    pub cache: Arc<ReadCache>,
 }
 
 /// Run-time settings of the API.
@@ -26,4 +29,6 @@ pub struct Settings {
     pub org_image_soft_limit_bytes: u64,
     /// Whether the server speaks HTTPS (for the token realm it advertises).
     pub tls: bool,
+    /// How long registry reads may be answered from memory; zero turns the cache off.
+    pub read_cache: Duration,
 }

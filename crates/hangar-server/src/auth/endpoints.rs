@@ -5,8 +5,7 @@ use super::token::Access;
 use crate::api::extract::{Form, Json};
 use crate::api::views;
 use crate::error::{ApiError, ApiResult};
-use crate::identity::names::entity_scope;
-use crate::oci::public_read;
+use crate::oci::{locate, public_read};
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -86,12 +85,12 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
     let granted: Vec<String> = match kind {
         "registry" if name == "catalog" && !caller.is_guest() => vec!["*".into()],
         "repository" => {
-            let Some((org, team)) = entity_scope(&state.meta, name).await? else {
+            let Some(located) = locate(state, name).await? else {
                 return Ok(None);
             };
             let target = Target {
-                org: &org,
-                team: team.as_deref(),
+                org: &located.org,
+                team: located.team.as_deref(),
                 entity: Some(name),
             };
             let op = |action: &str| match action {
@@ -108,9 +107,7 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
             let mut granted = vec![];
             for action in wanted {
                 let Some(op) = op(action) else { continue };
-                if caller.allowed(Action::Artifact(ArtifactKind::Container, op), &target)
-                    || public_read(state, name, op).await?
-                {
+                if caller.allowed(Action::Artifact(ArtifactKind::Container, op), &target) || public_read(&located, op) {
                     granted.push(action.to_string());
                 }
             }

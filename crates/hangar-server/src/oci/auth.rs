@@ -1,14 +1,16 @@
 //! Who may do what to a repository: API keys (Basic `$oauthtoken:<key>` or Bearer key) and
 //! Docker bearer tokens from `/token`, checked through the one policy.
 
+use super::repo::locate;
 use crate::auth::caller::{Caller, authenticate, caller_for_key};
 use crate::auth::token::{Access, looks_like_jwt};
+use crate::cache::{Credentials, Located};
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
-use crate::identity::names::entity_scope;
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, HOST};
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+use sha2::{Digest as _, Sha256};
 
 /// A Docker token action and the policy operation behind it.
 #[derive(Debug, Clone, Copy)]
@@ -56,23 +58,10 @@ impl RegistryCaller {
             return Ok(me);
         };
         let value = value.to_str().map_err(|_| me.challenge(None, false))?;
-        let bearer = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "));
-        let result = match bearer.filter(|v| looks_like_jwt(v.trim())) {
-            Some(token) => match state.tokens.verify(token.trim()) {
-                Ok(claims) => {
-                    me.access = Some(claims.access.clone());
-                    match claims.key_id() {
-                        Some(id) => caller_for_key(state, state.meta.key(id).await?).await,
-                        None => Ok(Caller::guest()),
-                    }
-                }
-                Err(e) => Err(e),
-            },
-            None => authenticate(state, value).await,
-        };
-        match result {
-            Ok(caller) => {
-                me.caller = caller;
+        match credentials(state, value).await {
+            Ok(found) => {
+                me.caller = found.caller;
+                me.access = found.access;
                 Ok(me)
             }
             Err(ApiError::Unauthorized(_)) => Err(me.challenge(None, false)),
@@ -125,12 +114,12 @@ impl RegistryCaller {
 
     /// Whether the caller may see a repository in listings.
     pub async fn can_list(&self, state: &AppState, name: &str) -> ApiResult<bool> {
-        let Some((org, team)) = entity_scope(&state.meta, name).await? else {
+        let Some(located) = locate(state, name).await? else {
             return Ok(false);
         };
         let target = Target {
-            org: &org,
-            team: team.as_deref(),
+            org: &located.org,
+            team: located.team.as_deref(),
             entity: Some(name),
         };
         Ok(self
@@ -138,16 +127,16 @@ impl RegistryCaller {
             .allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target))
     }
 
-    /// Checks `need` on repository `name` and returns its org and team. A guest, or a token
+    /// Checks `need` on repository `name` and returns where it lives. A guest, or a token
     /// without the action, gets the challenge; a known caller without the right gets DENIED.
     /// Anyone may pull from a public repository (with a token, anonymous or not).
-    pub async fn require(&self, state: &AppState, name: &str, need: Need) -> ApiResult<(String, Option<String>)> {
+    pub async fn require(&self, state: &AppState, name: &str, need: Need) -> ApiResult<Located> {
         let scope = format!("repository:{name}:{}", need.action);
-        let resolved = entity_scope(&state.meta, name).await?;
+        let resolved = locate(state, name).await?;
         if self.caller.is_guest() && self.access.as_ref().is_none_or(|a| a.is_empty()) {
             return Err(self.challenge(Some(scope), false));
         }
-        let Some((org, team)) = resolved else {
+        let Some(located) = resolved else {
             return Err(registry(
                 RegistryCode::NameUnknown,
                 format!("no org for repository '{name}'"),
@@ -157,28 +146,59 @@ impl RegistryCaller {
             return Err(self.challenge(Some(scope), true));
         }
         let target = Target {
-            org: &org,
-            team: team.as_deref(),
+            org: &located.org,
+            team: located.team.as_deref(),
             entity: Some(name),
         };
         if !self
             .caller
             .allowed(Action::Artifact(ArtifactKind::Container, need.op), &target)
-            && !public_read(state, name, need.op).await?
+            && !public_read(&located, need.op)
         {
             return Err(registry(
                 RegistryCode::Denied,
                 format!("you may not {} '{name}'", need.action),
             ));
         }
-        Ok((org, team))
+        Ok(located)
     }
 }
 
 /// Whether `op` is a read of a public repository, which everyone may do.
-pub async fn public_read(state: &AppState, name: &str, op: ArtifactOp) -> ApiResult<bool> {
-    if !op.reads() {
-        return Ok(false);
+pub fn public_read(located: &Located, op: ArtifactOp) -> bool {
+    op.reads() && located.repo.as_ref().is_some_and(|r| r.info.is_public)
+}
+
+/// The caller and token grants an `Authorization` value stands for, from the read cache when
+/// fresh. A token is trusted until its expiry at most; a key until its own.
+async fn credentials(state: &AppState, value: &str) -> ApiResult<Credentials> {
+    let cache_key: [u8; 32] = Sha256::digest(value.as_bytes()).into();
+    if let Some(hit) = state.cache.get(&state.cache.credentials, &cache_key) {
+        return Ok(hit);
     }
-    Ok(state.meta.repository(name).await?.is_some_and(|r| r.info.is_public))
+    let mut stamp = state.cache.stamp();
+    let bearer = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "));
+    let found = match bearer.filter(|v| looks_like_jwt(v.trim())) {
+        Some(token) => {
+            let claims = state.tokens.verify(token.trim())?;
+            stamp = stamp.not_after(Some(claims.exp));
+            let caller = match claims.key_id() {
+                Some(id) => caller_for_key(state, state.meta.key(id).await?).await?,
+                None => Caller::guest(),
+            };
+            Credentials {
+                caller,
+                access: Some(claims.access),
+            }
+        }
+        None => Credentials {
+            caller: authenticate(state, value).await?,
+            access: None,
+        },
+    };
+    let stamp = stamp.not_after(found.caller.key.as_ref().and_then(|k| k.expires_at));
+    state
+        .cache
+        .put(&state.cache.credentials, cache_key, found.clone(), stamp);
+    Ok(found)
 }

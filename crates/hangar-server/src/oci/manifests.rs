@@ -14,6 +14,7 @@ use axum::response::Response;
 use hangar_core::names::validate_tag;
 use hangar_store::blob::{Algorithm, Digest, Hasher};
 use hangar_store::meta::{Manifest, NewManifest, Reference, Repository};
+use std::sync::Arc;
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -38,7 +39,13 @@ fn compute(algorithm: Algorithm, bytes: &[u8]) -> String {
     Hasher::digest(algorithm, bytes).to_string()
 }
 
-async fn find(state: &AppState, repo: &Repository, reference: &str) -> ApiResult<Manifest> {
+/// The manifest `reference` (a tag or digest) names in `repo`, from the read cache when fresh.
+async fn find(state: &AppState, repo: &Repository, reference: &str) -> ApiResult<Arc<Manifest>> {
+    let cache_key = (repo.id, reference.to_string());
+    if let Some(hit) = state.cache.get(&state.cache.manifests, &cache_key) {
+        return Ok(hit);
+    }
+    let stamp = state.cache.stamp();
     let found = if reference.contains(':') {
         let d = digest(reference)?;
         state.meta.manifest(repo.id, d.as_str()).await?
@@ -46,12 +53,16 @@ async fn find(state: &AppState, repo: &Repository, reference: &str) -> ApiResult
         validate_tag(reference).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
         state.meta.tagged_manifest(repo.id, reference).await?
     };
-    found.ok_or_else(|| {
+    let manifest = Arc::new(found.ok_or_else(|| {
         registry(
             RegistryCode::ManifestUnknown,
             format!("manifest '{reference}' is not in '{}'", repo.name),
         )
-    })
+    })?);
+    state
+        .cache
+        .put(&state.cache.manifests, cache_key, manifest.clone(), stamp);
+    Ok(manifest)
 }
 
 pub async fn read(
@@ -72,7 +83,7 @@ pub async fn read(
     let body = if *method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from(manifest.content)
+        Body::from(manifest.content.clone())
     };
     builder.body(body).map_err(|e| ApiError::Internal(e.to_string()))
 }

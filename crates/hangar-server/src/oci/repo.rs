@@ -1,26 +1,52 @@
 //! Finding the repository a request is about, after its permission check.
 
 use super::auth::{Need, RegistryCaller};
+use crate::cache::Located;
 use crate::error::{ApiResult, RegistryCode, registry};
+use crate::identity::names::entity_scope;
 use crate::state::AppState;
 use hangar_store::blob::Digest;
 use hangar_store::meta::Repository;
 
+/// The org, team and (once it exists) repository of a name; `None` when the org does not
+/// exist. Found repositories are kept in the read cache.
+pub async fn locate(state: &AppState, name: &str) -> ApiResult<Option<Located>> {
+    if let Some(hit) = state.cache.get(&state.cache.repositories, &name.to_string()) {
+        return Ok(Some(hit));
+    }
+    let stamp = state.cache.stamp();
+    let Some((org, team)) = entity_scope(&state.meta, name).await? else {
+        return Ok(None);
+    };
+    let located = Located {
+        org,
+        team,
+        repo: state.meta.repository(name).await?,
+    };
+    if located.repo.is_some() {
+        state
+            .cache
+            .put(&state.cache.repositories, name.to_string(), located.clone(), stamp);
+    }
+    Ok(Some(located))
+}
+
 /// An existing repository the caller may use for `need`.
 pub async fn existing(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> ApiResult<Repository> {
-    rc.require(state, name, need).await?;
-    state
-        .meta
-        .repository(name)
+    rc.require(state, name, need)
         .await?
+        .repo
         .ok_or_else(|| registry(RegistryCode::NameUnknown, format!("repository '{name}' is not known")))
 }
 
 /// The repository to push into, created on first push.
 pub async fn for_push(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> ApiResult<Repository> {
-    let (org, team) = rc.require(state, name, need).await?;
-    let org = state.meta.require_org(&org).await?;
-    let team_id = match team {
+    let located = rc.require(state, name, need).await?;
+    if let Some(repo) = located.repo {
+        return Ok(repo);
+    }
+    let org = state.meta.require_org(&located.org).await?;
+    let team_id = match located.team {
         Some(team) => Some(state.meta.require_team(&org, &team).await?.id),
         None => None,
     };

@@ -17,6 +17,7 @@
 
 mod connect;
 mod digest;
+mod direct;
 mod local;
 mod object;
 mod upload;

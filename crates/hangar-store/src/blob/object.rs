@@ -1,7 +1,7 @@
 //! The blob store over `object_store`: one implementation for the local folder and for S3.
 
 use super::upload::{self, Expect};
-use super::{BlobInfo, BlobStore, ByteStream, Digest, local};
+use super::{BlobInfo, BlobStore, ByteStream, Digest, direct, local};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use futures::stream::{self, BoxStream};
@@ -22,7 +22,8 @@ const S3_COPY_LIMIT: u64 = 5 << 30;
 
 /// How uploads become visible.
 enum Backend {
-    /// A local folder: every upload is written (and fsynced) in `tmp/`, then renamed into place.
+    /// A local folder: every upload is written (and fsynced) in `tmp/` with direct I/O, then
+    /// renamed into place.
     /// `tmp_dir` is that folder on disk.
     Local { tmp_dir: PathBuf },
     /// S3: an upload with a known digest goes straight to its final key as a multipart upload
@@ -41,6 +42,7 @@ impl ObjectBlobStore {
     /// A store in a local folder; `fs` must have fsync enabled for commits to be durable.
     pub(super) fn local(fs: LocalFileSystem) -> Result<Self> {
         let tmp_dir = fs.path_to_filesystem(&Path::from(TMP))?;
+        std::fs::create_dir_all(&tmp_dir)?;
         Ok(ObjectBlobStore {
             store: Arc::new(fs),
             backend: Backend::Local { tmp_dir },
@@ -64,8 +66,12 @@ impl ObjectBlobStore {
 
     /// Stages `body` at a fresh `tmp/` key, then moves it to its final key.
     async fn stage_and_promote(&self, expect: Expect<'_>, body: ByteStream) -> Result<BlobInfo> {
-        let tmp = Path::from_iter([TMP, &uuid::Uuid::new_v4().to_string()]);
-        let info = self.write(&tmp, expect, body).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let tmp = Path::from_iter([TMP, &id]);
+        let info = match &self.backend {
+            Backend::Local { tmp_dir } => direct::stage(&tmp_dir.join(&id), expect, body).await?,
+            Backend::Remote { .. } => self.write(&tmp, expect, body).await?,
+        };
         let dest = blob_path(&info.digest);
         let promoted = match self.backend {
             Backend::Local { .. } => self.store.rename(&tmp, &dest).await.map_err(Error::from),

@@ -19,6 +19,41 @@ pub(super) struct Expect<'a> {
     pub size: Option<u64>,
 }
 
+/// The length of the bytes streamed so far, checked against what the blob must be.
+pub(super) struct Tally<'a> {
+    expect: Expect<'a>,
+    size: u64,
+}
+
+impl<'a> Tally<'a> {
+    pub(super) fn new(expect: Expect<'a>) -> Self {
+        Tally { expect, size: 0 }
+    }
+
+    /// The algorithm to hash with: the expected digest's; unknown content is named by its
+    /// SHA-256, as clients expect.
+    pub(super) fn hasher(&self) -> Hasher {
+        Hasher::new(self.expect.digest.map_or(Algorithm::Sha256, Digest::algorithm))
+    }
+
+    /// Counts `len` more bytes; a body longer than expected fails as soon as it is.
+    pub(super) fn count(&mut self, len: usize) -> Result<()> {
+        self.size += len as u64;
+        match self.expect.size {
+            Some(expected) if self.size > expected => Err(Error::SizeMismatch {
+                expected,
+                actual: self.size,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The blob, if its size and `digest` are the expected ones.
+    pub(super) fn finish(self, digest: Digest) -> Result<BlobInfo> {
+        check(self.expect, digest, self.size)
+    }
+}
+
 /// Streams `body` into `upload`, hashing it, and completes the upload only if the content matches
 /// `expect`; otherwise (or on any error) the upload is aborted and nothing becomes visible.
 pub(super) async fn write_verified(
@@ -27,23 +62,19 @@ pub(super) async fn write_verified(
     mut body: ByteStream,
 ) -> Result<BlobInfo> {
     let mut writer = Writer::new(upload, part_size(expect.size));
-    // Unknown content is named by its SHA-256, as clients expect.
-    let mut hasher = Hasher::new(expect.digest.map_or(Algorithm::Sha256, Digest::algorithm));
-    let mut size = 0u64;
+    let mut tally = Tally::new(expect);
+    let mut hasher = tally.hasher();
     let streamed: Result<()> = async {
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
+            tally.count(chunk.len())?;
             hasher.update(&chunk);
-            size += chunk.len() as u64;
-            if let Some(expected) = expect.size.filter(|&expected| size > expected) {
-                return Err(Error::SizeMismatch { expected, actual: size });
-            }
             writer.put(chunk).await?;
         }
         Ok(())
     }
     .await;
-    let info = streamed.and_then(|()| check(expect, hasher.finish(), size));
+    let info = streamed.and_then(|()| tally.finish(hasher.finish()));
     match info {
         Ok(info) => {
             writer.finish().await?;
