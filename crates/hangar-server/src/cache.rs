@@ -15,6 +15,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// Marks the response of a write that changed nothing cached here (blob uploads and deletes),
+/// so that it does not retire the cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Unchanged;
+
 /// Entries per cache; beyond this the least useful are dropped.
 const CAPACITY: usize = 10_000;
 

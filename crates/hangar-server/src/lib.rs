@@ -60,7 +60,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Any request that may change something retires this replica's read cache once it is
-/// answered, so the next read sees the change.
+/// answered, so the next read sees the change; only responses marked [`cache::Unchanged`]
+/// are known not to.
 async fn retire_cache_on_write(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -68,7 +69,7 @@ async fn retire_cache_on_write(
 ) -> Response {
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let response = next.run(request).await;
-    if writes {
+    if writes && response.extensions().get::<cache::Unchanged>().is_none() {
         state.cache.retire();
     }
     response

@@ -27,7 +27,9 @@ impl Registry {
 
     /// A client of a TLS server whose certificate `ca_pem` signed.
     pub fn with_ca(server: &Server, key: Option<String>, ca_pem: Option<&str>) -> Self {
-        let mut builder = reqwest::Client::builder();
+        // A refused request's unread body makes the server close the connection after its
+        // answer; a pooled connection could then be reused just as it closes.
+        let mut builder = reqwest::Client::builder().pool_max_idle_per_host(0);
         if let Some(pem) = ca_pem {
             builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("CA PEM"));
         }

@@ -10,6 +10,7 @@ mod path;
 mod repo;
 mod uploads;
 
+use crate::cache::Unchanged;
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use auth::RegistryCaller;
@@ -92,7 +93,13 @@ async fn handle(
     };
     let rc = RegistryCaller::from_headers(state, headers).await?;
     let m = &method;
-    match endpoint {
+    // Blobs are not in the read cache (only the repositories holding them, which no blob
+    // request changes or removes).
+    let blob = matches!(
+        endpoint,
+        Endpoint::Blob { .. } | Endpoint::Uploads { .. } | Endpoint::Upload { .. }
+    );
+    let response = match endpoint {
         Endpoint::Catalog if m == Method::GET => listing::catalog(state, &rc, query).await,
         Endpoint::Tags { name } if m == Method::GET => listing::tags(state, &rc, &name, query).await,
         Endpoint::Referrers { name, digest } if m == Method::GET => {
@@ -118,7 +125,13 @@ async fn handle(
             _ => unsupported(),
         },
         _ => unsupported(),
-    }
+    };
+    response.map(|mut r| {
+        if blob {
+            r.extensions_mut().insert(Unchanged);
+        }
+        r
+    })
 }
 
 fn unsupported() -> ApiResult<Response> {

@@ -27,36 +27,45 @@ const O_DIRECT: i32 = 0;
 const ALIGN: usize = 4096;
 /// Bytes per write.
 const BUFFER: usize = 8 << 20;
+/// A last buffer up to this size is hashed on the request's own task (well under a millisecond).
+const INLINE_HASH: usize = 256 << 10;
 
-/// A block-aligned buffer (an over-allocated `Vec`, used from its first aligned byte).
+/// A block-aligned buffer: a `Vec` with room for `BUFFER` bytes after its first aligned
+/// address, filled by appending so that no page is touched (or zeroed) before it is used.
 struct Buffer {
     raw: Vec<u8>,
     start: usize,
-    len: usize,
 }
 
 impl Buffer {
     fn new() -> Self {
-        let raw = vec![0; BUFFER + ALIGN];
+        let mut raw: Vec<u8> = Vec::with_capacity(BUFFER + ALIGN);
         let start = raw.as_ptr().align_offset(ALIGN);
-        Buffer { raw, start, len: 0 }
+        raw.resize(start, 0);
+        Buffer { raw, start }
     }
 
-    /// Copies as much of `bytes` as fits; returns how much that was.
+    fn len(&self) -> usize {
+        self.raw.len() - self.start
+    }
+
+    /// Appends as much of `bytes` as fits; returns how much that was.
     fn fill(&mut self, bytes: &[u8]) -> usize {
-        let n = bytes.len().min(BUFFER - self.len);
-        let at = self.start + self.len;
-        self.raw[at..at + n].copy_from_slice(&bytes[..n]);
-        self.len += n;
+        let n = bytes.len().min(BUFFER - self.len());
+        self.raw.extend_from_slice(&bytes[..n]);
         n
     }
 
+    fn clear(&mut self) {
+        self.raw.truncate(self.start);
+    }
+
     fn is_full(&self) -> bool {
-        self.len == BUFFER
+        self.len() == BUFFER
     }
 
     fn bytes(&self) -> &[u8] {
-        &self.raw[self.start..self.start + self.len]
+        &self.raw[self.start..]
     }
 }
 
@@ -166,22 +175,32 @@ async fn write(path: &Path, expect: Expect<'_>, mut body: ByteStream) -> Result<
             if current.is_full() {
                 let (hasher, free) = hashing.back().await?;
                 let mut next = free.unwrap_or_else(Buffer::new);
-                next.len = 0;
+                next.clear();
                 let full = std::mem::replace(&mut current, next);
-                let len = full.len as u64;
+                let len = full.len() as u64;
                 hashing = Hashing::Away(Inflight::start(&file, full, offset, hasher));
                 offset += len;
             }
         }
     }
     let (mut hasher, _) = hashing.back().await?;
-    if current.len > 0 {
+    let tail = if current.len() > INLINE_HASH {
         hasher = Inflight::start(&file, current, offset, hasher).finish().await?.0;
-    }
+        None
+    } else {
+        hasher.update(current.bytes());
+        Some(current)
+    };
     let info = tally.finish(hasher.finish())?;
-    tokio::task::spawn_blocking(move || file.buffered.sync_all())
-        .await
-        .map_err(std::io::Error::other)??;
+    // A small tail (all of a small blob) is written and synced in one trip.
+    tokio::task::spawn_blocking(move || {
+        if let Some(tail) = tail {
+            file.write_at(tail.bytes(), offset)?;
+        }
+        file.buffered.sync_all()
+    })
+    .await
+    .map_err(std::io::Error::other)??;
     Ok(info)
 }
 
