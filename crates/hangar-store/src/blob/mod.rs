@@ -5,10 +5,10 @@
 //! a sha512 key is about 150 bytes, well within S3's 1024), temporary upload data under `tmp/`.
 //! Nothing half-written or unverified is ever visible under `blobs/`:
 //!
-//! - local folder: every upload is written to a staging file in `tmp/` while being hashed; only
-//!   after verification is it fsynced, renamed to `tmp/<uuid>`, then renamed into `blobs/`
-//!   (each rename fsyncs the directories it changes). A crash leaves only files in `tmp/`, which
-//!   [`BlobStore::sweep_temp`] removes.
+//! - local folder: every upload is written to a staging file `tmp/<uuid>` with direct I/O while
+//!   being hashed (see `direct`); only after verification is it fsynced and renamed into
+//!   `blobs/` (the rename fsyncs the directories it changes). A crash leaves only files in
+//!   `tmp/`, which [`BlobStore::sweep_temp`] removes.
 //! - S3: an upload with a known digest is a multipart upload to the final key, completed only
 //!   after the digest and size matched and aborted otherwise; an incomplete multipart upload is
 //!   invisible. [`BlobStore::put_unknown`] stages a completed object at `tmp/<uuid>`, then copies
