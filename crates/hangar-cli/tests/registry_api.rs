@@ -625,3 +625,77 @@ async fn replicas_with_read_caches(stores: &Stores) {
     eprintln!("the revocation reached the other replica after {took:.1} s");
 }
 both_backends!(replicas, replicas_with_read_caches);
+
+/// A Docker token for `scope` (space-separated scopes), with Basic `$oauthtoken:<key>`.
+async fn token_for(server: &Server, key: &str, scope: &str) -> String {
+    let r = reqwest::Client::new()
+        .get(format!("{}/token", server.base))
+        .query(&[("service", "hangar"), ("scope", scope)])
+        .basic_auth("$oauthtoken", Some(key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+}
+
+async fn post_mount(server: &Server, token: &str, target: &str, digest: &str, source: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!(
+            "{}/v2/{target}/blobs/uploads/?mount={digest}&from={source}",
+            server.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Cross-repository mounts: a token without pull on the source, held by someone who may pull
+/// from it, is challenged for both scopes (as Distribution does); with them the blob is mounted.
+/// Someone who may not read the source gets an ordinary upload session instead.
+async fn cross_repository_mounts(stores: &Stores) {
+    let server = Server::start(stores);
+    let owner = server.key();
+    let reg = Registry::new(&server, Some(owner.clone()));
+    let layer = reg.push_blob("acme/src", b"a layer to share").await;
+
+    let push_only = token_for(&server, &owner, "repository:acme/dst:pull,push").await;
+    let r = post_mount(&server, &push_only, "acme/dst", &layer, "acme/src").await;
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(
+        challenge.contains(r#"scope="repository:acme/dst:pull,push repository:acme/src:pull""#)
+            && challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
+    let both = token_for(
+        &server,
+        &owner,
+        "repository:acme/dst:pull,push repository:acme/src:pull",
+    )
+    .await;
+    let r = post_mount(&server, &both, "acme/dst", &layer, "acme/src").await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["location"], format!("/v2/acme/dst/blobs/{layer}").as_str());
+    let r = reg
+        .send(Method::HEAD, &format!("/v2/acme/dst/blobs/{layer}"), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 200, "the mounted blob is in the target");
+
+    // A team member may push into the team's space but not read acme/src: no challenge, no
+    // mount, an upload session.
+    admin_ok(stores, &["team", "create", "acme", "vision"]);
+    let member_key = member(stores, "team@acme.test", &[("REGISTRY_USER", Some("vision"))]);
+    let scopes = "repository:acme/vision/dst:pull,push repository:acme/src:pull";
+    let token = token_for(&server, &member_key, scopes).await;
+    let r = post_mount(&server, &token, "acme/vision/dst", &layer, "acme/src").await;
+    assert_eq!(r.status(), 202, "falls back to an upload");
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/v2/acme/vision/dst/blobs/uploads/")
+    );
+}
+both_backends!(mounts, cross_repository_mounts);

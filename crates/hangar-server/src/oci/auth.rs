@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, HOST};
+use hangar_core::names::validate_repository;
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
 use sha2::{Digest as _, Sha256};
 
@@ -125,6 +126,36 @@ impl RegistryCaller {
         Ok(self
             .caller
             .allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target))
+    }
+
+    /// A mount from `source` into `target` needs pull on `source` too. A token that does not
+    /// carry it, held by a caller who may pull from there, gets the challenge for both scopes
+    /// (as Distribution answers) so the client can fetch one that does; any other caller's
+    /// mount falls back to a normal upload.
+    pub async fn require_mount_source(&self, state: &AppState, target: &str, source: &str) -> ApiResult<()> {
+        let named = validate_repository(source).is_ok();
+        if !named || self.access.is_none() || self.token_allows("repository", source, PULL.action) {
+            return Ok(());
+        }
+        let Some(located) = locate(state, source).await? else {
+            return Ok(());
+        };
+        let target_of_source = Target {
+            org: &located.org,
+            team: located.team.as_deref(),
+            entity: Some(source),
+        };
+        let may_pull = self
+            .caller
+            .allowed(Action::Artifact(ArtifactKind::Container, PULL.op), &target_of_source)
+            || public_read(&located, PULL.op);
+        if !may_pull {
+            return Ok(());
+        }
+        Err(self.challenge(
+            Some(format!("repository:{target}:pull,push repository:{source}:pull")),
+            true,
+        ))
     }
 
     /// Checks `need` on repository `name` and returns where it lives. A guest, or a token

@@ -83,6 +83,9 @@ pub async fn start(
     let repo = for_push(state, rc, name, PUSH).await?;
     if let Some(mount) = query.get("mount") {
         let d = digest(mount)?;
+        if let Some(source) = query.get("from") {
+            rc.require_mount_source(state, name, source).await?;
+        }
         if let Some(size) = mountable(state, rc, &d, query.get("from")).await? {
             // A blob that garbage collection took meanwhile is uploaded instead.
             if link_stored(state, &repo, &d, size as u64).await.is_ok() {
