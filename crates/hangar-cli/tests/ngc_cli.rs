@@ -149,6 +149,110 @@ async fn ngc_against_tls_server(stores: &Stores) {
         key: server.key(),
     };
     images(&ngc, &registry).await;
+    models_and_resources(&ngc);
+}
+
+/// `ngc registry model|resource create|info|update|list|remove` (no file transfer).
+fn models_and_resources(ngc: &Ngc) {
+    let made = ngc.json(&[
+        "registry",
+        "model",
+        "create",
+        "acme/det",
+        "--application",
+        "OBJECT_DETECTION",
+        "--framework",
+        "PyTorch",
+        "--format",
+        "onnx",
+        "--precision",
+        "FP16",
+        "--short-desc",
+        "a detector",
+        "--display-name",
+        "Detector",
+        "--label",
+        "vision",
+        "--public-dataset-name",
+        "coco",
+        "--public-dataset-link",
+        "https://cocodataset.org",
+        "--built-by",
+        "me",
+        "--publisher",
+        "Acme",
+    ]);
+    assert_eq!(made["name"], "det", "{made}");
+    let (code, _, err) = ngc.run(&[
+        "registry",
+        "model",
+        "create",
+        "acme/det",
+        "--application",
+        "x",
+        "--framework",
+        "x",
+        "--format",
+        "x",
+        "--precision",
+        "x",
+        "--short-desc",
+        "x",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+    let info = ngc.json(&["registry", "model", "info", "acme/det"]);
+    assert_eq!(info["displayName"], "Detector", "{info}");
+    assert_eq!(info["publicDatasetUsed"]["name"], "coco", "{info}");
+    ngc.json(&[
+        "registry",
+        "model",
+        "update",
+        "acme/det",
+        "--display-name",
+        "Renamed",
+        "--add-label",
+        "edge",
+    ]);
+    let info = ngc.json(&["registry", "model", "info", "acme/det"]);
+    assert_eq!(info["displayName"], "Renamed", "{info}");
+    let mut labels: Vec<&str> = info["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    labels.sort();
+    assert_eq!(labels, ["edge", "vision"], "{info}");
+    let found = ngc.json(&["registry", "model", "list", "acme/d*"]);
+    assert_eq!(names(&found, "name"), ["det"], "{found}");
+    let versions = ngc.json(&["registry", "model", "list", "acme/det:*"]);
+    assert_eq!(versions, serde_json::json!([]), "{versions}");
+
+    let made = ngc.json(&[
+        "registry",
+        "resource",
+        "create",
+        "acme/recipe",
+        "--application",
+        "OTHER",
+        "--framework",
+        "PyTorch",
+        "--format",
+        "zip",
+        "--precision",
+        "FP32",
+        "--short-desc",
+        "a recipe",
+    ]);
+    assert_eq!(made["name"], "recipe", "{made}");
+    let info = ngc.json(&["registry", "resource", "info", "acme/recipe"]);
+    assert_eq!(info["trainingFramework"], "PyTorch", "{info}");
+
+    let (code, out, err) = ngc.run(&["registry", "model", "remove", "acme/det", "-y"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, _) = ngc.run(&["registry", "model", "info", "acme/det"]);
+    assert_ne!(code, 0, "removed");
 }
 
 /// `ngc registry image list|info|update|remove` against the image API.

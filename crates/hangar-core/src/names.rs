@@ -169,6 +169,36 @@ pub fn validate_tag(tag: &str) -> Result<()> {
     Ok(())
 }
 
+/// The longest model, resource or chart name.
+const MAX_ARTIFACT_NAME: usize = 128;
+
+/// A model, resource or chart name (NGC's client-side rule): `[a-z][a-z0-9._-]*`, at most 128.
+pub fn validate_artifact_name(name: &str) -> Result<()> {
+    let bytes = name.as_bytes();
+    let first_ok = bytes.first().is_some_and(u8::is_ascii_lowercase);
+    let rest_ok = bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if !first_ok || !rest_ok || bytes.len() > MAX_ARTIFACT_NAME {
+        return Err(Error::InvalidName {
+            what: "name",
+            value: name.chars().take(MAX_ARTIFACT_NAME + 1).collect(),
+            why: "must match [a-z][a-z0-9._-]* (at most 128 characters)",
+        });
+    }
+    Ok(())
+}
+
+/// A model, resource or chart version: like a tag, `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`, so
+/// that it can name a file or folder (`<name>_v<version>`) anywhere.
+pub fn validate_version(version: &str) -> Result<()> {
+    validate_tag(version).map_err(|_| Error::InvalidName {
+        what: "version",
+        value: version.chars().take(MAX_TAG + 1).collect(),
+        why: "must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}",
+    })
+}
+
 /// Display names and descriptions: free text, bounded, no control characters.
 pub fn validate_text(what: &'static str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
@@ -191,6 +221,22 @@ pub fn validate_text(what: &'static str, value: &str, max: usize) -> Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn artifact_names_and_versions() {
+        for good in ["mymodel", "a", "my-model_1.0", "x9"] {
+            assert_eq!(validate_artifact_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", "My", "9lives", "-x", "a/b", "a b", "..", &"a".repeat(129)] {
+            assert!(validate_artifact_name(bad).is_err(), "{bad}");
+        }
+        for good in ["1", "1.0", "v2.0-rc1", "2024_01"] {
+            assert_eq!(validate_version(good), Ok(()), "{good}");
+        }
+        for bad in ["", ".1", "1/2", "../x", "1 0", &"1".repeat(129)] {
+            assert!(validate_version(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn org_names() {

@@ -116,6 +116,11 @@ impl ApiError {
         }
     }
 
+    /// For a guest where a known caller is needed.
+    pub fn unauthenticated() -> Self {
+        ApiError::Unauthorized("authentication required: send an API key or a token".into())
+    }
+
     pub fn forbidden() -> Self {
         ApiError::Forbidden("you do not have permission for this action".into())
     }

@@ -13,7 +13,10 @@ use hangar_core::keys::{KeyKind, MAX_PERSONAL_KEYS_PER_USER_PER_ORG, MAX_SERVICE
 use hangar_core::policy::Grant;
 use hangar_core::roles::{MAX_ORG_OWNERS, Role};
 use hangar_store::Error;
-use hangar_store::meta::{ApiKey, Backend, KeyChange, MetaStore, NewInvitation, NewKey, Org, RoleChange, User, now};
+use hangar_store::meta::{
+    ApiKey, ArtifactType, Backend, KeyChange, MetaStore, NewArtifact, NewInvitation, NewKey, Org, RoleChange,
+    UPLOAD_COMPLETE, UPLOAD_PENDING, User, now,
+};
 use sha2::{Digest, Sha256};
 use sqlx::{Column, Connection, Row};
 use std::future::Future;
@@ -60,6 +63,7 @@ conformance!(
     invitation_roles_in_any_order,
     settings,
     gc_mark_and_claim_exclude_each_other,
+    artifacts_and_versions,
 );
 
 /// The database a case works on.
@@ -1413,5 +1417,109 @@ async fn gc_mark_and_claim_exclude_each_other(db: Db) -> Result<()> {
     s.gc_forget(&digest).await?;
     s.link_blob(repo.id, &digest, 1).await?;
     assert!(!s.gc_mark_deleting(&digest, cutoff).await?, "no longer a candidate");
+    Ok(())
+}
+
+/// Models and resources: one path per kind, versions unique per entity, latest-version
+/// tracking through completion, set-latest and removal, listings by org and team.
+async fn artifacts_and_versions(db: Db) -> Result<()> {
+    let org = new_org(&db, "acme").await?;
+    let team = db.store.create_team(org.id, "vision", "").await?;
+    let meta = serde_json::json!({"shortDescription": "a detector", "application": "OBJECT_DETECTION"});
+    let new = |kind, team_id, path: &'static str, name: &'static str| NewArtifact {
+        kind,
+        org_id: org.id,
+        team_id,
+        path,
+        name,
+        created_by: None,
+        metadata: &meta,
+    };
+    let model = db
+        .store
+        .create_artifact(&new(ArtifactType::Model, None, "acme/det", "det"))
+        .await?;
+    assert_eq!(model.metadata, meta);
+    assert_err!(
+        db.store
+            .create_artifact(&new(ArtifactType::Model, None, "acme/det", "det"))
+            .await,
+        Error::Conflict(_)
+    );
+    // The same path may name a resource too.
+    db.store
+        .create_artifact(&new(ArtifactType::Resource, None, "acme/det", "det"))
+        .await?;
+    db.store
+        .create_artifact(&new(ArtifactType::Model, Some(team.id), "acme/vision/seg", "seg"))
+        .await?;
+    let names = |list: Vec<hangar_store::meta::Artifact>| list.into_iter().map(|a| a.path).collect::<Vec<_>>();
+    assert_eq!(
+        names(db.store.artifacts_of(ArtifactType::Model, org.id, None).await?),
+        ["acme/det", "acme/vision/seg"]
+    );
+    assert_eq!(
+        names(db.store.artifacts_of(ArtifactType::Model, org.id, Some(None)).await?),
+        ["acme/det"]
+    );
+    assert_eq!(
+        names(
+            db.store
+                .artifacts_of(ArtifactType::Model, org.id, Some(Some(team.id)))
+                .await?
+        ),
+        ["acme/vision/seg"]
+    );
+
+    let v1 = db
+        .store
+        .create_version(&model, "1.0", None, &serde_json::json!({"gpuModel": "A100"}))
+        .await?;
+    assert_eq!(
+        (v1.status.as_str(), v1.file_count, v1.total_bytes),
+        (UPLOAD_PENDING, 0, 0)
+    );
+    assert_err!(
+        db.store
+            .create_version(&model, "1.0", None, &serde_json::json!({}))
+            .await,
+        Error::Conflict(_)
+    );
+    assert_err!(db.store.set_latest_version(model.id, "1.0").await, Error::NotFound(_));
+    db.store.complete_version(&model, &v1).await?;
+    let v2 = db
+        .store
+        .create_version(&model, "2.0", None, &serde_json::json!({}))
+        .await?;
+    db.store.complete_version(&model, &v2).await?;
+    let latest = |db: Db| async move {
+        db.store
+            .artifact(ArtifactType::Model, "acme/det")
+            .await
+            .map(|a| a.unwrap().latest_version)
+    };
+    assert_eq!(latest(db.clone()).await?.as_deref(), Some("2.0"));
+    db.store.set_latest_version(model.id, "1.0").await?;
+    assert_eq!(latest(db.clone()).await?.as_deref(), Some("1.0"));
+    let v1 = db.store.version(model.id, "1.0").await?.context("v1")?;
+    assert_eq!(v1.status, UPLOAD_COMPLETE);
+    db.store.delete_version(&model, &v1).await?;
+    assert_eq!(
+        latest(db.clone()).await?.as_deref(),
+        Some("2.0"),
+        "the latest falls back"
+    );
+    let versions: Vec<String> = db
+        .store
+        .versions(model.id)
+        .await?
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(versions, ["2.0"]);
+
+    db.store.delete_artifact(model.id).await?;
+    assert!(db.store.artifact(ArtifactType::Model, "acme/det").await?.is_none());
+    assert!(db.store.artifact(ArtifactType::Resource, "acme/det").await?.is_some());
     Ok(())
 }

@@ -262,6 +262,14 @@ pub fn allowed(subject: &Subject, action: Action, target: &Target) -> bool {
         .any(|g| g.applies(action, target) && role_allows(g.role, action))
 }
 
+/// Whether `subject` may remove a model, resource or chart (or one of its versions): registry
+/// admins and org owners may, and so may its creator while they may still upload to it
+/// (Private Registry guide §5.5).
+pub fn may_remove(subject: &Subject, kind: ArtifactKind, target: &Target, creator: bool) -> bool {
+    allowed(subject, Action::Artifact(kind, ArtifactOp::Delete), target)
+        || (creator && allowed(subject, Action::Artifact(kind, ArtifactOp::Upload), target))
+}
+
 /// Whether `subject` may give `role` at `target` (an org, or a team in it). Only owners make
 /// owners; a user admin grants only roles they hold themselves where the grant lands.
 pub fn can_grant(subject: &Subject, role: Role, target: &Target) -> bool {

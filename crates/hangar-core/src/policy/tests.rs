@@ -267,3 +267,19 @@ fn reserved_namespaces_are_for_platform_admins() {
     };
     assert!(allowed(&admin, push, &target));
 }
+
+#[test]
+fn creators_may_remove_what_they_may_still_upload_to() {
+    let target = Target {
+        org: "acme",
+        team: None,
+        entity: Some("acme/det"),
+    };
+    let registry_user = user(grant(Role::RegistryUser, None));
+    let reader = user(grant(Role::RegistryRead, None));
+    let admin = user(grant(Role::RegistryAdmin, None));
+    assert!(!may_remove(&registry_user, ArtifactKind::Model, &target, false));
+    assert!(may_remove(&registry_user, ArtifactKind::Model, &target, true));
+    assert!(!may_remove(&reader, ArtifactKind::Model, &target, true));
+    assert!(may_remove(&admin, ArtifactKind::Model, &target, false));
+}

@@ -1,12 +1,15 @@
 //! The NGC-shaped REST API (`/v2`, `/v3`, `/roles`): identity, keys and invitations.
 
+pub mod artifacts;
 mod catalog;
 pub mod extract;
 pub mod images;
 mod invitations;
 mod keys;
+mod limits;
 mod orgs;
 mod search;
+pub mod space;
 pub(crate) mod users;
 pub mod views;
 
@@ -18,6 +21,7 @@ use axum::routing::{get, patch, post};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(images::routes())
+        .merge(artifacts::routes())
         .route("/v2/search/org/{org}/resources/{kind}", get(search::org))
         .route("/v2/search/org/{org}/team/{team}/resources/{kind}", get(search::org))
         .route("/v2/search/catalog/resources/{kind}", get(search::catalog))

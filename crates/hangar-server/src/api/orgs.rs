@@ -36,9 +36,7 @@ pub async fn list_orgs(
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Value>> {
     if caller.is_guest() {
-        return Err(ApiError::Unauthorized(
-            "authentication required: send an API key or a token".into(),
-        ));
+        return Err(ApiError::unauthenticated());
     }
     let orgs = match (&caller.subject.credential, &caller.user) {
         (_, Some(user)) if user.platform_admin => state.meta.all_orgs().await?,

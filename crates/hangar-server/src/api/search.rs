@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
-use hangar_store::meta::{Org, Repository};
+use hangar_store::meta::{Artifact, ArtifactType, Org, Repository, Team};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -72,6 +72,7 @@ impl SearchQuery {
             }
         };
         hit && self.filters.iter().all(|f| match f.field.as_str() {
+            "accessType" => f.value.as_str() != Some("GUEST") || item.is_public,
             "signedImages" | "signedModels" | "signedCharts" => f.value.as_bool() != Some(true) || item.signed,
             _ => true,
         })
@@ -206,17 +207,114 @@ fn respond(kind_word: &str, query: &SearchQuery, mut items: Vec<Item>) -> Json<V
     }))
 }
 
-async fn items_of(
+/// Where a search looks: one org (with a team: the org's own entities and the team's), or the
+/// public entities of every org.
+enum Scope<'a> {
+    Org { org: &'a Org, team: Option<&'a Team> },
+    Public,
+}
+
+async fn items_of(state: &AppState, caller: &Caller, kind: ArtifactKind, scope: Scope<'_>) -> ApiResult<Vec<Item>> {
+    let stored = match kind {
+        ArtifactKind::Model => ArtifactType::Model,
+        ArtifactKind::Resource => ArtifactType::Resource,
+        ArtifactKind::Container => {
+            let repos = match scope {
+                Scope::Org { org, team: None } => state.meta.repositories_of(org.id, None).await?,
+                Scope::Org { org, team: Some(team) } => {
+                    let mut repos = state.meta.repositories_of(org.id, Some(None)).await?;
+                    repos.extend(state.meta.repositories_of(org.id, Some(Some(team.id))).await?);
+                    repos
+                }
+                Scope::Public => state.meta.public_repositories().await?,
+            };
+            return container_items(state, caller, repos).await;
+        }
+        // Charts are searched once they exist.
+        ArtifactKind::Chart => return Ok(vec![]),
+    };
+    let artifacts = match scope {
+        Scope::Org { org, team: None } => state.meta.artifacts_of(stored, org.id, None).await?,
+        Scope::Org { org, team: Some(team) } => {
+            let mut all = state.meta.artifacts_of(stored, org.id, Some(None)).await?;
+            all.extend(state.meta.artifacts_of(stored, org.id, Some(Some(team.id))).await?);
+            all
+        }
+        Scope::Public => state.meta.public_artifacts(stored).await?,
+    };
+    artifact_items(state, caller, kind, artifacts).await
+}
+
+/// The models or resources the caller may list among `artifacts`, as search items.
+async fn artifact_items(
     state: &AppState,
     caller: &Caller,
     kind: ArtifactKind,
-    repos: Vec<Repository>,
+    artifacts: Vec<Artifact>,
 ) -> ApiResult<Vec<Item>> {
-    match kind {
-        ArtifactKind::Container => container_items(state, caller, repos).await,
-        // Models, resources and charts are searched once they exist.
-        _ => Ok(vec![]),
+    let mut items = vec![];
+    for a in artifacts {
+        let parts: Vec<&str> = a.path.split('/').collect();
+        let team = a.team_id.and(parts.get(1).filter(|_| parts.len() == 3).copied());
+        let target = Target {
+            org: parts[0],
+            team,
+            entity: Some(&a.path),
+        };
+        if !a.is_public && !caller.allowed(Action::Artifact(kind, ArtifactOp::List), &target) {
+            continue;
+        }
+        let latest = match &a.latest_version {
+            Some(v) => state.meta.version(a.id, v).await?,
+            None => None,
+        };
+        let field = |name: &str| a.metadata.get(name).cloned().unwrap_or(Value::Null);
+        let text = |name: &str| {
+            a.metadata
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let labels = a
+            .metadata
+            .get("labelsV2")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let framework = if kind == ArtifactKind::Resource {
+            "trainingFramework"
+        } else {
+            "framework"
+        };
+        items.push(Item {
+            resource_id: a.path.clone(),
+            name: a.name.clone(),
+            org: parts[0].to_string(),
+            team: team.map(str::to_string),
+            display_name: text("displayName"),
+            description: text("shortDescription"),
+            labels,
+            is_public: a.is_public,
+            signed: false,
+            created: a.created_at,
+            modified: a.updated_at,
+            attributes: vec![
+                ("latestVersionIdStr", json!(a.latest_version)),
+                (
+                    "latestVersionSizeInBytes",
+                    json!(latest.as_ref().map_or(0, |v| v.total_bytes)),
+                ),
+                ("application", field("application")),
+                ("framework", field(framework)),
+                ("precision", field("precision")),
+                ("format", field("modelFormat")),
+                ("builtBy", field("builtBy")),
+                ("publisher", field("publisher")),
+            ],
+        });
     }
+    Ok(items)
 }
 
 #[derive(Deserialize)]
@@ -238,16 +336,15 @@ pub async fn org(
     let query = SearchQuery::parse(&params)?;
     let org = state.meta.require_org(&path.org).await?;
     caller.require(Action::ViewOrg, &Target::org(&org.name))?;
-    let repos = match &path.team {
-        None => state.meta.repositories_of(org.id, None).await?,
-        Some(team) => {
-            let team = state.meta.require_team(&org, team).await?;
-            let mut repos = state.meta.repositories_of(org.id, Some(None)).await?;
-            repos.extend(state.meta.repositories_of(org.id, Some(Some(team.id))).await?);
-            repos
-        }
+    let team = match &path.team {
+        Some(team) => Some(state.meta.require_team(&org, team).await?),
+        None => None,
     };
-    let items = items_of(&state, &caller, kind_value, repos).await?;
+    let scope = Scope::Org {
+        org: &org,
+        team: team.as_ref(),
+    };
+    let items = items_of(&state, &caller, kind_value, scope).await?;
     Ok(respond(&path.kind, &query, items))
 }
 
@@ -260,11 +357,7 @@ pub async fn catalog(
 ) -> ApiResult<Json<Value>> {
     let kind_value = kind(&kind_word)?;
     let query = SearchQuery::parse(&params)?;
-    let repos = match kind_value {
-        ArtifactKind::Container => state.meta.public_repositories().await?,
-        _ => vec![],
-    };
-    let items = items_of(&state, &caller, kind_value, repos).await?;
+    let items = items_of(&state, &caller, kind_value, Scope::Public).await?;
     Ok(respond(&kind_word, &query, items))
 }
 

@@ -51,9 +51,7 @@ impl Caller {
         if self.allowed(action, target) {
             Ok(())
         } else if self.is_guest() {
-            Err(ApiError::Unauthorized(
-                "authentication required: send an API key or a token".into(),
-            ))
+            Err(ApiError::unauthenticated())
         } else {
             Err(ApiError::forbidden())
         }
@@ -64,9 +62,7 @@ impl Caller {
         match (&self.user, &self.key) {
             (Some(user), _) => Ok(user),
             (None, Some(_)) => Err(ApiError::Forbidden("a service key does not act as a user".into())),
-            (None, None) => Err(ApiError::Unauthorized(
-                "authentication required: send an API key or a token".into(),
-            )),
+            (None, None) => Err(ApiError::unauthenticated()),
         }
     }
 }

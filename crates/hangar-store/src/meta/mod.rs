@@ -2,6 +2,7 @@
 //!
 //! Queries use `$n` placeholders, which both databases accept; times are Unix seconds.
 
+mod artifacts;
 mod catalog;
 mod gc;
 mod invitations;
@@ -11,6 +12,7 @@ mod registry;
 mod settings;
 mod users;
 
+pub use artifacts::{Artifact, ArtifactType, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE, UPLOAD_PENDING};
 pub use catalog::{RepositoryInfo, TaggedManifest};
 pub use invitations::{Invitation, NewInvitation, OutboxMail};
 pub use keys::{ApiKey, KeyChange, NewKey};
@@ -34,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "repository_metadata",
         include_str!("../../migrations/0004_repository_metadata.sql"),
     ),
+    (5, "artifacts", include_str!("../../migrations/0005_artifacts.sql")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,29 +7,22 @@ pub mod summary;
 mod views;
 
 use super::extract::{Json, Page, Path, Query};
+use super::limits;
 use super::views::success;
+use crate::api::space::{Space, SpacePath};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use access::{RepoPath, Space, SpacePath, may, repository};
+use access::{RepoPath, may, repository};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use hangar_core::names::{validate_repository, validate_tag, validate_text};
-use hangar_core::policy::ArtifactOp;
+use hangar_core::policy::{ArtifactKind, ArtifactOp};
 use hangar_store::meta::{Repository, RepositoryInfo};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use summary::{TagSummary, summaries};
-
-const MAX_DISPLAY_NAME: usize = 200;
-const MAX_SHORT_DESCRIPTION: usize = 1000;
-/// The overview (markdown).
-const MAX_DESCRIPTION: usize = 256 * 1024;
-const MAX_LABELS: usize = 50;
-const MAX_LABEL: usize = 64;
-const MAX_URL: usize = 2048;
-const MAX_PERSON: usize = 200;
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -83,25 +76,25 @@ impl RepoFields {
         text(
             "display name",
             self.display_name,
-            MAX_DISPLAY_NAME,
+            limits::DISPLAY_NAME,
             &mut info.display_name,
         )?;
         text(
             "short description",
             self.short_description,
-            MAX_SHORT_DESCRIPTION,
+            limits::SHORT_DESCRIPTION,
             &mut info.short_description,
         )?;
-        text("overview", self.description, MAX_DESCRIPTION, &mut info.description)?;
-        text("logo", self.logo, MAX_URL, &mut info.logo)?;
-        text("publisher", self.publisher, MAX_PERSON, &mut info.publisher)?;
-        text("built-by", self.built_by, MAX_PERSON, &mut info.built_by)?;
+        text("overview", self.description, limits::DOCUMENT, &mut info.description)?;
+        text("logo", self.logo, limits::URL, &mut info.logo)?;
+        text("publisher", self.publisher, limits::SHORT_TEXT, &mut info.publisher)?;
+        text("built-by", self.built_by, limits::SHORT_TEXT, &mut info.built_by)?;
         if let Some(labels) = self.labels_v2.or(self.labels) {
-            if labels.len() > MAX_LABELS {
-                return Err(ApiError::BadRequest(format!("at most {MAX_LABELS} labels")));
+            if labels.len() > limits::LABELS {
+                return Err(ApiError::BadRequest(format!("at most {} labels", limits::LABELS)));
             }
             for label in &labels {
-                validate_text("label", label, MAX_LABEL)?;
+                validate_text("label", label, limits::LABEL)?;
                 if label.trim().is_empty() {
                     return Err(ApiError::BadRequest("a label must not be empty".into()));
                 }
@@ -160,10 +153,12 @@ async fn create(
         .ok_or_else(|| ApiError::BadRequest("the repository needs a name".into()))?;
     let name = space.full_name(&short);
     validate_repository(&name)?;
-    if !space.allows(&caller, ArtifactOp::Create, Some(&name)) {
+    if !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Create, Some(&name)) {
         return Err(ApiError::Forbidden(format!("you may not create repository '{name}'")));
     }
-    if fields.is_public == Some(true) && !space.allows(&caller, ArtifactOp::Delete, Some(&name)) {
+    if fields.is_public == Some(true)
+        && !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Delete, Some(&name))
+    {
         return Err(ApiError::Forbidden(
             "only registry admins and org owners make repositories public".into(),
         ));
@@ -198,7 +193,7 @@ async fn update(
         return Err(ApiError::BadRequest("a repository cannot be renamed".into()));
     }
     if fields.is_public.is_some_and(|p| p != repo.info.is_public)
-        && !space.allows(&caller, ArtifactOp::Delete, Some(&repo.name))
+        && !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Delete, Some(&repo.name))
     {
         return Err(ApiError::Forbidden(
             "only registry admins and org owners change whether a repository is public".into(),

@@ -1,0 +1,53 @@
+//! The JSON of models, resources and their versions, in NGC's shapes (ngc-api.md §4, §6).
+
+use super::kind::Kind;
+use crate::api::views::date;
+use hangar_store::meta::{Artifact, ArtifactVersion};
+use serde_json::{Value, json};
+
+/// An entity: its stored fields plus what Hangar keeps itself. `labels` is a list of strings.
+pub fn entity(kind: &Kind, a: &Artifact, org: &str, team: Option<&str>, latest: Option<&ArtifactVersion>) -> Value {
+    let mut out = a.metadata.as_object().cloned().unwrap_or_default();
+    let labels = out.get("labelsV2").cloned().unwrap_or_else(|| json!([]));
+    let extra = json!({
+        "name": a.name,
+        "orgName": org,
+        "teamName": team,
+        "labels": labels,
+        "createdDate": date(a.created_at),
+        "updatedDate": date(a.updated_at),
+        "isPublic": a.is_public,
+        "canGuestDownload": a.is_public,
+        "accessType": if a.is_public { "GUEST" } else { "NOT_LISTED" },
+        "latestVersionIdStr": a.latest_version,
+        "latestVersionSizeInBytes": latest.map(|v| v.total_bytes),
+        "latestVersionFileCount": latest.map(|v| v.file_count),
+    });
+    if let Some(extra) = extra.as_object() {
+        out.extend(extra.clone());
+    }
+    if kind.framework_field != "framework"
+        && let Some(framework) = out.get(kind.framework_field).cloned()
+    {
+        out.insert("framework".into(), framework);
+    }
+    Value::Object(out)
+}
+
+pub fn version(v: &ArtifactVersion) -> Value {
+    let mut out = v.metadata.as_object().cloned().unwrap_or_default();
+    let extra = json!({
+        "versionId": v.version,
+        "status": v.status,
+        "createdDate": date(v.created_at),
+        "updatedDate": date(v.updated_at),
+        "totalFileCount": v.file_count,
+        "totalSizeInBytes": v.total_bytes,
+        "storageVersion": "V2",
+        "isSigned": false,
+    });
+    if let Some(extra) = extra.as_object() {
+        out.extend(extra.clone());
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,329 @@
+//! Models and resources: entities with catalog metadata, and their versions.
+
+use super::{MetaStore, conflict, now};
+use crate::{Error, Result};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// Which kind of versioned file set an entity is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArtifactType {
+    Model,
+    Resource,
+}
+
+impl ArtifactType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactType::Model => "model",
+            ArtifactType::Resource => "resource",
+        }
+    }
+}
+
+pub const UPLOAD_PENDING: &str = "UPLOAD_PENDING";
+pub const UPLOAD_COMPLETE: &str = "UPLOAD_COMPLETE";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    pub id: i64,
+    pub kind: ArtifactType,
+    pub org_id: i64,
+    pub team_id: Option<i64>,
+    /// `org/[team/]name`.
+    pub path: String,
+    pub name: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub is_public: bool,
+    pub latest_version: Option<String>,
+    /// The NGC fields shown as they were given (a JSON object).
+    pub metadata: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactVersion {
+    pub id: i64,
+    pub artifact_id: i64,
+    pub version: String,
+    pub status: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub metadata: Value,
+    pub file_count: i64,
+    pub total_bytes: i64,
+}
+
+/// What a new entity is.
+pub struct NewArtifact<'a> {
+    pub kind: ArtifactType,
+    pub org_id: i64,
+    pub team_id: Option<i64>,
+    pub path: &'a str,
+    pub name: &'a str,
+    pub created_by: Option<i64>,
+    pub metadata: &'a Value,
+}
+
+fn json_text(value: &Value) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Invalid(e.to_string()))
+}
+
+fn json_column(row: &AnyRow, column: &str) -> Result<Value> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("stored {column}: {e}")))
+}
+
+fn artifact_row(row: AnyRow) -> Result<Artifact> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Artifact {
+        id: row.try_get("id")?,
+        kind: if kind == "model" {
+            ArtifactType::Model
+        } else {
+            ArtifactType::Resource
+        },
+        org_id: row.try_get("org_id")?,
+        team_id: row.try_get("team_id")?,
+        path: row.try_get("path")?,
+        name: row.try_get("name")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        is_public: row.try_get::<i64, _>("is_public")? != 0,
+        latest_version: row.try_get("latest_version")?,
+        metadata: json_column(&row, "metadata")?,
+    })
+}
+
+/// Versions with the count and total size of their files.
+const VERSIONS: &str = "SELECT v.*, \
+     (SELECT COUNT(*) FROM artifact_files f WHERE f.version_id = v.id) AS file_count, \
+     CAST((SELECT COALESCE(SUM(f.size), 0) FROM artifact_files f WHERE f.version_id = v.id) AS BIGINT) AS total_bytes \
+     FROM artifact_versions v";
+
+fn version_row(row: AnyRow) -> Result<ArtifactVersion> {
+    Ok(ArtifactVersion {
+        id: row.try_get("id")?,
+        artifact_id: row.try_get("artifact_id")?,
+        version: row.try_get("version")?,
+        status: row.try_get("status")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        metadata: json_column(&row, "metadata")?,
+        file_count: row.try_get("file_count")?,
+        total_bytes: row.try_get("total_bytes")?,
+    })
+}
+
+impl MetaStore {
+    /// Creates an entity; `Conflict` when one of that kind and path exists.
+    pub async fn create_artifact(&self, new: &NewArtifact<'_>) -> Result<Artifact> {
+        let at = now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO artifacts (kind, org_id, team_id, path, name, created_by, created_at, updated_at, metadata) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+        )
+        .bind(new.kind.as_str())
+        .bind(new.org_id)
+        .bind(new.team_id)
+        .bind(new.path)
+        .bind(new.name)
+        .bind(new.created_by)
+        .bind(at)
+        .bind(json_text(new.metadata)?)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(conflict(format!("{} '{}' already exists", new.kind.as_str(), new.path)))?;
+        self.artifact_by_id(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(new.path.to_string()))
+    }
+
+    async fn artifact_by_id(&self, id: i64) -> Result<Option<Artifact>> {
+        let row = sqlx::query("SELECT * FROM artifacts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(artifact_row).transpose()
+    }
+
+    pub async fn artifact(&self, kind: ArtifactType, path: &str) -> Result<Option<Artifact>> {
+        let row = sqlx::query("SELECT * FROM artifacts WHERE kind = $1 AND path = $2")
+            .bind(kind.as_str())
+            .bind(path)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(artifact_row).transpose()
+    }
+
+    /// Entities of an org: all of them (`team: None`), only the org-level ones
+    /// (`Some(None)`), or one team's (`Some(Some(id))`).
+    pub async fn artifacts_of(
+        &self,
+        kind: ArtifactType,
+        org_id: i64,
+        team: Option<Option<i64>>,
+    ) -> Result<Vec<Artifact>> {
+        let rows = sqlx::query(
+            "SELECT * FROM artifacts WHERE kind = $1 AND org_id = $2 \
+             AND ($3 = 0 OR ($4 IS NULL AND team_id IS NULL) OR team_id = $4) ORDER BY path",
+        )
+        .bind(kind.as_str())
+        .bind(org_id)
+        .bind(i64::from(team.is_some()))
+        .bind(team.flatten())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(artifact_row).collect()
+    }
+
+    /// Public entities of every org.
+    pub async fn public_artifacts(&self, kind: ArtifactType) -> Result<Vec<Artifact>> {
+        let rows = sqlx::query("SELECT * FROM artifacts WHERE kind = $1 AND is_public = 1 ORDER BY path")
+            .bind(kind.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(artifact_row).collect()
+    }
+
+    pub async fn update_artifact(&self, id: i64, metadata: &Value, is_public: bool) -> Result<()> {
+        sqlx::query("UPDATE artifacts SET metadata = $1, is_public = $2, updated_at = $3 WHERE id = $4")
+            .bind(json_text(metadata)?)
+            .bind(i64::from(is_public))
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes an entity with its versions and their file lists (the bytes go with GC).
+    pub async fn delete_artifact(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM artifacts WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a version, `UPLOAD_PENDING`; `Conflict` when it exists.
+    pub async fn create_version(
+        &self,
+        artifact: &Artifact,
+        version: &str,
+        created_by: Option<i64>,
+        metadata: &Value,
+    ) -> Result<ArtifactVersion> {
+        let at = now();
+        sqlx::query(
+            "INSERT INTO artifact_versions (artifact_id, version, status, created_by, created_at, updated_at, metadata) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        )
+        .bind(artifact.id)
+        .bind(version)
+        .bind(UPLOAD_PENDING)
+        .bind(created_by)
+        .bind(at)
+        .bind(json_text(metadata)?)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict(format!("version '{version}' of '{}' already exists", artifact.path)))?;
+        self.version(artifact.id, version)
+            .await?
+            .ok_or_else(|| Error::NotFound(version.to_string()))
+    }
+
+    pub async fn version(&self, artifact_id: i64, version: &str) -> Result<Option<ArtifactVersion>> {
+        let sql = format!("{VERSIONS} WHERE v.artifact_id = $1 AND v.version = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(artifact_id)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(version_row).transpose()
+    }
+
+    /// Every version of an entity, oldest first.
+    pub async fn versions(&self, artifact_id: i64) -> Result<Vec<ArtifactVersion>> {
+        let sql = format!("{VERSIONS} WHERE v.artifact_id = $1 ORDER BY v.created_at, v.id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(artifact_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(version_row).collect()
+    }
+
+    pub async fn update_version(&self, id: i64, metadata: &Value) -> Result<()> {
+        sqlx::query("UPDATE artifact_versions SET metadata = $1, updated_at = $2 WHERE id = $3")
+            .bind(json_text(metadata)?)
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a version complete and makes it the entity's latest.
+    pub async fn complete_version(&self, artifact: &Artifact, version: &ArtifactVersion) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE artifact_versions SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(UPLOAD_COMPLETE)
+            .bind(now())
+            .bind(version.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE artifacts SET latest_version = $1, updated_at = $2 WHERE id = $3")
+            .bind(&version.version)
+            .bind(now())
+            .bind(artifact.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes a complete version the entity's latest; `NotFound` for any other.
+    pub async fn set_latest_version(&self, artifact_id: i64, version: &str) -> Result<()> {
+        let set = sqlx::query(
+            "UPDATE artifacts SET latest_version = $1 WHERE id = $2 AND EXISTS \
+             (SELECT 1 FROM artifact_versions WHERE artifact_id = $2 AND version = $1 AND status = $3)",
+        )
+        .bind(version)
+        .bind(artifact_id)
+        .bind(UPLOAD_COMPLETE)
+        .execute(&self.pool)
+        .await?;
+        if set.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("no complete version '{version}'")));
+        }
+        Ok(())
+    }
+
+    /// Removes a version; if it was the latest, the most recent other complete version becomes
+    /// the latest.
+    pub async fn delete_version(&self, artifact: &Artifact, version: &ArtifactVersion) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM artifact_versions WHERE id = $1")
+            .bind(version.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE artifacts SET updated_at = $1, latest_version = (SELECT v.version FROM artifact_versions v \
+             WHERE v.artifact_id = $2 AND v.status = $3 ORDER BY v.updated_at DESC, v.id DESC LIMIT 1) \
+             WHERE id = $2 AND latest_version = $4",
+        )
+        .bind(now())
+        .bind(artifact.id)
+        .bind(UPLOAD_COMPLETE)
+        .bind(&version.version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
