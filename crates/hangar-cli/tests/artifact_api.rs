@@ -301,3 +301,174 @@ async fn resources_and_rights(stores: &Stores) {
     );
 }
 both_backends!(resources, resources_and_rights);
+
+fn b64_sha256(data: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data))
+}
+
+/// The transfer protocol of ngc-api.md §5 by hand, as curl would speak it: dedupe, multipart
+/// start, signed part URLs (tampered, wrong size), completion with a digest check, commit,
+/// listing, signed download URLs with ranges, and path traversal refused.
+async fn transfers_over_http(stores: &Stores) {
+    let server = Server::start(stores);
+    let api = server.api();
+    let owner = Auth::Bearer(server.key());
+    let http = reqwest::Client::new();
+    api.post("/v2/org/acme/models", &owner, json!({"name": "m"})).await;
+    let (s, _) = api
+        .post("/v2/org/acme/models/m/versions", &owner, json!({"versionId": "1"}))
+        .await;
+    assert_eq!(s, 200);
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let sha = b64_sha256(&data);
+    let (s, body) = api
+        .post(
+            "/v2/org/acme/models/m/files",
+            &owner,
+            json!({"files": [{"sha256": sha}]}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), &body["files"][0]["exists"]),
+        (200, &json!(false)),
+        "{body}"
+    );
+
+    let start = |path: &str, size: usize, sha: &str| json!({"name": "m", "version": "1", "artifactType": "models", "filePath": path, "size": size, "sha256": sha});
+    for evil in ["../evil", "/etc/passwd", "a/../../b", "a\u{0}b"] {
+        let (s, body) = api
+            .post("/v2/org/acme/files/multipart", &owner, start(evil, 3, &sha))
+            .await;
+        assert_eq!(s, 400, "{evil:?}: {body}");
+    }
+    let (s, started) = api
+        .post(
+            "/v2/org/acme/files/multipart",
+            &owner,
+            start("data.bin", data.len(), &sha),
+        )
+        .await;
+    assert_eq!(s, 200, "{started}");
+    let url = started["urls"][0].as_str().unwrap().to_string();
+    assert_eq!(started["urls"].as_array().unwrap().len(), 1);
+    let tampered = url.replace("signature=", "signature=x");
+    let r = http.put(&tampered).body(data.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = http.put(&url).body(data[..10].to_vec()).send().await.unwrap();
+    assert_eq!(r.status(), 400, "a short part");
+    let r = http.put(&url).body(data.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let complete = json!({"name": "m", "version": "1", "artifactType": "models", "filePath": "data.bin",
+                          "uploadID": started["uploadID"], "sha256": sha});
+    let r = http
+        .put(format!("{}/v2/org/acme/files/multipart", server.base))
+        .bearer_auth(server.key())
+        .json(&complete)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let empty_sha = b64_sha256(b"");
+    let (_, empty) = api
+        .post(
+            "/v2/org/acme/files/multipart",
+            &owner,
+            start("empty.txt", 0, &empty_sha),
+        )
+        .await;
+    let r = http.put(empty["urls"][0].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let commit = json!({"name": "m", "artifactType": "models", "version": "1", "baseVersion": null, "files": [
+        {"commitType": "ADDITION", "filePath": "data.bin", "sha256": sha},
+        {"commitType": "ADDITION", "filePath": "empty.txt", "sha256": empty_sha}]});
+    let (s, body) = api
+        .post("/v2/org/acme/files/commit?upload-pending=True", &owner, commit)
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = api.get("/v2/org/acme/models/m/1/files", &owner).await;
+    assert_eq!(s, 400, "no downloads before the version is complete");
+    let (s, _) = api
+        .patch(
+            "/v2/org/acme/models/m/versions/1",
+            &owner,
+            Some(json!({"status": "UPLOAD_COMPLETE"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    let (s, listed) = api
+        .get("/v2/org/acme/models/m/versions/1/files?page-size=1000", &owner)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(listed["modelFiles"][0]["path"], "data.bin");
+    assert_eq!(listed["modelFiles"][0]["sizeInBytes"], data.len());
+    let (s, urls) = api.get("/v2/org/acme/models/m/1/files", &owner).await;
+    assert_eq!(s, 200, "{urls}");
+    assert_eq!(urls["filepath"], json!(["data.bin", "empty.txt"]));
+    let data_url = urls["urls"][0].as_str().unwrap();
+    let got = http.get(data_url).send().await.unwrap().bytes().await.unwrap();
+    assert!(got[..] == data[..], "byte-identical download");
+    let r = http.get(data_url).header("range", "bytes=2-5").send().await.unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(&r.bytes().await.unwrap()[..], &data[2..6]);
+    let r = http
+        .get(urls["urls"][1].as_str().unwrap())
+        .header("range", "bytes=0--1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "NGC's empty-file range");
+    assert!(r.bytes().await.unwrap().is_empty());
+    let (_, one) = api.get("/v2/org/acme/models/m/1/files?path=empty.txt", &owner).await;
+    assert_eq!(one["urls"].as_array().unwrap().len(), 1, "{one}");
+
+    // Stored once: the same bytes are known to every entity now.
+    let (_, body) = api
+        .post(
+            "/v2/org/acme/models/m/files",
+            &owner,
+            json!({"files": [{"sha256": sha}]}),
+        )
+        .await;
+    assert_eq!(body["files"][0]["exists"], true);
+
+    // Bytes that do not match the announced SHA-256 are refused at completion.
+    api.post("/v2/org/acme/models/m/versions", &owner, json!({"versionId": "2"}))
+        .await;
+    let lie = b64_sha256(b"something else");
+    let start2 =
+        json!({"name": "m", "version": "2", "artifactType": "models", "filePath": "x.bin", "size": 3, "sha256": lie});
+    let (_, started) = api.post("/v2/org/acme/files/multipart", &owner, start2).await;
+    http.put(started["urls"][0].as_str().unwrap())
+        .body(b"abc".to_vec())
+        .send()
+        .await
+        .unwrap();
+    let complete = json!({"name": "m", "version": "2", "artifactType": "models", "filePath": "x.bin",
+                          "uploadID": started["uploadID"], "sha256": lie});
+    let r = http
+        .put(format!("{}/v2/org/acme/files/multipart", server.base))
+        .bearer_auth(server.key())
+        .json(&complete)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // A reader may download but not upload.
+    let reader = member(stores, "read@acme.test", &[("REGISTRY_READ", None)]);
+    let (s, _) = api
+        .post(
+            "/v2/org/acme/files/multipart",
+            &Auth::Bearer(reader.clone()),
+            start("r.bin", 1, &sha),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = api.get("/v2/org/acme/models/m/1/files", &Auth::Bearer(reader)).await;
+    assert_eq!(s, 200);
+}
+both_backends!(transfers, transfers_over_http);

@@ -152,7 +152,81 @@ async fn ngc_against_tls_server(stores: &Stores) {
     models_and_resources(&ngc);
 }
 
-/// `ngc registry model|resource create|info|update|list|remove` (no file transfer).
+/// `ngc registry model upload-version` (then with `--base-version`) and `download-version`:
+/// byte-identical files, an empty one included.
+fn transfers(ngc: &Ngc) {
+    let src = ngc.home.join("upload-src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    let big: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    std::fs::write(src.join("weights.bin"), &big).unwrap();
+    std::fs::write(src.join("sub/config.json"), br#"{"layers": 12}"#).unwrap();
+    std::fs::write(src.join("empty.txt"), b"").unwrap();
+    let src_arg = src.to_str().unwrap();
+    let (code, out, err) = ngc.run(&[
+        "registry",
+        "model",
+        "upload-version",
+        "acme/det:1.0",
+        "--source",
+        src_arg,
+        "--desc",
+        "first",
+        "--gpu-model",
+        "A100",
+    ]);
+    assert_eq!(code, 0, "upload-version: {out}{err}");
+    let info = ngc.json(&["registry", "model", "info", "acme/det:1.0"]);
+    assert_eq!(info["status"], "UPLOAD_COMPLETE", "{info}");
+    assert_eq!(info["totalFileCount"], 3, "{info}");
+    assert_eq!(info["totalSizeInBytes"], big.len() + 14, "{info}");
+
+    let dest = ngc.home.join("download");
+    std::fs::create_dir_all(&dest).unwrap();
+    let (code, out, err) = ngc.run(&[
+        "registry",
+        "model",
+        "download-version",
+        "acme/det:1.0",
+        "--dest",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "download-version: {out}{err}");
+    let got = dest.join("det_v1.0");
+    assert!(
+        std::fs::read(got.join("weights.bin")).unwrap() == big,
+        "weights.bin differs"
+    );
+    assert_eq!(
+        std::fs::read(got.join("sub/config.json")).unwrap(),
+        br#"{"layers": 12}"#
+    );
+    assert_eq!(std::fs::read(got.join("empty.txt")).unwrap(), b"");
+
+    // A new version from the first one: only the new file is sent.
+    let more = ngc.home.join("upload-more");
+    std::fs::create_dir_all(&more).unwrap();
+    std::fs::write(more.join("notes.md"), b"# v2\n").unwrap();
+    let (code, out, err) = ngc.run(&[
+        "registry",
+        "model",
+        "upload-version",
+        "acme/det:2.0",
+        "--source",
+        more.to_str().unwrap(),
+        "--base-version",
+        "1.0",
+    ]);
+    assert_eq!(code, 0, "upload-version --base-version: {out}{err}");
+    let info = ngc.json(&["registry", "model", "info", "acme/det:2.0", "--files"]);
+    let text = info.to_string();
+    for path in ["weights.bin", "sub/config.json", "empty.txt", "notes.md"] {
+        assert!(text.contains(path), "{path} in {info}");
+    }
+}
+
+/// `ngc registry model|resource create|info|update|list|remove`, and file transfers.
 fn models_and_resources(ngc: &Ngc) {
     let made = ngc.json(&[
         "registry",
@@ -248,6 +322,8 @@ fn models_and_resources(ngc: &Ngc) {
     assert_eq!(made["name"], "recipe", "{made}");
     let info = ngc.json(&["registry", "resource", "info", "acme/recipe"]);
     assert_eq!(info["trainingFramework"], "PyTorch", "{info}");
+
+    transfers(ngc);
 
     let (code, out, err) = ngc.run(&["registry", "model", "remove", "acme/det", "-y"]);
     assert_eq!(code, 0, "{out}{err}");

@@ -9,6 +9,7 @@ use common::{Backend, Server, Stores};
 use futures::StreamExt;
 use hangar_server::auth::token::TokenService;
 use hangar_server::cache::ReadCache;
+use hangar_server::data::signing::UrlSigner;
 use hangar_server::gc::{GcOptions, GcReport, LEASE, gc_once};
 use hangar_server::state::{AppState, Settings};
 use hangar_store::blob::{ByteStream, Digest};
@@ -65,10 +66,12 @@ async fn open_state(stores: &Stores) -> AppState {
         .await
         .expect("open the blob store");
     let tokens = TokenService::load(&meta, 900).await.expect("token service");
+    let urls = UrlSigner::load(&meta).await.expect("URL signer");
     AppState {
         meta,
         blobs,
         tokens,
+        urls,
         settings: Arc::new(Settings {
             registry_service: "hangar".into(),
             invitation_expiry_minutes: 60,

@@ -199,6 +199,33 @@ pub fn validate_version(version: &str) -> Result<()> {
     })
 }
 
+/// The longest path of a file in a model or resource version.
+const MAX_FILE_PATH: usize = 4096;
+
+/// A file's path inside a version: relative, `/`-separated, no empty, `.` or `..` segments, no
+/// backslashes or control characters (so it can never leave the folder it is unpacked into).
+pub fn validate_file_path(path: &str) -> Result<()> {
+    let why = if path.is_empty() || path.len() > MAX_FILE_PATH {
+        Some("must have 1 to 4096 bytes")
+    } else if path.starts_with('/') {
+        Some("must be relative")
+    } else if path.chars().any(|c| c.is_control() || c == '\\') {
+        Some("must not contain control characters or backslashes")
+    } else if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        Some("must not have empty, '.' or '..' segments")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(Error::InvalidName {
+            what: "file path",
+            value: path.chars().take(80).collect(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Display names and descriptions: free text, bounded, no control characters.
 pub fn validate_text(what: &'static str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
@@ -221,6 +248,27 @@ pub fn validate_text(what: &'static str, value: &str, max: usize) -> Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_paths() {
+        for good in ["a", "sub/b.bin", "x/y/z.tar.gz", "..hidden", "a..b"] {
+            assert_eq!(validate_file_path(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a//b",
+            "a/",
+            "./a",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+        ] {
+            assert!(validate_file_path(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn artifact_names_and_versions() {

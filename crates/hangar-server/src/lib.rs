@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod data;
 mod error;
 pub mod gc;
 pub mod identity;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(oci::routes())
+        .merge(data::routes())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

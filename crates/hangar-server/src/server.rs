@@ -3,6 +3,7 @@
 
 use crate::auth::token::TokenService;
 use crate::cache::ReadCache;
+use crate::data::signing::UrlSigner;
 use crate::gc::GcConfig;
 use crate::identity::bootstrap::{Bootstrapped, InitialOrg, bootstrap};
 use crate::state::{AppState, Settings};
@@ -56,6 +57,7 @@ impl Server {
         // Opening does not connect; one lookup makes wrong S3 settings fail the start.
         blobs.stat(&Digest::sha256(b"")).await?;
         let tokens = TokenService::load(&meta, config.token_ttl_seconds).await?;
+        let urls = UrlSigner::load(&meta).await?;
         let bootstrapped = bootstrap(&meta, &config.initial).await?;
         let listener = TcpListener::bind(config.listen)
             .await
@@ -64,6 +66,7 @@ impl Server {
             meta,
             blobs,
             tokens,
+            urls,
             cache: Arc::new(ReadCache::new(config.settings.read_cache)),
             settings: Arc::new(config.settings),
         };

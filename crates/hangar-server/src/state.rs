@@ -2,6 +2,7 @@
 
 use crate::auth::token::TokenService;
 use crate::cache::ReadCache;
+use crate::data::signing::UrlSigner;
 use hangar_store::blob::BlobStore;
 use hangar_store::meta::MetaStore;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ pub struct AppState {
     pub meta: MetaStore,
     pub blobs: Arc<dyn BlobStore>,
     pub tokens: TokenService,
+    pub urls: UrlSigner,
     pub settings: Arc<Settings>,
     pub cache: Arc<ReadCache>,
 }

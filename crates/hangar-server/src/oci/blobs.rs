@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hangar_store::blob::Digest;
 
 pub const DIGEST_HEADER: &str = "Docker-Content-Digest";
 
@@ -31,29 +32,41 @@ pub async fn read(
         Some(value) => Some(parse_range(value, size)?),
         None => None,
     };
+    let builder = Response::builder().header(DIGEST_HEADER, d.as_str());
+    blob_response(state, builder, method, &d, size, range).await
+}
+
+/// A blob's bytes (none for HEAD), whole or the half-open `range`, with its length headers.
+pub async fn blob_response(
+    state: &AppState,
+    builder: axum::http::response::Builder,
+    method: &Method,
+    d: &Digest,
+    size: u64,
+    range: Option<(u64, u64)>,
+) -> ApiResult<Response> {
     let (status, start, end) = match range {
         Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
         None => (StatusCode::OK, 0, size),
     };
-    let mut builder = Response::builder()
+    let mut builder = builder
         .status(status)
         .header(CONTENT_TYPE, "application/octet-stream")
         .header(CONTENT_LENGTH, end - start)
-        .header(ACCEPT_RANGES, "bytes")
-        .header(DIGEST_HEADER, d.as_str());
+        .header(ACCEPT_RANGES, "bytes");
     if range.is_some() {
         builder = builder.header(CONTENT_RANGE, format!("bytes {start}-{}/{size}", end.saturating_sub(1)));
     }
     let body = if *method == Method::HEAD || end == start {
         Body::empty()
     } else {
-        Body::from_stream(state.blobs.get(&d, Some((start, Some(end)))).await?)
+        Body::from_stream(state.blobs.get(d, Some((start, Some(end)))).await?)
     };
     builder.body(body).map_err(|e| crate::ApiError::Internal(e.to_string()))
 }
 
 /// `bytes=a-b`, `bytes=a-` or `bytes=-n` as a half-open range within `size`.
-fn parse_range(value: &str, size: u64) -> ApiResult<(u64, u64)> {
+pub fn parse_range(value: &str, size: u64) -> ApiResult<(u64, u64)> {
     let bad = || {
         registry(
             RegistryCode::RangeInvalid,

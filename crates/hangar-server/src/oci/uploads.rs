@@ -263,22 +263,10 @@ async fn concat(
     d: &Digest,
     parts: Vec<Digest>,
 ) -> hangar_store::Result<hangar_store::blob::BlobInfo> {
-    let blobs = state.blobs.clone();
-    let body = futures::stream::iter(parts)
-        .then(move |part| {
-            let blobs = blobs.clone();
-            async move { blobs.get(&part, None).await }
-        })
-        .map(|part| match part {
-            Ok(stream) => stream,
-            Err(e) => futures::stream::once(async move { Err(std::io::Error::other(e.to_string())) }).boxed(),
-        })
-        .flatten()
-        .boxed();
+    let body = hangar_store::blob::concat(state.blobs.clone(), parts);
     state.blobs.put(d, None, body).await
 }
 
-/// `GET …/blobs/uploads/<id>`: how far the upload got.
 pub async fn status(state: &AppState, rc: &RegistryCaller, name: &str, id: &str) -> ApiResult<Response> {
     let repo = existing(state, rc, name, PUSH).await?;
     let upload = session(state, &repo, id).await?;

@@ -33,6 +33,23 @@ use std::time::Duration;
 /// A stream of blob bytes, as taken by uploads and returned by downloads.
 pub type ByteStream = BoxStream<'static, std::io::Result<bytes::Bytes>>;
 
+/// The blobs `parts` one after another as one stream, read lazily: for putting the chunks or
+/// parts of an upload together.
+pub fn concat(store: std::sync::Arc<dyn BlobStore>, parts: Vec<Digest>) -> ByteStream {
+    use futures::StreamExt;
+    futures::stream::iter(parts)
+        .then(move |part| {
+            let store = store.clone();
+            async move { store.get(&part, None).await }
+        })
+        .map(|part| match part {
+            Ok(stream) => stream,
+            Err(e) => futures::stream::once(async move { Err(std::io::Error::other(e.to_string())) }).boxed(),
+        })
+        .flatten()
+        .boxed()
+}
+
 /// A committed blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobInfo {

@@ -99,9 +99,10 @@ impl MetaStore {
             .transpose()
     }
 
-    /// Deletes upload sessions last updated before `before` (Unix seconds) with their chunks, and
-    /// chunks left without a session; returns how many sessions. A session that gets a chunk
-    /// meanwhile is newer and stays.
+    /// Deletes upload sessions (registry blob uploads and model/resource file uploads) last
+    /// updated before `before` (Unix seconds) with their chunks or parts, and chunks or parts left
+    /// without a session; returns how many sessions. A session that gets a chunk meanwhile is
+    /// newer and stays.
     pub async fn expire_uploads(&self, before: i64) -> Result<u64> {
         // One statement per table: the chunks go by the foreign key's cascade, and what a
         // database without enforced foreign keys left behind goes by the second statement.
@@ -114,12 +115,22 @@ impl MetaStore {
         )
         .execute(&self.pool)
         .await?;
-        Ok(gone.rows_affected())
+        let files = sqlx::query("DELETE FROM file_uploads WHERE updated_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "DELETE FROM file_upload_parts WHERE NOT EXISTS \
+             (SELECT 1 FROM file_uploads u WHERE u.id = file_upload_parts.upload_id)",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(gone.rows_affected() + files.rows_affected())
     }
 
     /// Of `digests`, those referenced: by a manifest, by a file of a model or resource version,
-    /// by a chunk of an upload session, or by a link into a repository created after
-    /// `links_since` (Unix seconds).
+    /// by a part of a file upload, by a chunk of an upload session, or by a link into a
+    /// repository created after `links_since` (Unix seconds).
     pub async fn gc_referenced(&self, digests: &[&str], links_since: i64) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         for batch in digests.chunks(MAX_BATCH) {
@@ -128,6 +139,7 @@ impl MetaStore {
             let sql = format!(
                 "SELECT r.digest FROM manifest_references r WHERE r.digest IN ({list}) \
                  UNION SELECT f.digest FROM artifact_files f WHERE f.digest IN ({list}) \
+                 UNION SELECT p.digest FROM file_upload_parts p WHERE p.digest IN ({list}) \
                  UNION SELECT c.digest FROM {LIVE_CHUNKS} WHERE c.digest IN ({list}) \
                  UNION SELECT b.digest FROM repository_blobs b WHERE b.digest IN ({list}) AND b.created_at > ${since}"
             );
@@ -200,6 +212,7 @@ impl MetaStore {
             "UPDATE gc_candidates SET deleting = 1 WHERE digest = $1 AND deleting = 0 AND first_seen <= $2 \
              AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM artifact_files f WHERE f.digest = $1) \
+             AND NOT EXISTS (SELECT 1 FROM file_upload_parts p WHERE p.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM {LIVE_CHUNKS} WHERE c.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM repository_blobs b WHERE b.digest = $1 AND b.created_at > $2)"
         );

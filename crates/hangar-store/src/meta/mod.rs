@@ -10,6 +10,7 @@ mod keys;
 mod orgs;
 mod registry;
 mod settings;
+mod transfers;
 mod users;
 
 pub use artifacts::{Artifact, ArtifactType, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE, UPLOAD_PENDING};
@@ -18,6 +19,7 @@ pub use invitations::{Invitation, NewInvitation, OutboxMail};
 pub use keys::{ApiKey, KeyChange, NewKey};
 pub use orgs::{Org, Team};
 pub use registry::{Manifest, NewManifest, Reference, Repository, Upload};
+pub use transfers::{FileChange, FileUpload, VersionFile};
 pub use users::{Member, RoleChange, User};
 
 use crate::{Error, Result};
@@ -37,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0004_repository_metadata.sql"),
     ),
     (5, "artifacts", include_str!("../../migrations/0005_artifacts.sql")),
+    (
+        6,
+        "file_transfers",
+        include_str!("../../migrations/0006_file_transfers.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 mod fields;
 pub mod kind;
+mod transfer;
 mod views;
 
 use super::extract::{Json, Path, Query};
@@ -23,6 +24,14 @@ use serde_json::{Map, Value, json};
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
+    for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
+        router = router
+            .route(
+                &format!("{prefix}/files/multipart"),
+                axum::routing::post(transfer::start_upload).put(transfer::complete_upload),
+            )
+            .route(&format!("{prefix}/files/commit"), axum::routing::post(transfer::commit));
+    }
     for kind in [&MODEL, &RESOURCE] {
         for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
             let base = format!("{prefix}/{}", kind.segment);
@@ -50,6 +59,30 @@ pub fn routes() -> Router<AppState> {
                     get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| versions(kind, s, c, p)).post(
                         move |s: State<AppState>, c: Caller, p: Path<EntityPath>, b: Json<Value>| {
                             create_version(kind, s, c, p, b)
+                        },
+                    ),
+                )
+                .route(
+                    &format!("{base}/{{name}}/files"),
+                    axum::routing::post(
+                        move |s: State<AppState>, c: Caller, p: Path<EntityPath>, b: Json<transfer::DedupeRequest>| {
+                            transfer::dedupe(kind, s, c, p, b)
+                        },
+                    ),
+                )
+                .route(
+                    &format!("{base}/{{name}}/versions/{{version}}/files"),
+                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| transfer::list_files(kind, s, c, p)),
+                )
+                .route(
+                    &format!("{base}/{{name}}/{{version}}/files"),
+                    get(
+                        move |s: State<AppState>,
+                              c: Caller,
+                              h: axum::http::HeaderMap,
+                              p: Path<EntityPath>,
+                              q: Query<transfer::FilesQuery>| {
+                            transfer::file_urls(kind, s, c, h, p, q)
                         },
                     ),
                 )

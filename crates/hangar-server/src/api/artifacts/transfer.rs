@@ -1,0 +1,390 @@
+//! Moving files of model and resource versions (ngc-api.md §5): the dedupe check, multipart
+//! uploads driven by the server (signed part URLs, completion without client ETags), the commit
+//! of a version's file list (with a base version), and file listings and signed download URLs.
+
+use super::kind::{Kind, MODEL, RESOURCE};
+use super::{EntityPath, Found, find, find_version};
+use crate::api::extract::{Json, Path, Query};
+use crate::api::space::SpacePath;
+use crate::api::views::success;
+use crate::auth::Caller;
+use crate::data::{file_url, part_url};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::HOST;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hangar_core::names::{validate_artifact_name, validate_file_path, validate_version};
+use hangar_core::policy::ArtifactOp;
+use hangar_store::blob::Digest;
+use hangar_store::meta::{ArtifactVersion, FileChange, FileUpload, UPLOAD_PENDING, VersionFile};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// NGC's client cuts every file into parts of exactly this many bytes (ngc-api.md §5.1).
+pub const PART_SIZE: i64 = 500_000_000;
+/// Files per dedupe request and per commit.
+const MAX_FILES_PER_REQUEST: usize = 4000;
+
+/// A file's SHA-256 as NGC sends it (standard base64) as a store digest.
+fn sha256_digest(b64: &str) -> ApiResult<Digest> {
+    let bytes = STANDARD
+        .decode(b64.trim())
+        .ok()
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| ApiError::BadRequest(format!("'{b64}' is not a base64 SHA-256")))?;
+    format!("sha256:{}", hex::encode(bytes))
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("'{b64}' is not a base64 SHA-256")))
+}
+
+/// Where this server is reachable for the caller, for the URLs it hands out.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = if state.settings.tls { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+fn kind_of(artifact_type: &str) -> ApiResult<&'static Kind> {
+    match artifact_type {
+        "models" | "model" => Ok(&MODEL),
+        "resources" | "resource" | "recipes" => Ok(&RESOURCE),
+        other => Err(ApiError::BadRequest(format!("unknown artifactType '{other}'"))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferTarget {
+    name: String,
+    version: String,
+    artifact_type: String,
+}
+
+/// The entity and pending version a transfer request names, if the caller may upload to it.
+async fn pending_version(
+    state: &AppState,
+    caller: &Caller,
+    space: &SpacePath,
+    target: &TransferTarget,
+) -> ApiResult<(&'static Kind, Found, ArtifactVersion)> {
+    let kind = kind_of(&target.artifact_type)?;
+    validate_artifact_name(&target.name)?;
+    validate_version(&target.version)?;
+    let path = EntityPath {
+        org: space.org.clone(),
+        team: space.team.clone(),
+        name: target.name.clone(),
+        version: Some(target.version.clone()),
+    };
+    let found = find(state, kind, caller, &path, ArtifactOp::Upload).await?;
+    let version = find_version(state, kind, &found, &path).await?;
+    if version.status != UPLOAD_PENDING {
+        return Err(ApiError::Conflict(format!(
+            "{} '{}:{}' is complete; its files cannot change",
+            kind.noun, found.artifact.path, version.version
+        )));
+    }
+    Ok((kind, found, version))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DedupeRequest {
+    files: Vec<DedupeFile>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DedupeFile {
+    sha256: String,
+}
+
+/// `POST {OT}/{kind}/{name}/files`: which of these files are stored already (in any entity),
+/// so the client need not send them.
+pub async fn dedupe(
+    kind: &'static Kind,
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<EntityPath>,
+    Json(body): Json<DedupeRequest>,
+) -> ApiResult<Json<Value>> {
+    find(&state, kind, &caller, &path, ArtifactOp::Upload).await?;
+    if body.files.len() > MAX_FILES_PER_REQUEST {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_FILES_PER_REQUEST} files per request"
+        )));
+    }
+    let mut files = vec![];
+    for file in body.files {
+        let digest = sha256_digest(&file.sha256)?;
+        let exists = state.meta.file_known(digest.as_str()).await? && state.blobs.stat(&digest).await?.is_some();
+        files.push(json!({"sha256": file.sha256, "exists": exists}));
+    }
+    Ok(Json(success(json!({ "files": files }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartUpload {
+    #[serde(flatten)]
+    target: TransferTarget,
+    file_path: String,
+    size: i64,
+    sha256: String,
+    #[serde(rename = "uploadID")]
+    upload_id: Option<String>,
+    part_number_list: Option<Vec<i64>>,
+}
+
+/// `POST {OT}/files/multipart`: the upload of one file (the same one again when the client
+/// resumes), with a signed URL per part: all of them, or those of `partNumberList`.
+pub async fn start_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(space): Path<SpacePath>,
+    Json(body): Json<StartUpload>,
+) -> ApiResult<Json<Value>> {
+    let (_, _, version) = pending_version(&state, &caller, &space, &body.target).await?;
+    validate_file_path(&body.file_path)?;
+    if body.size < 0 {
+        return Err(ApiError::BadRequest("a file size cannot be negative".into()));
+    }
+    let digest = sha256_digest(&body.sha256)?;
+    let upload = state
+        .meta
+        .file_upload(version.id, &body.file_path, body.size, digest.as_str(), PART_SIZE)
+        .await?;
+    if body.upload_id.as_ref().is_some_and(|id| *id != upload.id) {
+        tracing::info!(path = %body.file_path, "an upload was resumed under a new id (the old one expired or changed)");
+    }
+    let parts = body
+        .part_number_list
+        .unwrap_or_else(|| (1..=upload.part_count()).collect());
+    if let Some(bad) = parts.iter().find(|p| **p < 1 || **p > upload.part_count()) {
+        return Err(ApiError::BadRequest(format!(
+            "part {bad} is outside 1..={}",
+            upload.part_count()
+        )));
+    }
+    let base = base_url(&state, &headers);
+    let urls: Vec<String> = parts.iter().map(|p| part_url(&state, &base, &upload.id, *p)).collect();
+    Ok(Json(json!({"uploadID": upload.id, "urls": urls})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteUpload {
+    #[serde(flatten)]
+    target: TransferTarget,
+    file_path: String,
+    #[serde(rename = "uploadID")]
+    upload_id: String,
+}
+
+/// Puts the parts of `upload` together into the file's blob, verified against its SHA-256.
+async fn assemble(state: &AppState, upload: &FileUpload) -> ApiResult<()> {
+    let expected: Digest = upload
+        .digest
+        .parse()
+        .map_err(|_| ApiError::Internal(format!("stored digest {}", upload.digest)))?;
+    for n in 1..=upload.part_count() {
+        let present = upload
+            .parts
+            .iter()
+            .any(|(p, _, size)| *p == n && *size == upload.part_len(n));
+        if !present {
+            return Err(ApiError::BadRequest(format!(
+                "part {n} of '{}' has not been uploaded",
+                upload.path
+            )));
+        }
+    }
+    if let [(_, only, _)] = upload.parts.as_slice()
+        && *only == upload.digest
+    {
+        return Ok(());
+    }
+    let parts: Vec<Digest> = upload
+        .parts
+        .iter()
+        .map(|(_, d, _)| d.parse().map_err(|_| ApiError::Internal(format!("stored digest {d}"))))
+        .collect::<ApiResult<_>>()?;
+    let body = hangar_store::blob::concat(state.blobs.clone(), parts);
+    state
+        .blobs
+        .put(&expected, Some(upload.size as u64), body)
+        .await
+        .map_err(|e| match e {
+            hangar_store::Error::DigestMismatch { .. } | hangar_store::Error::SizeMismatch { .. } => {
+                ApiError::BadRequest(format!("'{}': {e}", upload.path))
+            }
+            other => other.into(),
+        })?;
+    Ok(())
+}
+
+/// `PUT {OT}/files/multipart`: the parts are all there; the file is put together and checked.
+pub async fn complete_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(space): Path<SpacePath>,
+    Json(body): Json<CompleteUpload>,
+) -> ApiResult<Json<Value>> {
+    let (_, _, version) = pending_version(&state, &caller, &space, &body.target).await?;
+    let upload = state
+        .meta
+        .file_upload_by_id(&body.upload_id)
+        .await?
+        .filter(|u| u.version_id == version.id && u.path == body.file_path)
+        .ok_or_else(|| ApiError::BadRequest(format!("upload '{}' is not open", body.upload_id)))?;
+    assemble(&state, &upload).await?;
+    state.meta.delete_file_upload(&upload.id).await?;
+    Ok(Json(success(json!({}))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Commit {
+    #[serde(flatten)]
+    target: TransferTarget,
+    #[serde(default)]
+    files: Vec<CommitFile>,
+    base_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitFile {
+    commit_type: String,
+    file_path: String,
+    sha256: Option<String>,
+}
+
+/// `POST {OT}/files/commit`: sets files of a pending version to stored blobs (or removes them);
+/// with `baseVersion`, first copies that version's file list.
+pub async fn commit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(space): Path<SpacePath>,
+    Json(body): Json<Commit>,
+) -> ApiResult<Json<Value>> {
+    let (kind, found, version) = pending_version(&state, &caller, &space, &body.target).await?;
+    if body.files.len() > MAX_FILES_PER_REQUEST {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_FILES_PER_REQUEST} files per commit"
+        )));
+    }
+    if let Some(base) = &body.base_version {
+        validate_version(base)?;
+        let base = state
+            .meta
+            .version(found.artifact.id, base)
+            .await?
+            .filter(|b| b.status == hangar_store::meta::UPLOAD_COMPLETE)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("{} has no complete version '{base}' to start from", kind.noun))
+            })?;
+        state.meta.copy_files(base.id, version.id).await?;
+    }
+    let mut changes = vec![];
+    for file in body.files {
+        validate_file_path(&file.file_path)?;
+        match file.commit_type.as_str() {
+            "ADDITION" | "MODIFICATION" => {
+                let b64 = file
+                    .sha256
+                    .ok_or_else(|| ApiError::BadRequest(format!("'{}' needs its sha256", file.file_path)))?;
+                let digest = sha256_digest(&b64)?;
+                let size = state
+                    .blobs
+                    .stat(&digest)
+                    .await?
+                    .ok_or_else(|| ApiError::BadRequest(format!("'{}' has not been uploaded", file.file_path)))?;
+                changes.push(FileChange::Add(VersionFile {
+                    path: file.file_path,
+                    digest: digest.to_string(),
+                    size: size as i64,
+                }));
+            }
+            "DELETION" | "REMOVAL" => changes.push(FileChange::Remove(file.file_path)),
+            other => return Err(ApiError::BadRequest(format!("unknown commitType '{other}'"))),
+        }
+    }
+    state.meta.commit_files(version.id, &changes).await?;
+    Ok(Json(success(json!({}))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FilesQuery {
+    path: Option<String>,
+}
+
+/// A complete version the caller may download from.
+async fn downloadable(
+    state: &AppState,
+    kind: &'static Kind,
+    caller: &Caller,
+    path: &EntityPath,
+) -> ApiResult<(Found, ArtifactVersion)> {
+    let found = find(state, kind, caller, path, ArtifactOp::Download).await?;
+    let version = find_version(state, kind, &found, path).await?;
+    if version.status != hangar_store::meta::UPLOAD_COMPLETE {
+        return Err(ApiError::BadRequest(format!(
+            "{} '{}:{}' is still being uploaded",
+            kind.noun, found.artifact.path, version.version
+        )));
+    }
+    Ok((found, version))
+}
+
+/// `GET {OT}/{kind}/{name}/versions/{version}/files`: the files of a version.
+pub async fn list_files(
+    kind: &'static Kind,
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<EntityPath>,
+) -> ApiResult<Json<Value>> {
+    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, kind, &found, &path).await?;
+    let files: Vec<Value> = state
+        .meta
+        .version_files(version.id)
+        .await?
+        .iter()
+        .map(|f| json!({"path": f.path, "sizeInBytes": f.size, "sha256": f.digest}))
+        .collect();
+    let total = files.len();
+    Ok(Json(success(json!({
+        kind.files_key: files,
+        "paginationInfo": {"index": 0, "size": total.max(1), "totalPages": 1, "totalResults": total},
+    }))))
+}
+
+/// `GET {OT}/{kind}/{name}/{version}/files[?path=…]`: signed download URLs, of every file or
+/// of one.
+pub async fn file_urls(
+    kind: &'static Kind,
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(path): Path<EntityPath>,
+    Query(query): Query<FilesQuery>,
+) -> ApiResult<Json<Value>> {
+    let (_, version) = downloadable(&state, kind, &caller, &path).await?;
+    let mut files = state.meta.version_files(version.id).await?;
+    if let Some(wanted) = &query.path {
+        files.retain(|f| f.path == *wanted);
+        if files.is_empty() {
+            return Err(ApiError::NotFound(format!("no file '{wanted}' in this version")));
+        }
+    }
+    let base = base_url(&state, &headers);
+    let urls: Vec<String> = files
+        .iter()
+        .map(|f| file_url(&state, &base, &f.digest, &f.path))
+        .collect();
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    Ok(Json(success(json!({"filepath": paths, "urls": urls}))))
+}
