@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// Seconds an idle upload session lives before GC deletes it [default: 86400].
     #[arg(long, env = "HANGAR_UPLOAD_EXPIRY")]
     upload_expiry: Option<u64>,
+    /// Bytes of model and resource files an org may store, each distinct file counted once;
+    /// uploads that would pass it are refused [default: 5000000000000, 5 TB].
+    #[arg(long, env = "HANGAR_ORG_ARTIFACT_QUOTA")]
+    org_artifact_quota: Option<u64>,
     /// Seconds this server may answer registry reads (credentials, repositories, tags) from
     /// memory; with several replicas, a change made through one is seen by the others within
     /// this time. 0 turns the cache off [default: 2].
@@ -136,6 +140,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .org_image_soft_limit
                 .or(file.org_image_soft_limit)
                 .unwrap_or(1_000_000_000_000),
+            org_artifact_quota_bytes: args
+                .org_artifact_quota
+                .or(file.org_artifact_quota)
+                .unwrap_or(5_000_000_000_000),
             tls: tls.is_some(),
             read_cache: Duration::from_secs(args.read_cache.or(file.read_cache).unwrap_or(2)),
         },

@@ -44,6 +44,7 @@ pub struct FileSettings {
     pub gc_interval: Option<u64>,
     pub gc_grace: Option<u64>,
     pub read_cache: Option<u64>,
+    pub org_artifact_quota: Option<u64>,
     pub upload_expiry: Option<u64>,
     pub log: Option<String>,
 }

@@ -356,6 +356,11 @@ async fn transfers_over_http(stores: &Stores) {
     let tampered = url.replace("signature=", "signature=x");
     let r = http.put(&tampered).body(data.clone()).send().await.unwrap();
     assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.headers()["connection"],
+        "close",
+        "the unread body closes the connection"
+    );
     let r = http.put(&url).body(data[..10].to_vec()).send().await.unwrap();
     assert_eq!(r.status(), 400, "a short part");
     let r = http.put(&url).body(data.clone()).send().await.unwrap();
@@ -425,6 +430,64 @@ async fn transfers_over_http(stores: &Stores) {
     let (_, one) = api.get("/v2/org/acme/models/m/1/files?path=empty.txt", &owner).await;
     assert_eq!(one["urls"].as_array().unwrap().len(), 1, "{one}");
 
+    // The Catalog guide's recipes: a token, then curl or wget of one file.
+    let token = api.token(&server.key(), "acme").await;
+    let file_url = format!("{}/v2/org/acme/models/m/versions/1/files/data.bin", server.base);
+    let dir = stores.dir.path().join("fetched");
+    std::fs::create_dir_all(&dir).unwrap();
+    let auth = format!("Authorization: Bearer {token}");
+    let curl = std::process::Command::new("curl")
+        .args(["-sSfLO", &file_url, "-H", &auth, "-H", "Content-Type: application/json"])
+        .current_dir(&dir)
+        .status()
+        .expect("run curl");
+    assert!(curl.success());
+    assert!(std::fs::read(dir.join("data.bin")).unwrap() == data, "curl -LO");
+    let wget = std::process::Command::new("wget")
+        .args(["-q", "--header", &auth, "-O", "wget.bin", &file_url])
+        .current_dir(&dir)
+        .status()
+        .expect("run wget");
+    assert!(wget.success());
+    assert!(std::fs::read(dir.join("wget.bin")).unwrap() == data, "wget");
+    let r = http
+        .get(format!("{}/v2/org/acme/models/m/versions/1/files/../../x", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 400 || r.status() == 404, "{}", r.status());
+
+    // The whole version as one zip, checked with Python's zipfile.
+    let zip_url = format!("{}/v2/org/acme/models/m/versions/1/zip", server.base);
+    let curl = std::process::Command::new("curl")
+        .args(["-sSfL", "-o", "m.zip", &zip_url, "-H", &auth])
+        .current_dir(&dir)
+        .status()
+        .expect("run curl");
+    assert!(curl.success());
+    let check = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import hashlib, json, sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             assert z.testzip() is None\n\
+             print(json.dumps({i.filename: [i.file_size, hashlib.sha256(z.read(i)).hexdigest()] for i in z.infolist()}))",
+            dir.join("m.zip").to_str().unwrap(),
+        ])
+        .output()
+        .expect("run python3");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let listed: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let hex = |d: &[u8]| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(d))
+    };
+    assert_eq!(
+        listed,
+        json!({"data.bin": [data.len(), hex(&data)], "empty.txt": [0, hex(b"")]})
+    );
+
     // Stored once: the same bytes are known to every entity now.
     let (_, body) = api
         .post(
@@ -439,24 +502,8 @@ async fn transfers_over_http(stores: &Stores) {
     api.post("/v2/org/acme/models/m/versions", &owner, json!({"versionId": "2"}))
         .await;
     let lie = b64_sha256(b"something else");
-    let start2 =
-        json!({"name": "m", "version": "2", "artifactType": "models", "filePath": "x.bin", "size": 3, "sha256": lie});
-    let (_, started) = api.post("/v2/org/acme/files/multipart", &owner, start2).await;
-    http.put(started["urls"][0].as_str().unwrap())
-        .body(b"abc".to_vec())
-        .send()
-        .await
-        .unwrap();
-    let complete = json!({"name": "m", "version": "2", "artifactType": "models", "filePath": "x.bin",
-                          "uploadID": started["uploadID"], "sha256": lie});
-    let r = http
-        .put(format!("{}/v2/org/acme/files/multipart", server.base))
-        .bearer_auth(server.key())
-        .json(&complete)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+    let status = upload_one_part(&server, "m", "2", "x.bin", b"abc", &lie).await;
+    assert_eq!(status, 400);
 
     // A reader may download but not upload.
     let reader = member(stores, "read@acme.test", &[("REGISTRY_READ", None)]);
@@ -472,3 +519,77 @@ async fn transfers_over_http(stores: &Stores) {
     assert_eq!(s, 200);
 }
 both_backends!(transfers, transfers_over_http);
+
+/// The per-org quota counts each stored file once and refuses an upload that would pass it
+/// when the upload starts.
+async fn quota(stores: &Stores) {
+    let server = Server::start_with(
+        stores,
+        &common::ServeOptions {
+            extra_args: vec!["--org-artifact-quota".into(), "150000".into()],
+            ..Default::default()
+        },
+    );
+    let api = server.api();
+    let owner = Auth::Bearer(server.key());
+    api.post("/v2/org/acme/models", &owner, json!({"name": "q"})).await;
+    api.post("/v2/org/acme/models/q/versions", &owner, json!({"versionId": "1"}))
+        .await;
+    let data = vec![7u8; 100_000];
+    let start = |path: &str, size: usize, sha: &str| json!({"name": "q", "version": "1", "artifactType": "models", "filePath": path, "size": size, "sha256": sha});
+    let sha = b64_sha256(&data);
+    assert_eq!(upload_one_part(&server, "q", "1", "a.bin", &data, &sha).await, 200);
+    let commit = json!({"name": "q", "artifactType": "models", "version": "1",
+                        "files": [{"commitType": "ADDITION", "filePath": "a.bin", "sha256": sha}]});
+    let (s, _) = api.post("/v2/org/acme/files/commit", &owner, commit).await;
+    assert_eq!(s, 200);
+
+    let other = b64_sha256(&[1u8; 60_000]);
+    let (s, body) = api
+        .post("/v2/org/acme/files/multipart", &owner, start("b.bin", 60_000, &other))
+        .await;
+    assert_eq!(s, 413, "{body}");
+    assert!(body.to_string().contains("quota"), "{body}");
+    let (s, body) = api
+        .post(
+            "/v2/org/acme/files/multipart",
+            &owner,
+            start("copy.bin", data.len(), &sha),
+        )
+        .await;
+    assert_eq!(s, 200, "a file stored already costs nothing: {body}");
+}
+both_backends!(quotas, quota);
+
+/// Uploads `data` as `path` of model `name:version` in one part, announcing `sha` as its
+/// SHA-256; returns the status of the completion.
+async fn upload_one_part(server: &Server, name: &str, version: &str, path: &str, data: &[u8], sha: &str) -> u16 {
+    let http = reqwest::Client::new();
+    let target = json!({"name": name, "version": version, "artifactType": "models", "filePath": path});
+    let mut start = target.clone();
+    start["size"] = json!(data.len());
+    start["sha256"] = json!(sha);
+    let (s, started) = server
+        .api()
+        .post("/v2/org/acme/files/multipart", &Auth::Bearer(server.key()), start)
+        .await;
+    assert_eq!(s, 200, "{started}");
+    let r = http
+        .put(started["urls"][0].as_str().unwrap())
+        .body(data.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut complete = target;
+    complete["uploadID"] = started["uploadID"].clone();
+    complete["sha256"] = json!(sha);
+    let r = http
+        .put(format!("{}/v2/org/acme/files/multipart", server.base))
+        .bearer_auth(server.key())
+        .json(&complete)
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}

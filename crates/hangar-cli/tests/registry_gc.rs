@@ -77,6 +77,7 @@ async fn open_state(stores: &Stores) -> AppState {
             invitation_expiry_minutes: 60,
             max_layer_bytes: 1 << 30,
             org_image_soft_limit_bytes: 1 << 40,
+            org_artifact_quota_bytes: 1 << 40,
             tls: false,
             read_cache: Duration::ZERO,
         }),

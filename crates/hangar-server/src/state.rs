@@ -29,6 +29,9 @@ pub struct Settings {
     pub max_layer_bytes: u64,
     /// Per-org total image size above which pushes answer with a warning header, in bytes.
     pub org_image_soft_limit_bytes: u64,
+    /// Per-org total size of model and resource files (each distinct file once), in bytes; an
+    /// upload that would go past it is refused when it starts.
+    pub org_artifact_quota_bytes: u64,
     /// Whether the server speaks HTTPS (for the token realm it advertises).
     pub tls: bool,
     /// How long registry reads may be answered from memory; zero turns the cache off.

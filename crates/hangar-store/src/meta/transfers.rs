@@ -129,6 +129,18 @@ impl MetaStore {
         Ok(found.is_some())
     }
 
+    /// The bytes an org's models and resources hold, each distinct file counted once (as stored).
+    pub async fn org_artifact_bytes(&self, org_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM (SELECT DISTINCT f.digest, f.size \
+             FROM artifact_files f JOIN artifact_versions v ON v.id = f.version_id \
+             JOIN artifacts a ON a.id = v.artifact_id WHERE a.org_id = $1) AS stored",
+        )
+        .bind(org_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// The upload of `path` in a version, started if there is none (or if the file announced
     /// differs from the one being uploaded, which then starts over).
     pub async fn file_upload(

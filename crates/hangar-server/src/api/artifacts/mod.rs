@@ -5,6 +5,7 @@ mod fields;
 pub mod kind;
 mod transfer;
 mod views;
+mod zip;
 
 use super::extract::{Json, Path, Query};
 use super::space::{Space, SpacePath};
@@ -73,6 +74,22 @@ pub fn routes() -> Router<AppState> {
                 .route(
                     &format!("{base}/{{name}}/versions/{{version}}/files"),
                     get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| transfer::list_files(kind, s, c, p)),
+                )
+                .route(
+                    &format!("{base}/{{name}}/versions/{{version}}/files/{{*path}}"),
+                    get(
+                        move |s: State<AppState>,
+                              c: Caller,
+                              m: axum::http::Method,
+                              h: axum::http::HeaderMap,
+                              p: Path<transfer::FilePath>| {
+                            transfer::download_file(kind, s, c, m, h, p)
+                        },
+                    ),
+                )
+                .route(
+                    &format!("{base}/{{name}}/versions/{{version}}/zip"),
+                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| zip::download_zip(kind, s, c, p)),
                 )
                 .route(
                     &format!("{base}/{{name}}/{{version}}/files"),

@@ -10,10 +10,12 @@ use crate::api::views::success;
 use crate::auth::Caller;
 use crate::data::{file_url, part_url};
 use crate::error::{ApiError, ApiResult};
+use crate::oci::{blob_response, parse_range};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::header::HOST;
+use axum::http::header::{CONTENT_DISPOSITION, HOST, RANGE};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hangar_core::names::{validate_artifact_name, validate_file_path, validate_version};
@@ -124,6 +126,23 @@ pub async fn dedupe(
     Ok(Json(success(json!({ "files": files }))))
 }
 
+/// Refuses a new file that would take the org past its quota (files stored already cost
+/// nothing more).
+async fn check_quota(state: &AppState, found: &Found, size: i64, digest: &Digest) -> ApiResult<()> {
+    if state.meta.file_known(digest.as_str()).await? {
+        return Ok(());
+    }
+    let quota = state.settings.org_artifact_quota_bytes;
+    let used = state.meta.org_artifact_bytes(found.space.org.id).await? as u64;
+    if used.saturating_add(size as u64) > quota {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "org '{}' stores {used} bytes of models and resources; {size} more would pass its quota of {quota} bytes",
+            found.space.org.name
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartUpload {
@@ -146,12 +165,13 @@ pub async fn start_upload(
     Path(space): Path<SpacePath>,
     Json(body): Json<StartUpload>,
 ) -> ApiResult<Json<Value>> {
-    let (_, _, version) = pending_version(&state, &caller, &space, &body.target).await?;
+    let (_, found, version) = pending_version(&state, &caller, &space, &body.target).await?;
     validate_file_path(&body.file_path)?;
     if body.size < 0 {
         return Err(ApiError::BadRequest("a file size cannot be negative".into()));
     }
     let digest = sha256_digest(&body.sha256)?;
+    check_quota(&state, &found, body.size, &digest).await?;
     let upload = state
         .meta
         .file_upload(version.id, &body.file_path, body.size, digest.as_str(), PART_SIZE)
@@ -322,7 +342,7 @@ pub struct FilesQuery {
 }
 
 /// A complete version the caller may download from.
-async fn downloadable(
+pub(super) async fn downloadable(
     state: &AppState,
     kind: &'static Kind,
     caller: &Caller,
@@ -387,4 +407,53 @@ pub async fn file_urls(
         .collect();
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     Ok(Json(success(json!({"filepath": paths, "urls": urls}))))
+}
+
+/// `GET {OT}/{kind}/{name}/versions/{version}/files/{path}`: one file, streamed (with a range),
+/// as the Catalog guide's curl and wget recipes fetch it.
+pub async fn download_file(
+    kind: &'static Kind,
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    headers: HeaderMap,
+    Path(path): Path<FilePath>,
+) -> ApiResult<Response> {
+    let entity = EntityPath {
+        org: path.org,
+        team: path.team,
+        name: path.name,
+        version: Some(path.version),
+    };
+    let (_, version) = downloadable(&state, kind, &caller, &entity).await?;
+    validate_file_path(&path.path)?;
+    let file = state
+        .meta
+        .version_files(version.id)
+        .await?
+        .into_iter()
+        .find(|f| f.path == path.path)
+        .ok_or_else(|| ApiError::NotFound(format!("no file '{}' in this version", path.path)))?;
+    let digest: Digest = file
+        .digest
+        .parse()
+        .map_err(|_| ApiError::Internal(format!("stored digest {}", file.digest)))?;
+    let size = file.size as u64;
+    let range = headers
+        .get(RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_range(v, size).ok());
+    let name = path.path.rsplit('/').next().unwrap_or("file").replace('"', "");
+    let builder = Response::builder().header(CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""));
+    blob_response(&state, builder, &method, &digest, size, range).await
+}
+
+/// `{org}[/team/{team}]/{kind}/{name}/versions/{version}/files/{path}` of a request path.
+#[derive(Debug, Deserialize)]
+pub struct FilePath {
+    org: String,
+    team: Option<String>,
+    name: String,
+    version: String,
+    path: String,
 }
