@@ -488,6 +488,57 @@ async fn transfers_over_http(stores: &Stores) {
         json!({"data.bin": [data.len(), hex(&data)], "empty.txt": [0, hex(b"")]})
     );
 
+    // The catalog's guest paths: refused while private, open once public.
+    let guest_file = format!("{}/v2/models/acme/m/versions/1/files/data.bin", server.base);
+    assert_eq!(http.get(&guest_file).send().await.unwrap().status(), 401);
+    let (s, _) = api
+        .patch("/v2/org/acme/models/m", &owner, Some(json!({"isPublic": true})))
+        .await;
+    assert_eq!(s, 200);
+    let got = http.get(&guest_file).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert!(got.bytes().await.unwrap()[..] == data[..]);
+    for path in [
+        "/v2/models/acme/m",
+        "/v2/models/acme/m/versions",
+        "/v2/models/acme/m/versions/1",
+        "/v2/models/acme/m/versions/1/files",
+        "/v2/models/acme/m/versions/1/zip",
+        "/v2/models/org/acme/m/1/files",
+    ] {
+        let r = http.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let guest_dir = dir.join("guest");
+    std::fs::create_dir_all(&guest_dir).unwrap();
+    let wget = std::process::Command::new("wget")
+        .args([
+            "-q",
+            "--content-disposition",
+            &format!(
+                "{}/v2/models/org/acme/m/1/files?redirect=true&path=data.bin",
+                server.base
+            ),
+        ])
+        .current_dir(&dir)
+        .status()
+        .expect("run wget");
+    assert!(wget.success());
+    assert!(
+        std::fs::read(dir.join("data.bin")).unwrap() == data,
+        "wget --content-disposition"
+    );
+    let r = http
+        .get(format!("{}/v2/models/acme/m/versions/1/files/data.bin", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"data.bin\"");
+    let (s, _) = api
+        .patch("/v2/org/acme/models/m", &owner, Some(json!({"isPublic": false})))
+        .await;
+    assert_eq!(s, 200);
+
     // Stored once: the same bytes are known to every entity now.
     let (_, body) = api
         .post(

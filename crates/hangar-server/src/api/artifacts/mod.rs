@@ -2,6 +2,7 @@
 //! versions, at `/v2/org/{org}[/team/{team}]/models|resources…`. File transfer is separate.
 
 mod fields;
+mod guest;
 pub mod kind;
 mod transfer;
 mod views;
@@ -34,6 +35,17 @@ pub fn routes() -> Router<AppState> {
             .route(&format!("{prefix}/files/commit"), axum::routing::post(transfer::commit));
     }
     for kind in [&MODEL, &RESOURCE] {
+        router = router.route(
+            &format!("/v2/{}/{{*rest}}", kind.segment),
+            get(
+                move |s: State<AppState>,
+                      c: Caller,
+                      m: axum::http::Method,
+                      h: axum::http::HeaderMap,
+                      p: Path<String>,
+                      q: Query<guest::GuestQuery>| guest::read(kind, s, c, m, h, p, q),
+            ),
+        );
         for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
             let base = format!("{prefix}/{}", kind.segment);
             router = router

@@ -338,7 +338,7 @@ pub async fn commit(
 
 #[derive(Debug, Deserialize)]
 pub struct FilesQuery {
-    path: Option<String>,
+    pub path: Option<String>,
 }
 
 /// A complete version the caller may download from.
@@ -456,4 +456,16 @@ pub struct FilePath {
     name: String,
     version: String,
     path: String,
+}
+
+impl FilePath {
+    pub fn new(entity: EntityPath, path: &str) -> FilePath {
+        FilePath {
+            org: entity.org,
+            team: entity.team,
+            name: entity.name,
+            version: entity.version.unwrap_or_default(),
+            path: path.to_string(),
+        }
+    }
 }
