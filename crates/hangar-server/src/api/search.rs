@@ -2,6 +2,7 @@
 //! of an org (or team), the public catalog, and the subscriber catalog (always empty here).
 //! `q` is JSON whose `query` is `resourceId:<glob>` or free text; `*` and `?` are wildcards.
 
+use super::artifacts::kind::{Kind, MODEL, RESOURCE};
 use super::extract::{Path, Query};
 use super::images::summary::{latest, summaries};
 use crate::auth::Caller;
@@ -10,7 +11,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
-use hangar_store::meta::{Artifact, ArtifactType, Org, Repository, Team};
+use hangar_store::meta::{Artifact, Org, Repository, Team};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -215,9 +216,9 @@ enum Scope<'a> {
 }
 
 async fn items_of(state: &AppState, caller: &Caller, kind: ArtifactKind, scope: Scope<'_>) -> ApiResult<Vec<Item>> {
-    let stored = match kind {
-        ArtifactKind::Model => ArtifactType::Model,
-        ArtifactKind::Resource => ArtifactType::Resource,
+    let kind: &'static Kind = match kind {
+        ArtifactKind::Model => &MODEL,
+        ArtifactKind::Resource => &RESOURCE,
         ArtifactKind::Container => {
             let repos = match scope {
                 Scope::Org { org, team: None } => state.meta.repositories_of(org.id, None).await?,
@@ -234,13 +235,18 @@ async fn items_of(state: &AppState, caller: &Caller, kind: ArtifactKind, scope: 
         ArtifactKind::Chart => return Ok(vec![]),
     };
     let artifacts = match scope {
-        Scope::Org { org, team: None } => state.meta.artifacts_of(stored, org.id, None).await?,
+        Scope::Org { org, team: None } => state.meta.artifacts_of(kind.stored, org.id, None).await?,
         Scope::Org { org, team: Some(team) } => {
-            let mut all = state.meta.artifacts_of(stored, org.id, Some(None)).await?;
-            all.extend(state.meta.artifacts_of(stored, org.id, Some(Some(team.id))).await?);
+            let mut all = state.meta.artifacts_of(kind.stored, org.id, Some(None)).await?;
+            all.extend(
+                state
+                    .meta
+                    .artifacts_of(kind.stored, org.id, Some(Some(team.id)))
+                    .await?,
+            );
             all
         }
-        Scope::Public => state.meta.public_artifacts(stored).await?,
+        Scope::Public => state.meta.public_artifacts(kind.stored).await?,
     };
     artifact_items(state, caller, kind, artifacts).await
 }
@@ -249,7 +255,7 @@ async fn items_of(state: &AppState, caller: &Caller, kind: ArtifactKind, scope: 
 async fn artifact_items(
     state: &AppState,
     caller: &Caller,
-    kind: ArtifactKind,
+    kind: &Kind,
     artifacts: Vec<Artifact>,
 ) -> ApiResult<Vec<Item>> {
     let mut items = vec![];
@@ -261,7 +267,7 @@ async fn artifact_items(
             team,
             entity: Some(&a.path),
         };
-        if !a.is_public && !caller.allowed(Action::Artifact(kind, ArtifactOp::List), &target) {
+        if !a.is_public && !caller.allowed(Action::Artifact(kind.policy, ArtifactOp::List), &target) {
             continue;
         }
         let latest = match &a.latest_version {
@@ -282,11 +288,6 @@ async fn artifact_items(
             .and_then(Value::as_array)
             .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
-        let framework = if kind == ArtifactKind::Resource {
-            "trainingFramework"
-        } else {
-            "framework"
-        };
         items.push(Item {
             resource_id: a.path.clone(),
             name: a.name.clone(),
@@ -306,7 +307,7 @@ async fn artifact_items(
                     json!(latest.as_ref().map_or(0, |v| v.total_bytes)),
                 ),
                 ("application", field("application")),
-                ("framework", field(framework)),
+                ("framework", field(kind.framework_field)),
                 ("precision", field("precision")),
                 ("format", field("modelFormat")),
                 ("builtBy", field("builtBy")),

@@ -16,6 +16,8 @@ pub struct Kind {
     pub version_key: &'static str,
     pub versions_key: &'static str,
     pub files_key: &'static str,
+    /// The key of a plain listing (`models`, `recipes`).
+    pub list_key: &'static str,
     /// How a person calls it in messages.
     pub noun: &'static str,
     pub fields: Spec,
@@ -33,6 +35,7 @@ pub const MODEL: Kind = Kind {
     version_key: "modelVersion",
     versions_key: "modelVersions",
     files_key: "modelFiles",
+    list_key: "models",
     noun: "model",
     fields: MODEL_FIELDS,
     version_fields: MODEL_VERSION_FIELDS,
@@ -48,6 +51,7 @@ pub const RESOURCE: Kind = Kind {
     version_key: "recipeVersion",
     versions_key: "recipeVersions",
     files_key: "recipeFiles",
+    list_key: "recipes",
     noun: "resource",
     fields: RESOURCE_FIELDS,
     version_fields: RESOURCE_VERSION_FIELDS,

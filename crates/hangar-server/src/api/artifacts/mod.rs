@@ -323,8 +323,7 @@ async fn list(
             items.push(views::entity(kind, &artifact, org, team, latest.as_ref()));
         }
     }
-    let list_key = if kind.key == "recipe" { "recipes" } else { "models" };
-    Ok(Json(success(json!({ list_key: items }))))
+    Ok(Json(success(json!({ kind.list_key: items }))))
 }
 
 /// `GET {OT}/{kind}/{name}`.
