@@ -4,8 +4,19 @@
 
 mod common;
 
+use common::files::{Target, b64_sha256};
 use common::{Auth, Server, Stores, admin_ok, member};
 use serde_json::{Value, json};
+
+/// A version of an org-level model.
+fn model<'a>(name: &'a str, version: &'a str) -> Target<'a> {
+    Target {
+        space: "/v2/org/acme",
+        kind: "models",
+        name,
+        version,
+    }
+}
 
 fn strings(list: &Value) -> Vec<&str> {
     list.as_array()
@@ -302,12 +313,6 @@ async fn resources_and_rights(stores: &Stores) {
 }
 both_backends!(resources, resources_and_rights);
 
-fn b64_sha256(data: &[u8]) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data))
-}
-
 /// The transfer protocol of ngc-api.md §5 by hand, as curl would speak it: dedupe, multipart
 /// start, signed part URLs (tampered, wrong size), completion with a digest check, commit,
 /// listing, signed download URLs with ranges, and path traversal refused.
@@ -553,7 +558,9 @@ async fn transfers_over_http(stores: &Stores) {
     api.post("/v2/org/acme/models/m/versions", &owner, json!({"versionId": "2"}))
         .await;
     let lie = b64_sha256(b"something else");
-    let status = upload_one_part(&server, "m", "2", "x.bin", b"abc", &lie).await;
+    let status = model("m", "2")
+        .upload_one_part(&api, &owner, "x.bin", b"abc", &lie)
+        .await;
     assert_eq!(status, 400);
 
     // A reader may download but not upload.
@@ -589,7 +596,12 @@ async fn quota(stores: &Stores) {
     let data = vec![7u8; 100_000];
     let start = |path: &str, size: usize, sha: &str| json!({"name": "q", "version": "1", "artifactType": "models", "filePath": path, "size": size, "sha256": sha});
     let sha = b64_sha256(&data);
-    assert_eq!(upload_one_part(&server, "q", "1", "a.bin", &data, &sha).await, 200);
+    assert_eq!(
+        model("q", "1")
+            .upload_one_part(&api, &owner, "a.bin", &data, &sha)
+            .await,
+        200
+    );
     let commit = json!({"name": "q", "artifactType": "models", "version": "1",
                         "files": [{"commitType": "ADDITION", "filePath": "a.bin", "sha256": sha}]});
     let (s, _) = api.post("/v2/org/acme/files/commit", &owner, commit).await;
@@ -611,36 +623,3 @@ async fn quota(stores: &Stores) {
     assert_eq!(s, 200, "a file stored already costs nothing: {body}");
 }
 both_backends!(quotas, quota);
-
-/// Uploads `data` as `path` of model `name:version` in one part, announcing `sha` as its
-/// SHA-256; returns the status of the completion.
-async fn upload_one_part(server: &Server, name: &str, version: &str, path: &str, data: &[u8], sha: &str) -> u16 {
-    let http = reqwest::Client::new();
-    let target = json!({"name": name, "version": version, "artifactType": "models", "filePath": path});
-    let mut start = target.clone();
-    start["size"] = json!(data.len());
-    start["sha256"] = json!(sha);
-    let (s, started) = server
-        .api()
-        .post("/v2/org/acme/files/multipart", &Auth::Bearer(server.key()), start)
-        .await;
-    assert_eq!(s, 200, "{started}");
-    let r = http
-        .put(started["urls"][0].as_str().unwrap())
-        .body(data.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let mut complete = target;
-    complete["uploadID"] = started["uploadID"].clone();
-    complete["sha256"] = json!(sha);
-    let r = http
-        .put(format!("{}/v2/org/acme/files/multipart", server.base))
-        .bearer_auth(server.key())
-        .json(&complete)
-        .send()
-        .await
-        .unwrap();
-    r.status().as_u16()
-}

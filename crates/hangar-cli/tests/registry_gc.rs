@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::files::StoreView;
 use common::registry::{CONFIG, OCI_MANIFEST, Registry, sha};
 use common::{Backend, Server, Stores};
 use futures::StreamExt;
@@ -13,10 +14,9 @@ use hangar_server::data::signing::UrlSigner;
 use hangar_server::gc::{GcOptions, GcReport, LEASE, gc_once};
 use hangar_server::state::{AppState, Settings};
 use hangar_store::blob::{ByteStream, Digest};
-use hangar_store::meta::MetaStore;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 const MANIFEST: &str = OCI_MANIFEST;
@@ -51,20 +51,7 @@ async fn start_upload(reg: &Registry, name: &str, chunk: &[u8]) -> String {
 
 /// The server's state over the test server's stores, as another replica would open them.
 async fn open_state(stores: &Stores) -> AppState {
-    static AWS_ENV: Once = Once::new();
-    if stores.backend == Backend::PostgresS3 {
-        // Every test's S3 settings are the same; they are set once, before any store reads them.
-        AWS_ENV.call_once(|| {
-            for (name, value) in &stores.env {
-                // SAFETY: set once per process, before this process opens any S3 store.
-                unsafe { std::env::set_var(name, value) };
-            }
-        });
-    }
-    let meta = MetaStore::open(&stores.database).await.expect("open the database");
-    let blobs = hangar_store::blob::open(&stores.blobs)
-        .await
-        .expect("open the blob store");
+    let StoreView { meta, blobs } = StoreView::open(stores).await;
     let tokens = TokenService::load(&meta, 900).await.expect("token service");
     let urls = UrlSigner::load(&meta).await.expect("URL signer");
     AppState {

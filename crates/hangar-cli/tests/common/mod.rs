@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod files;
 pub mod registry;
 pub mod tls;
 
@@ -208,7 +209,7 @@ impl Server {
         self.initial_key.clone().expect("this server printed no initial key")
     }
 
-    /// Sends SIGTERM-like kill and waits.
+    /// Kills the process (SIGKILL: no shutdown of any kind) and waits for it.
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -179,8 +179,8 @@ fn may(kind: &Kind, space: &Space, caller: &Caller, op: ArtifactOp, a: &Artifact
     space.allows(caller, kind.policy, op, Some(&a.path)) || (op.reads() && a.is_public)
 }
 
-/// The entity of `path`, if the caller may do `op` to it. One the caller may not even see is
-/// "not found", as one that does not exist.
+/// The entity of `path`, if the caller may do `op` to it. One the caller may not even see (list
+/// or read in any way) is "not found", as one that does not exist.
 async fn find(state: &AppState, kind: &Kind, caller: &Caller, path: &EntityPath, op: ArtifactOp) -> ApiResult<Found> {
     let space = Space::find(state, &path.org, path.team.as_deref()).await?;
     validate_artifact_name(&path.name)?;
@@ -193,11 +193,21 @@ async fn find(state: &AppState, kind: &Kind, caller: &Caller, path: &EntityPath,
     if caller.is_guest() {
         return Err(ApiError::unauthenticated());
     }
-    if !may(kind, &space, caller, ArtifactOp::List, &artifact) {
+    let visible = ArtifactOp::ALL
+        .into_iter()
+        .filter(|op| op.reads())
+        .any(|op| may(kind, &space, caller, op, &artifact));
+    if !visible {
         return Err(not_found());
     }
+    let verb = match op {
+        ArtifactOp::Get | ArtifactOp::List => "see",
+        ArtifactOp::Download => "download",
+        ArtifactOp::Upload => "upload to",
+        ArtifactOp::Create | ArtifactOp::Update | ArtifactOp::Delete => "change",
+    };
     Err(ApiError::Forbidden(format!(
-        "you may not change {} '{full}'",
+        "you may not {verb} {} '{full}'",
         kind.noun
     )))
 }

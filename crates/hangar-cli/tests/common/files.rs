@@ -1,0 +1,230 @@
+//! Model and resource files over NGC's transfer protocol (ngc-api.md §5) by hand: the request
+//! bodies, a one-part upload, big files made on disk, and a look into the stores to check what a
+//! request left behind.
+
+use super::{Api, Auth, Backend, Stores};
+use base64::Engine;
+use futures::TryStreamExt;
+use hangar_store::blob::BlobStore;
+use hangar_store::meta::MetaStore;
+use serde_json::{Value, json};
+use sha2::Digest as _;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Once};
+
+/// A file's SHA-256 as NGC's client sends it: standard base64.
+pub fn b64_sha256(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data))
+}
+
+/// The same from a `sha256sum` hex digest.
+pub fn hex_to_b64(hex_digest: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(hex::decode(hex_digest).expect("hex digest"))
+}
+
+/// One version that files go to: `space` is `{OT}` (`/v2/org/{org}[/team/{team}]`), `kind`
+/// `models` or `resources`.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    pub space: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub version: &'a str,
+}
+
+impl Target<'_> {
+    fn body(&self) -> Value {
+        json!({"name": self.name, "version": self.version, "artifactType": self.kind})
+    }
+
+    /// The body of `POST {OT}/files/multipart`.
+    pub fn start(&self, path: &str, size: u64, sha: &str) -> Value {
+        let mut body = self.body();
+        body["filePath"] = json!(path);
+        body["size"] = json!(size);
+        body["sha256"] = json!(sha);
+        body
+    }
+
+    /// The body of `PUT {OT}/files/multipart`.
+    pub fn complete(&self, path: &str, upload_id: &Value, sha: &str) -> Value {
+        let mut body = self.body();
+        body["filePath"] = json!(path);
+        body["uploadID"] = upload_id.clone();
+        body["sha256"] = json!(sha);
+        body
+    }
+
+    /// The body of `POST {OT}/files/commit` adding `files` (path, base64 SHA-256).
+    pub fn commit(&self, files: &[(&str, &str)]) -> Value {
+        let mut body = self.body();
+        body["baseVersion"] = Value::Null;
+        body["files"] = files
+            .iter()
+            .map(|(path, sha)| json!({"commitType": "ADDITION", "filePath": path, "sha256": sha}))
+            .collect();
+        body
+    }
+
+    /// `{OT}/{kind}/{name}`.
+    pub fn entity(&self) -> String {
+        format!("{}/{}/{}", self.space, self.kind, self.name)
+    }
+
+    /// The paths of the version's files, as `GET …/versions/{v}/files` lists them.
+    pub async fn listed(&self, api: &Api, auth: &Auth) -> Vec<String> {
+        let (s, body) = api
+            .get(&format!("{}/versions/{}/files", self.entity(), self.version), auth)
+            .await;
+        assert_eq!(s, 200, "{body}");
+        let key = if self.kind == "models" {
+            "modelFiles"
+        } else {
+            "recipeFiles"
+        };
+        body[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key}: {body}"))
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Starts the upload of `data` as `path` and sends its one part; returns the `uploadID`.
+    pub async fn send_one_part(&self, api: &Api, auth: &Auth, path: &str, data: &[u8], sha: &str) -> Value {
+        let (s, started) = api
+            .post(
+                &format!("{}/files/multipart", self.space),
+                auth,
+                self.start(path, data.len() as u64, sha),
+            )
+            .await;
+        assert_eq!(s, 200, "{started}");
+        assert_eq!(started["urls"].as_array().map(Vec::len), Some(1), "{started}");
+        let r = api
+            .raw()
+            .put(started["urls"][0].as_str().unwrap())
+            .body(data.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        started["uploadID"].clone()
+    }
+
+    /// Uploads `data` as `path` in one part, announcing `sha` as its SHA-256; returns the
+    /// status of the completion.
+    pub async fn upload_one_part(&self, api: &Api, auth: &Auth, path: &str, data: &[u8], sha: &str) -> u16 {
+        let id = self.send_one_part(api, auth, path, data, sha).await;
+        let (s, _) = api
+            .call(
+                reqwest::Method::PUT,
+                &format!("{}/files/multipart", self.space),
+                auth,
+                Some(self.complete(path, &id, sha)),
+            )
+            .await;
+        s.as_u16()
+    }
+}
+
+/// What the stores hold of file transfers: open uploads, received parts, version files, and
+/// every blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub uploads: i64,
+    pub parts: i64,
+    pub files: i64,
+    pub blobs: Vec<String>,
+}
+
+/// The database and blob store of a test's server, opened as another replica would open them.
+pub struct StoreView {
+    pub meta: MetaStore,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+impl StoreView {
+    pub async fn open(stores: &Stores) -> StoreView {
+        static AWS_ENV: Once = Once::new();
+        if stores.backend == Backend::PostgresS3 {
+            // Every test's S3 settings are the same; they are set once, before any store reads them.
+            AWS_ENV.call_once(|| {
+                for (name, value) in &stores.env {
+                    // SAFETY: set once per process, before this process opens any S3 store.
+                    unsafe { std::env::set_var(name, value) };
+                }
+            });
+        }
+        let meta = MetaStore::open(&stores.database).await.expect("open the database");
+        let blobs = hangar_store::blob::open(&stores.blobs)
+            .await
+            .expect("open the blob store");
+        StoreView { meta, blobs }
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(self.meta.pool())
+            .await
+            .expect("count rows")
+    }
+
+    pub async fn snapshot(&self) -> Snapshot {
+        let mut blobs: Vec<String> = self
+            .blobs
+            .list()
+            .map_ok(|b| b.digest.to_string())
+            .try_collect()
+            .await
+            .expect("list blobs");
+        blobs.sort();
+        Snapshot {
+            uploads: self.count("file_uploads").await,
+            parts: self.count("file_upload_parts").await,
+            files: self.count("artifact_files").await,
+            blobs,
+        }
+    }
+}
+
+/// Writes `size` bytes of a fixed pseudo-random pattern (different in every MiB) to `path`,
+/// streaming; returns the file's SHA-256 as base64 (from `sha256sum`, much faster than a
+/// debug build's hashing).
+pub fn make_big_file(path: &Path, size: u64, seed: u64) -> String {
+    const CHUNK: u64 = 1 << 20;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create big file"));
+    let mut chunk = vec![0u8; CHUNK as usize];
+    let mut written = 0u64;
+    let mut block = 0u64;
+    while written < size {
+        let mut x = seed ^ block.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for word in chunk.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            word.copy_from_slice(&x.to_le_bytes()[..word.len()]);
+        }
+        let n = CHUNK.min(size - written) as usize;
+        file.write_all(&chunk[..n]).expect("write big file");
+        written += n as u64;
+        block += 1;
+    }
+    file.flush().expect("flush big file");
+    hex_to_b64(&sha256sum(path))
+}
+
+/// The hex SHA-256 of a file, by `sha256sum`.
+pub fn sha256sum(path: &Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("run sha256sum");
+    assert!(out.status.success(), "sha256sum {}", path.display());
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("a digest")
+        .to_string()
+}
