@@ -61,6 +61,15 @@ pub fn client_builder(settings: &Settings) -> Result<reqwest::ClientBuilder> {
     Ok(builder)
 }
 
+/// A client for the data plane (signed part and file URLs): no overall timeout, since a part
+/// is up to 500 MB; a read that stalls for five minutes fails.
+pub fn data_client(settings: &Settings) -> Result<reqwest::Client> {
+    client_builder(settings)?
+        .read_timeout(Duration::from_secs(300))
+        .build()
+        .map_err(|e| anyhow!("Cannot set up HTTP: {}", describe(&e)))
+}
+
 impl Api {
     /// A client for the settings' server, authenticated with their API key, org and team
     /// (when there is a key).
@@ -170,6 +179,25 @@ impl Api {
 
     /// An authenticated call; on a 401 the token is renewed and the call made once more.
     pub async fn call(&self, method: Method, path: &str, query: &Query<'_>, body: Option<&Value>) -> Result<Value> {
+        read_json(self.send(method, path, query, body).await?).await
+    }
+
+    /// An authenticated GET of something that may not exist: `None` on a 404.
+    pub async fn find(&self, path: &str, query: &Query<'_>) -> Result<Option<Value>> {
+        let response = self.send(Method::GET, path, query, None).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read_json(response).await.map(Some)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &Query<'_>,
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response> {
         let mut renewed = false;
         loop {
             let token = self.bearer(renewed).await?;
@@ -187,7 +215,7 @@ impl Api {
                 renewed = true;
                 continue;
             }
-            return read_json(response).await;
+            return Ok(response);
         }
     }
 
@@ -213,14 +241,35 @@ impl Api {
         self.call(Method::DELETE, path, query, None).await
     }
 
+    /// A GET as the configured user, or without credentials (`guest`: public paths).
+    pub async fn get_as(&self, guest: bool, path: &str, query: &Query<'_>) -> Result<Value> {
+        if !guest {
+            return self.get(path, query).await;
+        }
+        let response = self.execute(self.request(Method::GET, path, query, None)).await?;
+        read_json(response).await
+    }
+
     /// Every item of a paginated list (`page-size`/`page-number`, `paginationInfo`).
     pub async fn get_all(&self, path: &str, query: &Query<'_>, items_key: &str) -> Result<Vec<Value>> {
+        self.get_all_as(false, path, query, items_key, PAGE_SIZE).await
+    }
+
+    /// [`Api::get_all`], maybe as a guest, with `page_size` items a page.
+    pub async fn get_all_as(
+        &self,
+        guest: bool,
+        path: &str,
+        query: &Query<'_>,
+        items_key: &str,
+        page_size: usize,
+    ) -> Result<Vec<Value>> {
         let mut items = Vec::new();
         for page in 0..MAX_PAGES {
             let mut q: Vec<(&str, String)> = query.to_vec();
-            q.push(("page-size", PAGE_SIZE.to_string()));
+            q.push(("page-size", page_size.to_string()));
             q.push(("page-number", page.to_string()));
-            let body = self.get(path, &q).await?;
+            let body = self.get_as(guest, path, &q).await?;
             let batch = body
                 .get(items_key)
                 .and_then(Value::as_array)

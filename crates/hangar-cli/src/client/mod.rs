@@ -5,6 +5,7 @@
 //! (token cache), `output` (ascii/csv/json), `views` (how API objects are shown), `prompt`
 //! (confirmations), `members` (users of an org or team), then one module per command group.
 
+mod artifact;
 mod config;
 mod http;
 mod image;
@@ -14,7 +15,9 @@ mod members;
 mod org;
 mod output;
 mod prompt;
+mod search;
 mod settings;
+mod target;
 mod team;
 mod tokens;
 mod user;
@@ -42,7 +45,7 @@ pub enum ClientCommand {
     Key(Group<key::KeyCommand>),
     /// Invitations to join an org or team.
     Invitation(Group<invitation::InvitationCommand>),
-    /// Registry commands: container images.
+    /// Registry commands: container images, models and resources.
     Registry(Group<RegistryCommand>),
 }
 
@@ -52,12 +55,19 @@ pub enum RegistryCommand {
     /// Container images.
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Models: versioned file sets with metadata.
+    #[command(subcommand)]
+    Model(artifact::ArtifactCommand),
+    /// Resources (NGC's "recipes"): versioned file sets with metadata.
+    #[command(subcommand)]
+    Resource(artifact::ArtifactCommand),
 }
 
 impl RegistryCommand {
     fn supports_csv(&self) -> bool {
         match self {
             RegistryCommand::Image(c) => c.supports_csv(),
+            RegistryCommand::Model(c) | RegistryCommand::Resource(c) => c.supports_csv(),
         }
     }
 }
@@ -212,6 +222,8 @@ pub async fn run(cmd: ClientCommand) -> Result<()> {
         ClientCommand::Invitation(g) => invitation::run(&ctx, g.command).await?,
         ClientCommand::Registry(g) => match g.command {
             RegistryCommand::Image(c) => image::run(&ctx, c).await?,
+            RegistryCommand::Model(c) => artifact::run(&ctx, &artifact::MODEL, c).await?,
+            RegistryCommand::Resource(c) => artifact::run(&ctx, &artifact::RESOURCE, c).await?,
         },
     };
     report.print(ctx.format())

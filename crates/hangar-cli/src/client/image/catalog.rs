@@ -4,25 +4,20 @@
 //! API key, `list` and `info` read public repositories as a guest, like `ngc`'s guest mode.
 
 use super::super::Ctx;
-use super::super::http::{Api, seg};
+use super::super::http::seg;
 use super::super::output::Report;
 use super::super::prompt::confirm_remove;
+use super::super::search::{Reader, Search, search_space};
+use super::super::target::{Pattern, Target, glob_match, is_glob};
 use super::super::views::{field, without_status};
 use super::display::{self, Column};
-use super::target::{Pattern, Repo, glob_match, is_glob};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use reqwest::Method;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Tags asked for per page of `…/images`.
 const IMAGES_PAGE_SIZE: usize = 1000;
-/// Hits asked for per page of a search.
-const SEARCH_PAGE_SIZE: usize = 100;
-/// A guard against pagination that never ends.
-const MAX_PAGES: usize = 10_000;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -113,42 +108,6 @@ pub struct SetLatestArgs {
     pub image: String,
 }
 
-/// Reads as the configured user, or as a guest when there is no API key: then only public
-/// repositories, through the public paths.
-struct Reader {
-    api: Api,
-    guest: bool,
-}
-
-impl Reader {
-    fn new(ctx: &Ctx) -> Result<Reader> {
-        Ok(Reader {
-            api: ctx.api()?,
-            guest: ctx.settings.api_key.is_none(),
-        })
-    }
-
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
-        if !self.guest {
-            return self.api.get(path, query).await.map(without_status);
-        }
-        let mut full = path.to_string();
-        for (i, (key, value)) in query.iter().enumerate() {
-            full.push(if i == 0 { '?' } else { '&' });
-            full.push_str(&format!("{key}={}", seg(value)));
-        }
-        self.api
-            .call_anonymous(Method::GET, &full, None)
-            .await
-            .map(without_status)
-    }
-
-    /// `{OT}/repos/{repo}`, or for a guest `/v2/repos/{org}[/{team}]/{repo}`.
-    fn repo_path(&self, repo: &Repo) -> String {
-        if self.guest { repo.public_path() } else { repo.path() }
-    }
-}
-
 pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
     let pattern = match &args.pattern {
@@ -169,13 +128,28 @@ pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<Report> {
             ("repository", "Repository"),
         )?;
         let space = search_space(ctx, &pattern, reader.guest);
-        let repos = search(&reader, space, &matcher, args.signed).await?;
+        let filters = if args.signed {
+            vec![json!({"field": "signedImages", "value": true})]
+        } else {
+            vec![]
+        };
+        let search = Search {
+            resource_type: "CONTAINER",
+            matcher: &matcher,
+            filters,
+        };
+        let repos: Vec<Value> = search
+            .run(&reader, space)
+            .await?
+            .iter()
+            .map(display::search_repository)
+            .collect();
         return Ok(Report::new()
             .table(display::list_table(&repos, &columns))
             .json_list(repos));
     }
     let columns = display::list_columns(&args.columns, &display::TAG_COLUMNS, ("tag", "Tag"))?;
-    let repo = Repo::from_pattern(pattern, ctx)?;
+    let repo = Target::from_pattern(pattern, ctx)?;
     let mut images = all_images(&reader, &repo).await?;
     if let Some(tag) = &repo.tag {
         images.retain(|i| glob_match(tag, &field(i, "tag")));
@@ -195,148 +169,19 @@ fn sort_newest_first(images: &mut [Value]) {
 }
 
 /// Every tag of a repository (`…/images`).
-async fn all_images(reader: &Reader, repo: &Repo) -> Result<Vec<Value>> {
-    let path = format!("{}/images", reader.repo_path(repo));
-    let mut images = Vec::new();
-    for page in 0..MAX_PAGES {
-        let query = [
-            ("page-size", IMAGES_PAGE_SIZE.to_string()),
-            ("page-number", page.to_string()),
-        ];
-        let body = reader.get(&path, &query).await?;
-        let batch = body
-            .get("images")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let empty = batch.is_empty();
-        images.extend(batch);
-        let info = body.get("paginationInfo");
-        let number = |name: &str| info.and_then(|i| i.get(name)).and_then(Value::as_u64);
-        let more = match (number("totalPages"), number("totalResults")) {
-            (Some(pages), _) => (page as u64) + 1 < pages,
-            (None, Some(total)) => (images.len() as u64) < total,
-            (None, None) => false,
-        };
-        if empty || !more {
-            break;
-        }
-    }
-    Ok(images)
-}
-
-/// The org (and team) whose private repositories a search covers: those of the pattern, else
-/// the configured ones; none for a guest. A wildcard org or team is no org or team.
-fn search_space(ctx: &Ctx, pattern: &Pattern, guest: bool) -> Option<(String, Option<String>)> {
-    if guest {
-        return None;
-    }
-    let concrete = |part: &Option<String>| part.clone().filter(|p| !is_glob(p));
-    let configured_org = ctx.org().ok().map(str::to_string);
-    match (concrete(&pattern.org), pattern.org.is_some()) {
-        // `acme/vision/*`, `acme/*`: that org, and the team when one is named.
-        (Some(org), _) => {
-            let team = match &pattern.team {
-                Some(team) => concrete(&Some(team.clone())),
-                // The configured team belongs to the configured org only.
-                None if Some(&org) == configured_org.as_ref() => ctx.team().map(str::to_string),
-                None => None,
-            };
-            Some((org, team))
-        }
-        // `*/web`: every org the caller is in is not searchable at once; the configured one is.
-        (None, true) => configured_org.map(|org| (org, None)),
-        // `*web*`: the configured org and team.
-        (None, false) => configured_org.map(|org| (org, ctx.team().map(str::to_string))),
-    }
-}
-
-/// The search request's `q`: `ngc`'s search parameters for one page.
-fn search_query(matcher: &str, signed: bool, page: usize) -> String {
-    let filters = if signed {
-        json!([{"field": "signedImages", "value": true}])
-    } else {
-        json!([])
-    };
-    json!({
-        "fields": [
-            "attributes", "createdBy", "dateCreated", "dateModified", "description", "displayName",
-            "guestAccess", "isPublic", "labels", "latestVersionId", "name", "orgName",
-            "sharedWithOrgs", "sharedWithTeams", "teamName"
-        ],
-        "filters": filters,
-        "orderBy": [{"field": "score", "value": "ASC"}],
-        "page": page,
-        "pageSize": SEARCH_PAGE_SIZE,
-        "query": format!("resourceId:{matcher}"),
-        "queryFields": ["name", "displayName", "description", "all"],
-    })
-    .to_string()
-}
-
-/// Every hit of one search endpoint, page by page.
-async fn search_pages(reader: &Reader, path: &str, matcher: &str, signed: bool) -> Result<Vec<Value>> {
-    let mut hits = Vec::new();
-    for page in 0..MAX_PAGES {
-        let body = reader.get(path, &[("q", search_query(matcher, signed, page))]).await?;
-        for group in body.get("results").and_then(Value::as_array).into_iter().flatten() {
-            if group
-                .get("groupValue")
-                .and_then(Value::as_str)
-                .is_some_and(|g| g != "CONTAINER")
-            {
-                continue;
-            }
-            hits.extend(
-                group
-                    .get("resources")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-        }
-        let pages = body.get("resultPageTotal").and_then(Value::as_u64).unwrap_or(0);
-        if (page as u64) + 1 >= pages {
-            break;
-        }
-    }
-    Ok(hits)
-}
-
-/// The repositories matching `matcher` in the org (or team) and in the public catalog, each
-/// once (by resource id), in resource id order.
-async fn search(
-    reader: &Reader,
-    space: Option<(String, Option<String>)>,
-    matcher: &str,
-    signed: bool,
-) -> Result<Vec<Value>> {
-    let mut paths = Vec::new();
-    if let Some((org, team)) = space {
-        paths.push(match team {
-            Some(team) => format!("/v2/search/org/{}/team/{}/resources/CONTAINER", seg(&org), seg(&team)),
-            None => format!("/v2/search/org/{}/resources/CONTAINER", seg(&org)),
-        });
-    }
-    paths.push("/v2/search/catalog/resources/CONTAINER".to_string());
-    let mut found: BTreeMap<String, Value> = BTreeMap::new();
-    for path in paths {
-        for hit in search_pages(reader, &path, matcher, signed).await? {
-            let id = field(&hit, "resourceId");
-            found.entry(id).or_insert_with(|| display::search_repository(&hit));
-        }
-    }
-    Ok(found.into_values().collect())
+async fn all_images(reader: &Reader, repo: &Target) -> Result<Vec<Value>> {
+    let path = format!("{}/images", reader.path(repo, "repos"));
+    reader.get_all(&path, &[], "images", IMAGES_PAGE_SIZE).await
 }
 
 pub async fn info(ctx: &Ctx, args: InfoArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
-    let repo = Repo::resolve(&args.image, ctx)?;
+    let repo = Target::resolve(&args.image, ctx)?;
     let Some(tag) = &repo.tag else {
         if args.layers {
             bail!("--layers requires an image tag.");
         }
-        let body = reader.get(&reader.repo_path(&repo), &[]).await?;
+        let body = reader.get(&reader.path(&repo, "repos"), &[]).await?;
         return Ok(Report::new()
             .block(display::repository_block(&body, args.details))
             .json(body));
@@ -345,7 +190,7 @@ pub async fn info(ctx: &Ctx, args: InfoArgs) -> Result<Report> {
         bail!("--details cannot be used with an image tag.");
     }
     let image = reader
-        .get(&format!("{}/images/{}", reader.repo_path(&repo), seg(tag)), &[])
+        .get(&format!("{}/images/{}", reader.path(&repo, "repos"), seg(tag)), &[])
         .await?;
     let tag_meta = if reader.guest {
         // No public path for `…/tags/{tag}`: the same summary is the tag's entry in `…/images`.
@@ -355,7 +200,9 @@ pub async fn info(ctx: &Ctx, args: InfoArgs) -> Result<Report> {
             .find(|i| field(i, "tag") == *tag)
             .unwrap_or_else(|| json!({}))
     } else {
-        reader.get(&format!("{}/tags/{}", repo.path(), seg(tag)), &[]).await?
+        reader
+            .get(&format!("{}/tags/{}", repo.path("repos"), seg(tag)), &[])
+            .await?
     };
     Ok(Report::new()
         .block(display::image_block(&tag_meta, &image, args.layers))
@@ -420,11 +267,11 @@ impl UpdateArgs {
 
 pub async fn update(ctx: &Ctx, args: UpdateArgs) -> Result<Report> {
     let api = ctx.api()?;
-    let repo = Repo::resolve(&args.image, ctx)?;
+    let repo = Target::resolve(&args.image, ctx)?;
     let body = args.body()?;
     // Shown before the request, as `ngc` does.
     Report::new().text("Updating repository metadata").print(ctx.format())?;
-    let updated = api.patch(&repo.path(), &[], Some(&body)).await?;
+    let updated = api.patch(&repo.path("repos"), &[], Some(&body)).await?;
     Ok(Report::new()
         .text("Repository metadata updated.")
         .json(without_status(updated)))
@@ -432,8 +279,8 @@ pub async fn update(ctx: &Ctx, args: UpdateArgs) -> Result<Report> {
 
 pub async fn remove(ctx: &Ctx, args: RemoveArgs) -> Result<Report> {
     let api = ctx.api()?;
-    let repo = Repo::resolve_tag_pattern(&args.image, ctx)?;
-    let name = repo.name();
+    let repo = Target::resolve_tag_pattern(&args.image, ctx)?;
+    let name = repo.full_name();
     match &repo.tag {
         Some(pattern) if is_glob(pattern) => {
             // Each matching tag, each confirmed and reported as it goes.
@@ -450,7 +297,7 @@ pub async fn remove(ctx: &Ctx, args: RemoveArgs) -> Result<Report> {
                 confirm_remove(&what, args.yes)?;
                 reader
                     .api
-                    .delete(&format!("{}/images/{}", repo.path(), seg(&tag)), &[])
+                    .delete(&format!("{}/images/{}", repo.path("repos"), seg(&tag)), &[])
                     .await?;
                 Report::new()
                     .text(format!("Successfully removed image '{what}'."))
@@ -461,12 +308,13 @@ pub async fn remove(ctx: &Ctx, args: RemoveArgs) -> Result<Report> {
         Some(tag) => {
             let what = format!("{name}:{tag}");
             confirm_remove(&what, args.yes)?;
-            api.delete(&format!("{}/images/{}", repo.path(), seg(tag)), &[]).await?;
+            api.delete(&format!("{}/images/{}", repo.path("repos"), seg(tag)), &[])
+                .await?;
             Ok(Report::new().text(format!("Successfully removed image '{what}'.")))
         }
         None => {
             confirm_remove(&name, args.yes)?;
-            api.delete(&repo.path(), &[]).await?;
+            api.delete(&repo.path("repos"), &[]).await?;
             Ok(Report::new().text(format!("Successfully removed image repository '{name}'.")))
         }
     }
@@ -474,11 +322,11 @@ pub async fn remove(ctx: &Ctx, args: RemoveArgs) -> Result<Report> {
 
 pub async fn set_latest(ctx: &Ctx, args: SetLatestArgs) -> Result<Report> {
     let api = ctx.api()?;
-    let repo = Repo::resolve(&args.image, ctx)?;
-    let tag = repo.require_tag("set-latest")?;
+    let repo = Target::resolve(&args.image, ctx)?;
+    let tag = repo.require_tag("set-latest", "an image tag: <org>/[<team>/]<image>:<tag>")?;
     let body = api
         .patch(
-            &format!("{}/tags/{}", repo.path(), seg(tag)),
+            &format!("{}/tags/{}", repo.path("repos"), seg(tag)),
             &[("set-latest", "true".to_string())],
             Some(&json!({})),
         )
@@ -513,16 +361,6 @@ mod tests {
             json!({"shortDescription": "d", "labelsV2": ["a", "b"], "builtBy": "me",
                 "isMultinodeEnabled": false, "isPublic": true})
         );
-    }
-
-    #[test]
-    fn search_q_is_ngc_json() {
-        let q: Value = serde_json::from_str(&search_query("*we*", false, 2)).unwrap();
-        assert_eq!(q["query"], "resourceId:*we*");
-        assert_eq!((q["page"].as_u64(), q["pageSize"].as_u64()), (Some(2), Some(100)));
-        assert_eq!(q["filters"], json!([]));
-        let q: Value = serde_json::from_str(&search_query("*", true, 0)).unwrap();
-        assert_eq!(q["filters"], json!([{"field": "signedImages", "value": true}]));
     }
 
     #[test]

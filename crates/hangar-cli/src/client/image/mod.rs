@@ -3,8 +3,8 @@
 //! and `docker save` tarballs.
 //!
 //! `list`, `info`, `update`, `remove` and `set-latest` read and change the registry's metadata
-//! through NGC's image and search APIs: `target` (what they act on: `org/[team/]repo[:tag]`,
-//! wildcards), `display` (`ngc`'s list columns and info blocks), then `catalog` (the commands).
+//! through NGC's image and search APIs: `display` (`ngc`'s list columns and info blocks), then
+//! `catalog` (the commands); what they act on is the client's `target`.
 //!
 //! Layout: `reference` (image names), `media` (media types and descriptors), `registry` (the
 //! distribution API client with Docker token auth), `store` (reading layouts and tarballs by
@@ -22,7 +22,6 @@ mod push;
 mod reference;
 mod registry;
 mod store;
-mod target;
 
 use super::Ctx;
 use super::output::Report;

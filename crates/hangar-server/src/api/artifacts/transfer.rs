@@ -157,7 +157,8 @@ pub struct StartUpload {
 }
 
 /// `POST {OT}/files/multipart`: the upload of one file (the same one again when the client
-/// resumes), with a signed URL per part: all of them, or those of `partNumberList`.
+/// resumes), with a signed URL per part: all of them, or those of `partNumberList`; and the
+/// numbers of the parts received already (`partsReceived`).
 pub async fn start_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,7 +191,17 @@ pub async fn start_upload(
     }
     let base = base_url(&state, &headers);
     let urls: Vec<String> = parts.iter().map(|p| part_url(&state, &base, &upload.id, *p)).collect();
-    Ok(Json(json!({"uploadID": upload.id, "urls": urls})))
+    // Hangar's own addition: the parts already stored, so a client can resume without state of
+    // its own (NGC's client ignores it and keeps its own).
+    let received: Vec<i64> = upload
+        .parts
+        .iter()
+        .filter(|(n, _, size)| *size == upload.part_len(*n))
+        .map(|(n, _, _)| *n)
+        .collect();
+    Ok(Json(
+        json!({"uploadID": upload.id, "urls": urls, "partsReceived": received}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,18 +1,18 @@
-//! What `image list|info|update|remove|set-latest` act on: `org/[team/]repo[:tag]` as typed
-//! (maybe with `*` and `?` wildcards), or one concrete repository with its `{OT}/repos/{repo}`
-//! path. With three parts the middle one is the team; a bare `repo` is in the configured org
-//! (and team).
+//! What the catalog commands (`image`, `model`, `resource`) act on: `org/[team/]name[:tag]` as
+//! typed (maybe with `*` and `?` wildcards), or one concrete entity with its
+//! `{OT}/{segment}/{name}` path. With three parts the middle one is the team; a bare `name` is in
+//! the configured org (and team). For models and resources the tag is the version.
 
-use super::super::Ctx;
-use super::super::http::seg;
+use super::Ctx;
+use super::http::seg;
 use anyhow::{Result, bail};
 
-/// `org/[team/]repo[:tag]` as typed, split into its parts.
+/// `org/[team/]name[:tag]` as typed, split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
     pub org: Option<String>,
     pub team: Option<String>,
-    pub repo: String,
+    pub name: String,
     pub tag: Option<String>,
 }
 
@@ -27,39 +27,39 @@ impl Pattern {
             }
         };
         if tag.as_deref() == Some("") {
-            bail!("Invalid image '{text}': the tag is empty.");
+            bail!("Invalid target '{text}': the tag or version is empty.");
         }
         let parts: Vec<&str> = path.split('/').collect();
         if parts.iter().any(|p| p.is_empty()) {
-            bail!("Invalid image '{text}': give <org>/[<team>/]<image>[:<tag>].");
+            bail!("Invalid target '{text}': give <org>/[<team>/]<name>[:<tag or version>].");
         }
-        let (org, team, repo) = match parts.as_slice() {
-            [repo] => (None, None, *repo),
-            [org, repo] => (Some(*org), None, *repo),
-            [org, team, repo] => (Some(*org), Some(*team), *repo),
-            _ => bail!("Invalid image '{text}': give <org>/[<team>/]<image>[:<tag>]."),
+        let (org, team, name) = match parts.as_slice() {
+            [name] => (None, None, *name),
+            [org, name] => (Some(*org), None, *name),
+            [org, team, name] => (Some(*org), Some(*team), *name),
+            _ => bail!("Invalid target '{text}': give <org>/[<team>/]<name>[:<tag or version>]."),
         };
         Ok(Pattern {
             org: org.map(str::to_string),
             team: team.map(str::to_string),
-            repo: repo.to_string(),
+            name: name.to_string(),
             tag,
         })
     }
 
-    /// Every repository (`list` with no argument).
+    /// Everything (`list` with no argument).
     pub fn everything() -> Pattern {
         Pattern {
             org: None,
             team: None,
-            repo: "*".into(),
+            name: "*".into(),
             tag: None,
         }
     }
 
-    /// The repository part as typed (`org/team/repo`, `org/repo` or `repo`).
+    /// The name part as typed (`org/team/name`, `org/name` or `name`).
     pub fn matcher(&self) -> String {
-        [self.org.as_deref(), self.team.as_deref(), Some(self.repo.as_str())]
+        [self.org.as_deref(), self.team.as_deref(), Some(self.name.as_str())]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
@@ -67,48 +67,45 @@ impl Pattern {
     }
 }
 
-/// One repository of an org or team, and maybe a tag (a tag pattern where the command takes
-/// one).
+/// One entity (repository, model, resource) of an org or team, and maybe a tag or version (a
+/// pattern where the command takes one).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repo {
+pub struct Target {
     pub org: String,
     pub team: Option<String>,
-    pub repo: String,
+    pub name: String,
     pub tag: Option<String>,
 }
 
-impl Repo {
-    /// A concrete repository and tag: no wildcards anywhere.
-    pub fn resolve(text: &str, ctx: &Ctx) -> Result<Repo> {
-        let repo = Repo::resolve_tag_pattern(text, ctx)?;
-        if repo.tag.as_deref().is_some_and(is_glob) {
-            bail!("Invalid image '{text}': the tag cannot have wildcards here.");
+impl Target {
+    /// A concrete entity and tag: no wildcards anywhere.
+    pub fn resolve(text: &str, ctx: &Ctx) -> Result<Target> {
+        let target = Target::resolve_tag_pattern(text, ctx)?;
+        if target.tag.as_deref().is_some_and(is_glob) {
+            bail!("Invalid target '{text}': the tag or version cannot have wildcards here.");
         }
-        Ok(repo)
+        Ok(target)
     }
 
-    /// A concrete repository; the tag may have wildcards.
-    pub fn resolve_tag_pattern(text: &str, ctx: &Ctx) -> Result<Repo> {
-        Repo::from_pattern(Pattern::parse(text)?, ctx)
+    /// A concrete entity; the tag may have wildcards.
+    pub fn resolve_tag_pattern(text: &str, ctx: &Ctx) -> Result<Target> {
+        Target::from_pattern(Pattern::parse(text)?, ctx)
     }
 
-    /// The repository of a parsed pattern: `org/[team/]repo` as given, a bare `repo` in the
+    /// The entity of a parsed pattern: `org/[team/]name` as given, a bare `name` in the
     /// configured org and team.
-    pub fn from_pattern(p: Pattern, ctx: &Ctx) -> Result<Repo> {
+    pub fn from_pattern(p: Pattern, ctx: &Ctx) -> Result<Target> {
         if is_glob(&p.matcher()) {
-            bail!(
-                "Invalid image '{}': the repository name cannot have wildcards.",
-                p.matcher()
-            );
+            bail!("Invalid target '{}': the name cannot have wildcards.", p.matcher());
         }
         let (org, team) = match p.org {
             Some(org) => (org, p.team),
             None => (ctx.org()?.to_string(), ctx.team().map(str::to_string)),
         };
-        Ok(Repo {
+        Ok(Target {
             org,
             team,
-            repo: p.repo,
+            name: p.name,
             tag: p.tag,
         })
     }
@@ -121,31 +118,32 @@ impl Repo {
         }
     }
 
-    /// `{OT}/repos/{repo}`.
-    pub fn path(&self) -> String {
-        format!("{}/repos/{}", self.space(), seg(&self.repo))
+    /// `{OT}/{segment}/{name}` (`segment`: `repos`, `models`, `resources`).
+    pub fn path(&self, segment: &str) -> String {
+        format!("{}/{segment}/{}", self.space(), seg(&self.name))
     }
 
-    /// The public (guest) path: `/v2/repos/{org}[/{team}]/{repo}`.
-    pub fn public_path(&self) -> String {
+    /// The public (guest) path: `/v2/{segment}/{org}[/{team}]/{name}`.
+    pub fn public_path(&self, segment: &str) -> String {
         match &self.team {
-            Some(team) => format!("/v2/repos/{}/{}/{}", seg(&self.org), seg(team), seg(&self.repo)),
-            None => format!("/v2/repos/{}/{}", seg(&self.org), seg(&self.repo)),
+            Some(team) => format!("/v2/{segment}/{}/{}/{}", seg(&self.org), seg(team), seg(&self.name)),
+            None => format!("/v2/{segment}/{}/{}", seg(&self.org), seg(&self.name)),
         }
     }
 
-    /// `org/[team/]repo`.
-    pub fn name(&self) -> String {
+    /// `org/[team/]name`.
+    pub fn full_name(&self) -> String {
         match &self.team {
-            Some(team) => format!("{}/{team}/{}", self.org, self.repo),
-            None => format!("{}/{}", self.org, self.repo),
+            Some(team) => format!("{}/{team}/{}", self.org, self.name),
+            None => format!("{}/{}", self.org, self.name),
         }
     }
 
-    pub fn require_tag(&self, what: &str) -> Result<&str> {
+    /// The tag or version; `what` needs one (`what`: the command, `form`: how to give it).
+    pub fn require_tag(&self, what: &str, form: &str) -> Result<&str> {
         match &self.tag {
             Some(tag) => Ok(tag),
-            None => bail!("{what} needs an image tag: <org>/[<team>/]<image>:<tag>."),
+            None => bail!("{what} needs {form}."),
         }
     }
 }
@@ -263,7 +261,7 @@ mod tests {
     fn patterns() {
         let p = Pattern::parse("acme/vision/web:v*").unwrap();
         assert_eq!(
-            (p.org.as_deref(), p.team.as_deref(), p.repo.as_str(), p.tag.as_deref()),
+            (p.org.as_deref(), p.team.as_deref(), p.name.as_str(), p.tag.as_deref()),
             (Some("acme"), Some("vision"), "web", Some("v*"))
         );
         assert_eq!(p.matcher(), "acme/vision/web");
@@ -272,7 +270,7 @@ mod tests {
         let p = Pattern::parse("acme/web").unwrap();
         assert_eq!((p.org.as_deref(), p.team, p.tag), (Some("acme"), None, None));
         let p = Pattern::parse("acme/web:1.0").unwrap();
-        assert_eq!((p.repo.as_str(), p.tag.as_deref()), ("web", Some("1.0")));
+        assert_eq!((p.name.as_str(), p.tag.as_deref()), ("web", Some("1.0")));
         for bad in ["acme/web:", "a/b/c/d", "acme//web", ""] {
             assert!(Pattern::parse(bad).is_err(), "{bad}");
         }
@@ -299,19 +297,19 @@ mod tests {
 
     #[test]
     fn paths() {
-        let repo = Repo {
+        let target = Target {
             org: "acme".into(),
             team: Some("vision".into()),
-            repo: "web".into(),
+            name: "web".into(),
             tag: None,
         };
-        assert_eq!(repo.path(), "/v2/org/acme/team/vision/repos/web");
-        assert_eq!(repo.public_path(), "/v2/repos/acme/vision/web");
-        assert_eq!(repo.name(), "acme/vision/web");
-        assert!(repo.require_tag("set-latest").is_err());
-        let repo = Repo { team: None, ..repo };
+        assert_eq!(target.path("repos"), "/v2/org/acme/team/vision/repos/web");
+        assert_eq!(target.public_path("models"), "/v2/models/acme/vision/web");
+        assert_eq!(target.full_name(), "acme/vision/web");
+        assert!(target.require_tag("set-latest", "a tag").is_err());
+        let target = Target { team: None, ..target };
         assert_eq!(
-            (repo.path().as_str(), repo.name().as_str()),
+            (target.path("repos").as_str(), target.full_name().as_str()),
             ("/v2/org/acme/repos/web", "acme/web")
         );
     }
