@@ -73,6 +73,15 @@ impl Cli {
         cmd
     }
 
+    /// Starts the command without waiting (output discarded), to interrupt it.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run hangar")
+    }
+
     pub fn output(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run hangar")
     }
