@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::files::{Target, b64_sha256};
+use common::files::{Target, b64_sha256, zip_listing};
 use common::{Auth, Server, Stores, admin_ok, member};
 use serde_json::{Value, json};
 
@@ -315,7 +315,7 @@ both_backends!(resources, resources_and_rights);
 
 /// The transfer protocol of ngc-api.md §5 by hand, as curl would speak it: dedupe, multipart
 /// start, signed part URLs (tampered, wrong size), completion with a digest check, commit,
-/// listing, signed download URLs with ranges, and path traversal refused.
+/// listing, signed download URLs with ranges (path traversal: artifact_transfer.rs).
 async fn transfers_over_http(stores: &Stores) {
     let server = Server::start(stores);
     let api = server.api();
@@ -342,12 +342,6 @@ async fn transfers_over_http(stores: &Stores) {
     );
 
     let start = |path: &str, size: usize, sha: &str| json!({"name": "m", "version": "1", "artifactType": "models", "filePath": path, "size": size, "sha256": sha});
-    for evil in ["../evil", "/etc/passwd", "a/../../b", "a\u{0}b"] {
-        let (s, body) = api
-            .post("/v2/org/acme/files/multipart", &owner, start(evil, 3, &sha))
-            .await;
-        assert_eq!(s, 400, "{evil:?}: {body}");
-    }
     let (s, started) = api
         .post(
             "/v2/org/acme/files/multipart",
@@ -471,19 +465,7 @@ async fn transfers_over_http(stores: &Stores) {
         .status()
         .expect("run curl");
     assert!(curl.success());
-    let check = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import hashlib, json, sys, zipfile\n\
-             z = zipfile.ZipFile(sys.argv[1])\n\
-             assert z.testzip() is None\n\
-             print(json.dumps({i.filename: [i.file_size, hashlib.sha256(z.read(i)).hexdigest()] for i in z.infolist()}))",
-            dir.join("m.zip").to_str().unwrap(),
-        ])
-        .output()
-        .expect("run python3");
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
-    let listed: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let listed = zip_listing(&dir.join("m.zip"));
     let hex = |d: &[u8]| {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(d))

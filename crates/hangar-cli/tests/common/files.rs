@@ -189,30 +189,31 @@ impl StoreView {
     }
 }
 
-/// Writes `size` bytes of a fixed pseudo-random pattern (different in every MiB) to `path`,
-/// streaming; returns the file's SHA-256 as base64 (from `sha256sum`, much faster than a
-/// debug build's hashing).
+/// Writes `size` bytes to `path`, streaming: one pseudo-random MiB, repeated with each copy's
+/// number in its first 8 bytes (so every MiB differs and a misplaced one changes the hash);
+/// returns the file's SHA-256 (hex, from `sha256sum`: a debug build hashes much slower).
 pub fn make_big_file(path: &Path, size: u64, seed: u64) -> String {
     const CHUNK: u64 = 1 << 20;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create big file"));
-    let mut chunk = vec![0u8; CHUNK as usize];
-    let mut written = 0u64;
-    let mut block = 0u64;
-    while written < size {
-        let mut x = seed ^ block.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for word in chunk.chunks_mut(8) {
+    let mut file =
+        std::io::BufWriter::with_capacity(CHUNK as usize, std::fs::File::create(path).expect("create big file"));
+    let mut x = seed | 1;
+    let mut chunk: Vec<u8> = (0..CHUNK / 8)
+        .flat_map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            word.copy_from_slice(&x.to_le_bytes()[..word.len()]);
-        }
+            x.to_le_bytes()
+        })
+        .collect();
+    let mut written = 0u64;
+    while written < size {
+        chunk[..8].copy_from_slice(&(written / CHUNK).to_le_bytes());
         let n = CHUNK.min(size - written) as usize;
         file.write_all(&chunk[..n]).expect("write big file");
         written += n as u64;
-        block += 1;
     }
     file.flush().expect("flush big file");
-    hex_to_b64(&sha256sum(path))
+    sha256sum(path)
 }
 
 /// The hex SHA-256 of a file, by `sha256sum`.
@@ -227,4 +228,34 @@ pub fn sha256sum(path: &Path) -> String {
         .next()
         .expect("a digest")
         .to_string()
+}
+
+/// The entries of a zip as Python's `zipfile` reads them, `{name: [size, sha256 hex]}`, each
+/// read to its end in one pass (which checks its CRC-32, checked again here against the
+/// directory's); panics if Python finds the zip broken.
+pub fn zip_listing(zip: &Path) -> Value {
+    const CHECK: &str = "import hashlib, json, sys, zipfile, zlib
+z = zipfile.ZipFile(sys.argv[1])
+out = {}
+for i in z.infolist():
+    h, crc = hashlib.sha256(), 0
+    with z.open(i) as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+            crc = zlib.crc32(chunk, crc)
+    assert crc == i.CRC, f'{i.filename}: CRC {crc:08x}, directory says {i.CRC:08x}'
+    out[i.filename] = [i.file_size, h.hexdigest()]
+print(json.dumps(out))
+";
+    let out = std::process::Command::new("python3")
+        .args(["-c", CHECK])
+        .arg(zip)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "zipfile: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("zipfile's listing")
 }

@@ -4,10 +4,10 @@
 use super::BlobStore;
 use super::object::ObjectBlobStore;
 use crate::{Error, Result};
-use object_store::ObjectStore;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
+use object_store::{ClientConfigKey, ObjectStore};
 use std::sync::Arc;
 
 /// Opens the blob store at `location`:
@@ -15,8 +15,9 @@ use std::sync::Arc;
 /// - a folder path or `file:///abs/path`: a local folder, created if missing;
 /// - `s3://bucket[/prefix]`: S3, configured from the usual AWS environment variables
 ///   (`AWS_ENDPOINT_URL` or `AWS_ENDPOINT`, `AWS_REGION` or `AWS_DEFAULT_REGION`,
-///   `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, …). With an endpoint set,
-///   requests are path-style, and plain HTTP is allowed when the endpoint is `http://`.
+///   `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_TIMEOUT` (of one
+///   request; 10 minutes unless set), …). With an endpoint set, requests are path-style, and
+///   plain HTTP is allowed when the endpoint is `http://`.
 ///
 /// Nothing is contacted yet; a wrong S3 setting shows up at the first operation.
 pub async fn open(location: &str) -> Result<Arc<dyn BlobStore>> {
@@ -61,6 +62,12 @@ async fn folder(path: &str) -> Result<ObjectBlobStore> {
     ObjectBlobStore::local(fs)
 }
 
+/// How long one S3 request may take unless `AWS_TIMEOUT` says otherwise. object_store's own
+/// 30 seconds is too short for completing a multipart upload of a few GiB, which S3-compatible
+/// servers put together while the request waits (its retry then finds the upload gone, and the
+/// file is refused); a download streamed for longer is resumed by object_store with a range.
+const S3_REQUEST_TIMEOUT: &str = "10 minutes";
+
 /// `rest` is what follows `s3://`: `bucket[/prefix]`.
 fn s3(rest: &str) -> Result<ObjectBlobStore> {
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -72,6 +79,9 @@ fn s3(rest: &str) -> Result<ObjectBlobStore> {
     let mut builder = AmazonS3Builder::from_env()
         .with_bucket_name(bucket)
         .with_conditional_put(S3ConditionalPut::ETagMatch);
+    if std::env::var_os("AWS_TIMEOUT").is_none() {
+        builder = builder.with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), S3_REQUEST_TIMEOUT);
+    }
     let endpoint = builder
         .get_config_value(&AmazonS3ConfigKey::S3Endpoint)
         .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::Endpoint));
