@@ -248,6 +248,21 @@ async fn model_commands(stores: &Stores) {
     let rows = csv_rows(&owner.ok(&["list", "acme/d*", "--format_type", "csv"]));
     assert_eq!(rows[0][..3], ["Name", "Repository", "Latest Version"]);
     assert_eq!(rows[1][..3], ["Detector", "acme/det", "3"], "{rows:?}");
+    let listed = |extra: &[&str]| -> usize {
+        owner
+            .json(&[&["list", "acme/*"][..], extra].concat())
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        (
+            listed(&["--access-type", "NOT_LISTED"]),
+            listed(&["--access-type", "GUEST"]),
+            listed(&["--signed"])
+        ),
+        (1, 0, 0)
+    );
     let versions = owner.json(&["list", "acme/det:*"]);
     let ids: Vec<&str> = versions
         .as_array()
@@ -285,6 +300,18 @@ async fn model_commands(stores: &Stores) {
             .fails(&["update", "acme/det", "--gpu-model", "X"])
             .contains("need a version")
     );
+
+    // Made public, it is listed, shown and downloaded without a key.
+    owner.ok(&["update", "acme/det", "--public"]);
+    let guest = Cli::new(&server, &dir.join("guest")).prefix(&["registry", "model"]);
+    assert!(guest.ok(&["list", "acme/*"]).contains("acme/det"));
+    assert_eq!(guest.json(&["info", "acme/det:3"])["status"], "UPLOAD_COMPLETE");
+    let public = dir.join("public");
+    guest.ok(&["download-version", "acme/det:3", "-d", &public.to_string_lossy()]);
+    same_file(&public.join("det_v3/c.txt"), &src3.join("c.txt"));
+    owner.ok(&["update", "acme/det", "--no-public"]);
+    let err = guest.fails(&["info", "acme/det"]);
+    assert!(err.contains("authentication required"), "{err}");
 
     // A pending version cannot be downloaded.
     owner.ok(&["upload-version", "acme/det:4", "--source", &source, "--no-commit"]);

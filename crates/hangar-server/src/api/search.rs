@@ -73,8 +73,16 @@ impl SearchQuery {
             }
         };
         hit && self.filters.iter().all(|f| match f.field.as_str() {
-            "accessType" => f.value.as_str() != Some("GUEST") || item.is_public,
-            "signedImages" | "signedModels" | "signedCharts" => f.value.as_bool() != Some(true) || item.signed,
+            // Hangar's entities are public (`GUEST`) or private (`NOT_LISTED`); nothing is
+            // listed in a product catalog (`LISTED`, `ENTITLED`).
+            "accessType" => match f.value.as_str() {
+                Some("GUEST") => item.is_public,
+                Some("NOT_LISTED") => !item.is_public,
+                _ => false,
+            },
+            "signedImages" | "signedModels" | "signedResources" | "signedCharts" => {
+                f.value.as_bool() != Some(true) || item.signed
+            }
             _ => true,
         })
     }

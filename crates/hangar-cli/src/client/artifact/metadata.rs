@@ -163,6 +163,13 @@ pub struct UpdateArgs {
     /// Versions: make this version the latest.
     #[arg(long = "set-latest")]
     pub set_latest: bool,
+    /// Make the entity public: anyone may see and download it without a key (registry admins
+    /// and org owners).
+    #[arg(long, conflicts_with = "no_public")]
+    pub public: bool,
+    /// Make the entity private again (registry admins and org owners).
+    #[arg(long = "no-public")]
+    pub no_public: bool,
 }
 
 /// The metadata of a new version (`upload-version`).
@@ -374,6 +381,9 @@ impl UpdateArgs {
             }
             body.insert("labelsV2".into(), json!(next));
         }
+        if self.public || self.no_public {
+            body.insert("isPublic".into(), json!(self.public));
+        }
         self.entity.fill(kind, &mut body)?;
         self.documents.fill(kind, false, &mut body)?;
         Ok(Value::Object(body))
@@ -388,6 +398,8 @@ impl UpdateArgs {
             || self.short_desc.is_some()
             || !self.add_labels.is_empty()
             || !self.remove_labels.is_empty()
+            || self.public
+            || self.no_public
             || entity_fields_given(&self.entity);
         if entity_only {
             bail!(
