@@ -47,6 +47,11 @@ impl Pattern {
         })
     }
 
+    /// The pattern of `list [PATTERN]`: everything when none is given.
+    pub fn parse_or_everything(text: Option<&str>) -> Result<Pattern> {
+        text.map_or_else(|| Ok(Pattern::everything()), Pattern::parse)
+    }
+
     /// Everything (`list` with no argument).
     pub fn everything() -> Pattern {
         Pattern {

@@ -103,10 +103,7 @@ pub async fn info(ctx: &Ctx, kind: &Kind, args: InfoArgs) -> Result<Report> {
 
 pub async fn list(ctx: &Ctx, kind: &Kind, args: ListArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
-    let pattern = match &args.pattern {
-        Some(text) => Pattern::parse(text)?,
-        None => Pattern::everything(),
-    };
+    let pattern = Pattern::parse_or_everything(args.pattern.as_deref())?;
     let matcher = pattern.matcher();
     if is_glob(&matcher) {
         if pattern.tag.is_some() {

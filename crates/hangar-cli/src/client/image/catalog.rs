@@ -110,10 +110,7 @@ pub struct SetLatestArgs {
 
 pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
-    let pattern = match &args.pattern {
-        Some(text) => Pattern::parse(text)?,
-        None => Pattern::everything(),
-    };
+    let pattern = Pattern::parse_or_everything(args.pattern.as_deref())?;
     let matcher = pattern.matcher();
     if is_glob(&matcher) {
         if pattern.tag.is_some() {
