@@ -311,10 +311,19 @@ async fn upload_file(session: &Session<'_>, h: &Hashed, parts: &Semaphore, progr
         "uploadID": upload_id,
         "sha256": h.sha256,
     }));
-    session
+    let done = session
         .api
         .call(reqwest::Method::PUT, &session.multipart_path(), &[], Some(&complete))
         .await?;
+    // A long completion answers 200 at once and sends its outcome at the end of the body.
+    let status = done.pointer("/requestStatus/statusCode").and_then(Value::as_str);
+    if status.is_some_and(|s| s != "SUCCESS") {
+        let why = done
+            .pointer("/requestStatus/statusDescription")
+            .and_then(Value::as_str)
+            .unwrap_or("the server could not put the file together");
+        bail!("'{}': {why}", h.file.path);
+    }
     progress.files.inc(1);
     Ok(sent.iter().sum())
 }
