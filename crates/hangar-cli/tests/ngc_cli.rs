@@ -1,13 +1,15 @@
-//! NVIDIA's own `ngc` CLI (PyPI ngcsdk 4.37.0) against Hangar over TLS, with a legacy key and
-//! with an `nvapi-` personal key.
+//! NVIDIA's own `ngc` CLI (PyPI ngcsdk 4.37.0) against Hangar over TLS, with a legacy key, with
+//! an `nvapi-` personal key and as a guest; and its resume of an upload whose server was killed.
 
 mod common;
 
+use common::files::{StoreView, make_big_file, sha256sum};
 use common::registry::Registry;
-use common::{ServeOptions, Server, Stores, admin_ok};
+use common::{Api, Auth, ServeOptions, Server, Stores, admin_ok};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 struct Ngc {
     python: String,
@@ -15,27 +17,34 @@ struct Ngc {
     home: PathBuf,
     bundle: PathBuf,
     base: String,
-    key: String,
+    /// None: a guest (no key, no org; ngc-api.md §2.5).
+    key: Option<String>,
 }
 
 impl Ngc {
-    /// Runs `ngc <args>` with json output; returns (exit code, stdout, stderr).
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(&self.python)
-            .arg(&self.cli)
+    /// `ngc <args>` with json output.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.python);
+        cmd.arg(&self.cli)
             .args(args)
             .env("NGC_CLI_API_URL", &self.base)
             .env("NGC_CLI_AUTH_URL", &self.base)
             .env("NGC_CLI_HOME", &self.home)
-            .env("NGC_CLI_API_KEY", &self.key)
-            .env("NGC_CLI_ORG", "acme")
             .env("NGC_CLI_FORMAT_TYPE", "json")
             .env("NGC_CLI_TRACE_DISABLE", "1")
             .env("REQUESTS_CA_BUNDLE", &self.bundle)
             .env("COLUMNS", "200")
-            .env_remove("HTTPS_PROXY")
-            .output()
-            .expect("run the ngc CLI");
+            .env_remove("HTTPS_PROXY");
+        match &self.key {
+            Some(key) => cmd.env("NGC_CLI_API_KEY", key).env("NGC_CLI_ORG", "acme"),
+            None => cmd.env_remove("NGC_CLI_API_KEY").env_remove("NGC_CLI_ORG"),
+        };
+        cmd
+    }
+
+    /// Runs `ngc <args>`; returns (exit code, stdout, stderr).
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.command(args).output().expect("run the ngc CLI");
         let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
         (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
     }
@@ -135,7 +144,7 @@ async fn ngc_against_tls_server(stores: &Stores) {
             home,
             bundle: bundle.clone(),
             base: server.base.clone(),
-            key,
+            key: Some(key),
         };
         exercise(&ngc, team);
     }
@@ -146,7 +155,7 @@ async fn ngc_against_tls_server(stores: &Stores) {
         home: stores.dir.path().join("ngc-home-nvapiteam"),
         bundle,
         base: server.base.clone(),
-        key: server.key(),
+        key: Some(server.key()),
     };
     images(&ngc, &registry).await;
     models_and_resources(&ngc);
@@ -380,3 +389,136 @@ async fn images(ngc: &Ngc, registry: &Registry) {
     assert_eq!(code, 1, "removed");
 }
 both_backends!(ngc_cli, ngc_against_tls_server);
+
+/// Waits until the server holds at least one part of an upload.
+async fn wait_for_a_part(view: &StoreView) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while view.snapshot().await.parts == 0 {
+        assert!(Instant::now() < deadline, "no part arrived within 300 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `ngc registry model upload-version` of a 3-part file (1,050,000,000 bytes) whose server is
+/// killed once a part has arrived: the command fails; rerun against a new server on the same
+/// stores, it sends only the missing parts (counted in the server's log) and succeeds. Then
+/// `download-version` with the key, and as a guest (no key, `X-NGC-Guest-Token`) once the
+/// model is public, give the same bytes.
+async fn ngc_resume(stores: &Stores) {
+    let Some((python, cli)) = ngc_paths() else {
+        eprintln!("note: the ngc CLI is not configured (run scripts/test); skipping");
+        return;
+    };
+    const SIZE: u64 = 1_050_000_000;
+    let dir = stores.dir.path();
+    let ca = common::tls::make(dir);
+    let options = ServeOptions {
+        tls: Some((ca.cert.clone(), ca.key.clone())),
+        ..Default::default()
+    };
+    let server = Server::start_with(stores, &options);
+    let key = server.key();
+    let bundle = bundle(dir, &ca.ca_pem);
+    let ngc_at = |server: &Server, key: Option<&str>, home: &str| Ngc {
+        python: python.clone(),
+        cli: cli.clone(),
+        home: dir.join(home),
+        bundle: bundle.clone(),
+        base: server.base.clone(),
+        key: key.map(str::to_string),
+    };
+    let ngc = ngc_at(&server, Some(&key), "home");
+    ngc.json(&[
+        "registry",
+        "model",
+        "create",
+        "acme/big",
+        "--application",
+        "OTHER",
+        "--framework",
+        "Other",
+        "--format",
+        "bin",
+        "--precision",
+        "FP32",
+        "--short-desc",
+        "large",
+    ]);
+    let src = dir.join("big-src");
+    std::fs::create_dir_all(&src).unwrap();
+    let hex = make_big_file(&src.join("weights.bin"), SIZE, 9);
+    let source = src.to_str().unwrap();
+    let upload = [
+        "registry",
+        "model",
+        "upload-version",
+        "acme/big:1.0",
+        "--source",
+        source,
+    ];
+    let view = StoreView::open(stores).await;
+    let first_log = std::fs::File::create(dir.join("first-upload.log")).unwrap();
+    let mut first = ngc
+        .command(&upload)
+        .stdout(first_log.try_clone().unwrap())
+        .stderr(first_log)
+        .spawn()
+        .expect("run the ngc CLI");
+    wait_for_a_part(&view).await;
+    server.stop();
+    let status = first.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the upload should fail with its server gone: {}",
+        std::fs::read_to_string(dir.join("first-upload.log")).unwrap()
+    );
+    let before = view.snapshot().await;
+    assert_eq!((before.uploads, before.files), (1, 0), "{before:?}");
+    let upload_id: String = sqlx::query_scalar("SELECT id FROM file_uploads")
+        .fetch_one(view.meta.pool())
+        .await
+        .unwrap();
+
+    let server = Server::start_with(stores, &options);
+    let ngc = ngc_at(&server, Some(&key), "home");
+    let info = ngc.json(&["registry", "model", "info", "acme/big:1.0"]);
+    assert_eq!(info["status"], "UPLOAD_PENDING", "{info}");
+    let (code, out, err) = ngc.run(&upload);
+    assert_eq!(code, 0, "the rerun: {out}{err}");
+    assert_eq!(
+        server.logged(&["file part received", &upload_id]),
+        3 - before.parts as usize,
+        "only the missing parts are sent again (the server had {} of 3)",
+        before.parts
+    );
+    let after = view.snapshot().await;
+    assert_eq!((after.uploads, after.parts, after.files), (0, 0, 1), "{after:?}");
+
+    let got = dir.join("got");
+    std::fs::create_dir_all(&got).unwrap();
+    let download = ["registry", "model", "download-version", "acme/big:1.0", "--dest"];
+    let (code, out, err) = ngc.run(&[&download[..], &[got.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "download-version: {out}{err}");
+    let fetched = got.join("big_v1.0/weights.bin");
+    assert_eq!(sha256sum(&fetched), hex, "download-version");
+    std::fs::remove_file(&fetched).unwrap();
+
+    let guest = ngc_at(&server, None, "guest-home");
+    let (code, _, _) = guest.run(&[&download[..], &[got.to_str().unwrap()]].concat());
+    assert_ne!(code, 0, "a guest may not download a private model");
+    let api = Api::new(&server.base, Some(ca.ca_pem.as_bytes()));
+    let (s, body) = api
+        .patch(
+            "/v2/org/acme/models/big",
+            &Auth::Bearer(key.clone()),
+            Some(serde_json::json!({"isPublic": true})),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (code, out, err) = guest.run(&[&download[..], &[got.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "guest download-version: {out}{err}");
+    assert_eq!(sha256sum(&fetched), hex, "guest download-version");
+    std::fs::remove_file(&fetched).unwrap();
+    std::fs::remove_file(src.join("weights.bin")).unwrap();
+}
+both_backends!(ngc_upload_resumed, ngc_resume);

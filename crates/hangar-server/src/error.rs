@@ -124,6 +124,21 @@ impl ApiError {
     pub fn forbidden() -> Self {
         ApiError::Forbidden("you do not have permission for this action".into())
     }
+
+    /// The error as NGC's JSON body (`requestStatus`); internal details stay in the log.
+    pub fn body(&self) -> serde_json::Value {
+        let description = match self {
+            ApiError::Internal(_) => "internal error; see the server log".to_string(),
+            other => other.to_string(),
+        };
+        json!({
+            "requestStatus": {
+                "statusCode": self.status_code_word(),
+                "statusDescription": description,
+                "requestId": uuid::Uuid::new_v4().to_string(),
+            }
+        })
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -146,19 +161,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let description = match &self {
-            ApiError::Internal(_) => "internal error; see the server log".to_string(),
-            other => other.to_string(),
-        };
-        let body = json!({
-            "requestStatus": {
-                "statusCode": self.status_code_word(),
-                "statusDescription": description,
-                "requestId": request_id,
-            }
-        });
-        let mut response = (self.status(), Json(body)).into_response();
+        let mut response = (self.status(), Json(self.body())).into_response();
         if matches!(self, ApiError::PayloadTooLarge(_)) {
             // The rest of the body was not read: the connection cannot carry another request.
             response.headers_mut().insert(

@@ -11,7 +11,7 @@ pub mod tls;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -117,6 +117,8 @@ pub struct Server {
     /// The key printed at first start, if this server created the first org.
     pub initial_key: Option<String>,
     pub stdout: Vec<String>,
+    /// Every line the server has logged (stderr) so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 #[derive(Default, Clone)]
@@ -170,9 +172,12 @@ impl Server {
                 let _ = tx_out.send((true, line));
             }
         });
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 eprintln!("[server] {line}");
+                kept.lock().expect("server log").push(line.clone());
                 let _ = tx.send((false, line));
             }
         });
@@ -198,6 +203,7 @@ impl Server {
             base,
             initial_key,
             stdout,
+            log,
         }
     }
 
@@ -207,6 +213,12 @@ impl Server {
 
     pub fn key(&self) -> String {
         self.initial_key.clone().expect("this server printed no initial key")
+    }
+
+    /// How many lines the server has logged so far that contain every one of `words`.
+    pub fn logged(&self, words: &[&str]) -> usize {
+        let log = self.log.lock().expect("server log");
+        log.iter().filter(|line| words.iter().all(|w| line.contains(w))).count()
     }
 
     /// Kills the process (SIGKILL: no shutdown of any kind) and waits for it.

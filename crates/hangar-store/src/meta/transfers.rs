@@ -33,6 +33,16 @@ impl FileUpload {
         ((self.size + self.part_size - 1) / self.part_size).max(1)
     }
 
+    /// The first part not here at its size; none: the upload can be completed.
+    pub fn missing_part(&self) -> Option<i64> {
+        (1..=self.part_count()).find(|n| {
+            !self
+                .parts
+                .iter()
+                .any(|(p, _, size)| p == n && *size == self.part_len(*n))
+        })
+    }
+
     /// The size part `n` (1-based) must have.
     pub fn part_len(&self, n: i64) -> i64 {
         (self.size - (n - 1) * self.part_size).clamp(0, self.part_size)
@@ -178,7 +188,8 @@ impl MetaStore {
             .ok_or_else(|| Error::NotFound(path.to_string()))
     }
 
-    async fn file_upload_at(&self, version_id: i64, path: &str) -> Result<Option<FileUpload>> {
+    /// The open upload of `path` in a version, if any.
+    pub async fn file_upload_at(&self, version_id: i64, path: &str) -> Result<Option<FileUpload>> {
         let id: Option<String> = sqlx::query_scalar("SELECT id FROM file_uploads WHERE version_id = $1 AND path = $2")
             .bind(version_id)
             .bind(path)
@@ -245,6 +256,16 @@ impl MetaStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the parts received for an upload (their blobs are left to garbage collection):
+    /// they must all come again.
+    pub async fn clear_file_parts(&self, upload_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM file_upload_parts WHERE upload_id = $1")
+            .bind(upload_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

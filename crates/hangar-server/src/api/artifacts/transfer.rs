@@ -12,10 +12,11 @@ use crate::data::{file_url, part_url};
 use crate::error::{ApiError, ApiResult};
 use crate::oci::{blob_response, parse_range};
 use crate::state::AppState;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{CONTENT_DISPOSITION, HOST, RANGE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HOST, RANGE};
 use axum::http::{HeaderMap, Method};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hangar_core::names::{validate_artifact_name, validate_file_path, validate_version};
@@ -24,6 +25,9 @@ use hangar_store::blob::Digest;
 use hangar_store::meta::{ArtifactVersion, FileChange, FileUpload, UPLOAD_PENDING, VersionFile};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// NGC's client cuts every file into parts of exactly this many bytes (ngc-api.md §5.1).
 pub const PART_SIZE: i64 = 500_000_000;
@@ -220,17 +224,11 @@ async fn assemble(state: &AppState, upload: &FileUpload) -> ApiResult<()> {
         .digest
         .parse()
         .map_err(|_| ApiError::Internal(format!("stored digest {}", upload.digest)))?;
-    for n in 1..=upload.part_count() {
-        let present = upload
-            .parts
-            .iter()
-            .any(|(p, _, size)| *p == n && *size == upload.part_len(n));
-        if !present {
-            return Err(ApiError::BadRequest(format!(
-                "part {n} of '{}' has not been uploaded",
-                upload.path
-            )));
-        }
+    if let Some(n) = upload.missing_part() {
+        return Err(ApiError::BadRequest(format!(
+            "part {n} of '{}' has not been uploaded",
+            upload.path
+        )));
     }
     if let [(_, only, _)] = upload.parts.as_slice()
         && *only == upload.digest
@@ -243,26 +241,39 @@ async fn assemble(state: &AppState, upload: &FileUpload) -> ApiResult<()> {
         .map(|(_, d, _)| d.parse().map_err(|_| ApiError::Internal(format!("stored digest {d}"))))
         .collect::<ApiResult<_>>()?;
     let body = hangar_store::blob::concat(state.blobs.clone(), parts);
-    state
-        .blobs
-        .put(&expected, Some(upload.size as u64), body)
-        .await
-        .map_err(|e| match e {
-            hangar_store::Error::DigestMismatch { .. } | hangar_store::Error::SizeMismatch { .. } => {
-                ApiError::BadRequest(format!("'{}': {e}", upload.path))
-            }
-            other => other.into(),
-        })?;
-    Ok(())
+    match state.blobs.put(&expected, Some(upload.size as u64), body).await {
+        Ok(_) => Ok(()),
+        Err(e @ (hangar_store::Error::DigestMismatch { .. } | hangar_store::Error::SizeMismatch { .. })) => {
+            // Which part is wrong cannot be told: every part must come again.
+            state.meta.clear_file_parts(&upload.id).await?;
+            Err(ApiError::BadRequest(format!(
+                "'{}': {e}; its parts were dropped, send them all again",
+                upload.path
+            )))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
+/// How long a completion waits for its file to be put together before it answers 200 and
+/// keeps the connection alive with a space every [`KEEP_ALIVE`] until the outcome, as S3's
+/// CompleteMultipartUpload does: NGC's client gives up after 30 s without a byte (then
+/// retries, and after a 400 assumes the file complete), and a file of a few GB takes longer.
+/// NGC's client reads only the status, so its commit waits for the file ([`ASSEMBLY_WAIT`]).
+const COMPLETE_PATIENCE: Duration = Duration::from_secs(20);
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// How long a commit waits for files whose uploads are still being put together (NGC's client
+/// waits 5 minutes for its commit).
+const ASSEMBLY_WAIT: Duration = Duration::from_secs(240);
+
 /// `PUT {OT}/files/multipart`: the parts are all there; the file is put together and checked.
+/// That runs on its own task, so a client that stops waiting does not stop it.
 pub async fn complete_upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(space): Path<SpacePath>,
     Json(body): Json<CompleteUpload>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let (_, _, version) = pending_version(&state, &caller, &space, &body.target).await?;
     let upload = state
         .meta
@@ -270,9 +281,45 @@ pub async fn complete_upload(
         .await?
         .filter(|u| u.version_id == version.id && u.path == body.file_path)
         .ok_or_else(|| ApiError::BadRequest(format!("upload '{}' is not open", body.upload_id)))?;
-    assemble(&state, &upload).await?;
-    state.meta.delete_file_upload(&upload.id).await?;
-    Ok(Json(success(json!({}))))
+    let mut task = tokio::spawn(async move {
+        assemble(&state, &upload).await?;
+        state.meta.delete_file_upload(&upload.id).await?;
+        Ok(())
+    });
+    match tokio::time::timeout(COMPLETE_PATIENCE, &mut task).await {
+        Ok(done) => {
+            joined(done)?;
+            Ok(Json(success(json!({}))).into_response())
+        }
+        Err(_) => Ok(kept_alive(task)),
+    }
+}
+
+fn joined(done: Result<ApiResult<()>, tokio::task::JoinError>) -> ApiResult<()> {
+    done.map_err(|e| ApiError::Internal(format!("putting a file together: {e}")))?
+}
+
+/// 200 at once, a space every [`KEEP_ALIVE`] while `task` runs, then its outcome as the JSON
+/// body: NGC's success, or its error (`requestStatus`; the file is then not stored, so a commit
+/// of it is refused too).
+fn kept_alive(task: JoinHandle<ApiResult<()>>) -> Response {
+    let body = futures::stream::unfold(Some(task), |task| async move {
+        let mut task = task?;
+        tokio::select! {
+            done = &mut task => {
+                let outcome = match joined(done) {
+                    Ok(()) => success(json!({})),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a file could not be put together");
+                        e.body()
+                    }
+                };
+                Some((Ok::<_, std::io::Error>(Bytes::from(outcome.to_string())), None))
+            }
+            () = tokio::time::sleep(KEEP_ALIVE) => Some((Ok(Bytes::from_static(b" ")), Some(task))),
+        }
+    });
+    ([(CONTENT_TYPE, "application/json")], Body::from_stream(body)).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,6 +367,7 @@ pub async fn commit(
         state.meta.copy_files(base.id, version.id).await?;
     }
     let mut changes = vec![];
+    let deadline = Instant::now() + ASSEMBLY_WAIT;
     for file in body.files {
         validate_file_path(&file.file_path)?;
         match file.commit_type.as_str() {
@@ -328,9 +376,7 @@ pub async fn commit(
                     .sha256
                     .ok_or_else(|| ApiError::BadRequest(format!("'{}' needs its sha256", file.file_path)))?;
                 let digest = sha256_digest(&b64)?;
-                let size = state
-                    .blobs
-                    .stat(&digest)
+                let size = stored_size(&state, version.id, &file.file_path, &digest, deadline)
                     .await?
                     .ok_or_else(|| ApiError::BadRequest(format!("'{}' has not been uploaded", file.file_path)))?;
                 changes.push(FileChange::Add(VersionFile {
@@ -345,6 +391,32 @@ pub async fn commit(
     }
     state.meta.commit_files(version.id, &changes).await?;
     Ok(Json(success(json!({}))))
+}
+
+/// The size of the stored file `digest`; while the version's upload of `path` has every part
+/// of it (its completion is putting it together, maybe on another replica), waits for it until
+/// `deadline`.
+async fn stored_size(
+    state: &AppState,
+    version_id: i64,
+    path: &str,
+    digest: &Digest,
+    deadline: Instant,
+) -> ApiResult<Option<u64>> {
+    loop {
+        if let Some(size) = state.blobs.stat(digest).await? {
+            return Ok(Some(size));
+        }
+        let assembling = state
+            .meta
+            .file_upload_at(version_id, path)
+            .await?
+            .is_some_and(|u| u.digest == digest.as_str() && u.missing_part().is_none());
+        if !assembling || Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 #[derive(Debug, Deserialize)]
