@@ -380,6 +380,7 @@ async fn interrupted(stores: &Stores) {
     assert_eq!(got, hex, "the downloaded file is the uploaded one");
     std::fs::remove_file(&file).unwrap();
     eprintln!("downloaded after {:?}", clock.elapsed());
+    view.remove_blobs().await;
 }
 both_backends!(killed_and_resumed, interrupted);
 
@@ -436,6 +437,7 @@ async fn two_gib(stores: &Stores) {
     assert_eq!(zip_listing(&zip), json!({"two.bin": [size, hex]}));
     std::fs::remove_file(&zip).unwrap();
     eprintln!("zip checked after {:?}", clock.elapsed());
+    StoreView::open(stores).await.remove_blobs().await;
 }
 
 /// On PostgreSQL and S3 only, where it found object_store's 30-second request limit cutting

@@ -520,5 +520,6 @@ async fn ngc_resume(stores: &Stores) {
     assert_eq!(sha256sum(&fetched), hex, "guest download-version");
     std::fs::remove_file(&fetched).unwrap();
     std::fs::remove_file(src.join("weights.bin")).unwrap();
+    view.remove_blobs().await;
 }
 both_backends!(ngc_upload_resumed, ngc_resume);

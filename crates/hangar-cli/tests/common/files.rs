@@ -171,6 +171,19 @@ impl StoreView {
             .expect("count rows")
     }
 
+    /// Deletes every blob and staged upload, so a test of big files leaves no gigabytes in the
+    /// test services' S3 server (a folder store goes with the test's temp folder anyway).
+    pub async fn remove_blobs(&self) {
+        let blobs: Vec<_> = self.blobs.list().try_collect().await.expect("list blobs");
+        for blob in blobs {
+            self.blobs.delete(&blob.digest).await.expect("delete a blob");
+        }
+        self.blobs
+            .sweep_temp(std::time::Duration::ZERO)
+            .await
+            .expect("remove staged uploads");
+    }
+
     pub async fn snapshot(&self) -> Snapshot {
         let mut blobs: Vec<String> = self
             .blobs
