@@ -235,6 +235,62 @@ fn transfers(ngc: &Ngc) {
     }
 }
 
+/// The rest of `ngc`'s model and resource verbs: a resource's upload, listing, update, download
+/// and removal; a model version's update and removal.
+fn resource_and_version_commands(ngc: &Ngc) {
+    let src = ngc.home.join("upload-src");
+    let (code, out, err) = ngc.run(&[
+        "registry",
+        "resource",
+        "upload-version",
+        "acme/recipe:1",
+        "--source",
+        src.to_str().unwrap(),
+        "--desc",
+        "recipe files",
+    ]);
+    assert_eq!(code, 0, "resource upload-version: {out}{err}");
+    let found = ngc.json(&["registry", "resource", "list", "acme/r*"]);
+    assert_eq!(names(&found, "name"), ["recipe"], "{found}");
+    let versions = ngc.json(&["registry", "resource", "list", "acme/recipe:*"]);
+    assert_eq!(names(&versions, "versionId"), ["1"], "{versions}");
+    ngc.json(&[
+        "registry",
+        "resource",
+        "update",
+        "acme/recipe",
+        "--short-desc",
+        "renamed recipe",
+    ]);
+    let info = ngc.json(&["registry", "resource", "info", "acme/recipe"]);
+    assert_eq!(info["shortDescription"], "renamed recipe", "{info}");
+    let dest = ngc.home.join("recipe-download");
+    std::fs::create_dir_all(&dest).unwrap();
+    let (code, out, err) = ngc.run(&[
+        "registry",
+        "resource",
+        "download-version",
+        "acme/recipe:1",
+        "--dest",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "resource download-version: {out}{err}");
+    assert_eq!(
+        std::fs::read(dest.join("recipe_v1/weights.bin")).unwrap(),
+        std::fs::read(src.join("weights.bin")).unwrap()
+    );
+    let (code, out, err) = ngc.run(&["registry", "resource", "remove", "acme/recipe", "-y"]);
+    assert_eq!(code, 0, "resource remove: {out}{err}");
+
+    ngc.json(&["registry", "model", "update", "acme/det:1.0", "--gpu-model", "H100"]);
+    let info = ngc.json(&["registry", "model", "info", "acme/det:1.0"]);
+    assert_eq!(info["gpuModel"], "H100", "{info}");
+    let (code, out, err) = ngc.run(&["registry", "model", "remove", "acme/det:2.0", "-y"]);
+    assert_eq!(code, 0, "version remove: {out}{err}");
+    let versions = ngc.json(&["registry", "model", "list", "acme/det:*"]);
+    assert_eq!(names(&versions, "versionId"), ["1.0"], "{versions}");
+}
+
 /// `ngc registry model|resource create|info|update|list|remove`, and file transfers.
 fn models_and_resources(ngc: &Ngc) {
     let made = ngc.json(&[
@@ -333,6 +389,7 @@ fn models_and_resources(ngc: &Ngc) {
     assert_eq!(info["trainingFramework"], "PyTorch", "{info}");
 
     transfers(ngc);
+    resource_and_version_commands(ngc);
 
     let (code, out, err) = ngc.run(&["registry", "model", "remove", "acme/det", "-y"]);
     assert_eq!(code, 0, "{out}{err}");
