@@ -19,12 +19,18 @@ pub fn field(object: &Value, name: &str) -> String {
     text(object.get(name))
 }
 
-pub fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
+/// The elements of a JSON array field; none when it is missing or not an array.
+pub fn items(value: Option<&Value>) -> &[Value] {
+    value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
 }
 
-fn flag(object: &Value, name: &str) -> String {
+/// A boolean field as `ngc` prints it (`True`/`False`; missing is `False`).
+pub fn flag(object: &Value, name: &str) -> String {
     py_bool(object.get(name).and_then(Value::as_bool).unwrap_or(false)).to_string()
+}
+
+pub fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
 }
 
 /// `ngc`'s date form: `2026-11-22 07:49:43 UTC` for dates with a zone, as given otherwise.
@@ -44,10 +50,6 @@ fn strings(value: Option<&Value>) -> Vec<String> {
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default()
-}
-
-fn items(value: Option<&Value>) -> &[Value] {
-    value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
 }
 
 /// The response without NGC's `requestStatus` (a random request id is no output).

@@ -3,7 +3,7 @@
 
 use super::Kind;
 use crate::client::output::{InfoBlock, Table};
-use crate::client::views::{field, human_size, level_line, list_date, py_bool, text};
+use crate::client::views::{field, flag, human_size, items, level_line, list_date, text};
 use serde_json::Value;
 
 /// `list` of entities: `ngc`'s default columns.
@@ -34,14 +34,6 @@ const VERSION_COLUMNS: [&str; 10] = [
     "Created Date",
     "Signed",
 ];
-
-fn items(value: Option<&Value>) -> &[Value] {
-    value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-}
-
-fn flag(item: &Value, name: &str) -> String {
-    py_bool(item.get(name).and_then(Value::as_bool).unwrap_or(false)).to_string()
-}
 
 /// A search hit (`/v2/search/…/resources/MODEL`) as `ngc` sees an entity: each attribute a
 /// field (`format` is `modelFormat`), `dateModified` is `updatedDate`, `dateCreated` is

@@ -14,7 +14,7 @@ const MAX_METRIC_TABLES: usize = 3;
 const MAX_METRIC_PAIRS: usize = 12;
 
 /// Fields of an entity that both `create` and `update` set.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Args)]
 pub struct EntityArgs {
     /// Overview: a markdown file.
     #[arg(long = "overview-filename", value_name = "FILE")]
@@ -75,7 +75,7 @@ pub struct DocumentArgs {
 }
 
 /// Fields of a version that `upload-version` and `update <name:version>` set.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Args)]
 pub struct VersionArgs {
     /// Accuracy reached with this version.
     #[arg(long = "accuracy-reached", value_name = "ACCURACY")]
@@ -322,11 +322,7 @@ impl VersionArgs {
     }
 
     fn is_empty(&self) -> bool {
-        self.accuracy.is_none()
-            && self.batch_size.is_none()
-            && self.gpu_model.is_none()
-            && self.memory.is_none()
-            && self.epochs.is_none()
+        *self == VersionArgs::default()
     }
 }
 
@@ -400,7 +396,7 @@ impl UpdateArgs {
             || !self.remove_labels.is_empty()
             || self.public
             || self.no_public
-            || entity_fields_given(&self.entity);
+            || self.entity != EntityArgs::default();
         if entity_only {
             bail!(
                 "Only version fields can be updated for a version; leave out the version to update the {}.",
@@ -413,22 +409,6 @@ impl UpdateArgs {
         self.documents.fill(kind, true, &mut body)?;
         Ok(Value::Object(body))
     }
-}
-
-fn entity_fields_given(e: &EntityArgs) -> bool {
-    e.overview.is_some()
-        || e.display_name.is_some()
-        || e.logo.is_some()
-        || e.dataset_name.is_some()
-        || e.dataset_link.is_some()
-        || e.dataset_license.is_some()
-        || e.built_by.is_some()
-        || e.publisher.is_some()
-        || e.bias.is_some()
-        || e.explainability.is_some()
-        || e.privacy.is_some()
-        || e.safety.is_some()
-        || e.advanced.is_some()
 }
 
 /// `--metrics-file` contents: `{"name", "attributes": [{"key","value"}]}` per file, checked

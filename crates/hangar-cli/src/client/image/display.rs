@@ -2,7 +2,7 @@
 //! `registry/printer/image.py`): the list columns, the repository block and the image block.
 
 use super::super::output::{InfoBlock, Table};
-use super::super::views::{field, human_size, level_line, list_date, py_bool};
+use super::super::views::{field, flag, human_size, items, level_line, list_date, py_bool};
 use anyhow::{Result, bail};
 use serde_json::Value;
 
@@ -159,20 +159,12 @@ fn general_labels(item: &Value) -> Vec<String> {
         .collect()
 }
 
-fn items(value: Option<&Value>) -> &[Value] {
-    value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-}
-
 fn strings(value: Option<&Value>) -> Vec<String> {
     items(value)
         .iter()
         .filter_map(Value::as_str)
         .map(str::to_string)
         .collect()
-}
-
-fn flag(object: &Value, name: &str) -> String {
-    py_bool(object.get(name).and_then(Value::as_bool).unwrap_or(false)).to_string()
 }
 
 /// A search hit (`/v2/search/…/resources/CONTAINER`) as `ngc` sees a repository
