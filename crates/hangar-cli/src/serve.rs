@@ -70,6 +70,14 @@ pub struct ServeArgs {
     /// uploads that would pass it are refused [default: 5000000000000, 5 TB].
     #[arg(long, env = "HANGAR_ORG_ARTIFACT_QUOTA")]
     org_artifact_quota: Option<u64>,
+    /// Largest Helm chart archive a push may send, in bytes [default: 20971520, 20 MiB].
+    #[arg(long, env = "HANGAR_MAX_CHART_SIZE")]
+    max_chart_size: Option<u64>,
+    /// A host name whose requests all go to the Helm repository, at the root of the host (as
+    /// NGC clients expect of `helm.ngc.nvidia.com`); repeat for several, or separate by commas.
+    /// Under any other name the Helm repository is at `/helm` [default: none].
+    #[arg(long, env = "HANGAR_HELM_HOST", value_delimiter = ',')]
+    helm_host: Vec<String>,
     /// Seconds this server may answer registry reads (credentials, repositories, tags) from
     /// memory; with several replicas, a change made through one is seen by the others within
     /// this time. 0 turns the cache off [default: 2].
@@ -144,6 +152,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .org_artifact_quota
                 .or(file.org_artifact_quota)
                 .unwrap_or(5_000_000_000_000),
+            max_chart_bytes: args.max_chart_size.or(file.max_chart_size).unwrap_or(20 << 20),
+            helm_hosts: if args.helm_host.is_empty() {
+                file.helm_hosts.unwrap_or_default()
+            } else {
+                args.helm_host
+            },
             tls: tls.is_some(),
             read_cache: Duration::from_secs(args.read_cache.or(file.read_cache).unwrap_or(2)),
         },

@@ -46,6 +46,8 @@ pub struct FileSettings {
     pub read_cache: Option<u64>,
     pub org_artifact_quota: Option<u64>,
     pub upload_expiry: Option<u64>,
+    pub max_chart_size: Option<u64>,
+    pub helm_hosts: Option<Vec<String>>,
     pub log: Option<String>,
 }
 

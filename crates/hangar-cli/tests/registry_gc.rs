@@ -65,6 +65,8 @@ async fn open_state(stores: &Stores) -> AppState {
             max_layer_bytes: 1 << 30,
             org_image_soft_limit_bytes: 1 << 40,
             org_artifact_quota_bytes: 1 << 40,
+            max_chart_bytes: 1 << 20,
+            helm_hosts: vec![],
             tls: false,
             read_cache: Duration::ZERO,
         }),

@@ -1,9 +1,11 @@
-//! Hangar's domain: names, roles, API key kinds and the permission policy. No I/O.
+//! Hangar's domain: names, roles, API key kinds, the permission policy and the wire names of
+//! entity kinds. No I/O.
 
 mod error;
 pub mod keys;
 pub mod names;
 pub mod policy;
 pub mod roles;
+pub mod wire;
 
 pub use error::{Error, Result};

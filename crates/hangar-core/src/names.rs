@@ -69,7 +69,8 @@ pub fn validate_org(name: &str) -> Result<()> {
 
 pub fn validate_team(name: &str) -> Result<()> {
     check_component("team name", name)?;
-    if name == "no-team" {
+    // `charts` would read as the chart folder of the org in Helm repository paths.
+    if name == "no-team" || name == "charts" {
         return Err(Error::Reserved(name.to_string()));
     }
     Ok(())
@@ -189,14 +190,20 @@ pub fn validate_artifact_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A model, resource or chart version: like a tag, `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`, so
-/// that it can name a file or folder (`<name>_v<version>`) anywhere.
+/// A model, resource or chart version: like a tag, plus `+` for a semantic version's build
+/// metadata (`1.2.3+build.4`), `[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}`, so that it can name a file
+/// or folder (`<name>_v<version>`) anywhere.
 pub fn validate_version(version: &str) -> Result<()> {
-    validate_tag(version).map_err(|_| Error::InvalidName {
-        what: "version",
-        value: version.chars().take(MAX_TAG + 1).collect(),
-        why: "must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}",
-    })
+    let as_tag = version.replace('+', "_");
+    let starts_well = !version.starts_with('+');
+    validate_tag(&as_tag)
+        .ok()
+        .filter(|_| starts_well)
+        .ok_or_else(|| Error::InvalidName {
+            what: "version",
+            value: version.chars().take(MAX_TAG + 1).collect(),
+            why: "must match [A-Za-z0-9_][A-Za-z0-9._+-]{0,127}",
+        })
 }
 
 /// The longest path of a file in a model or resource version.
@@ -278,10 +285,10 @@ mod tests {
         for bad in ["", "My", "9lives", "-x", "a/b", "a b", "..", &"a".repeat(129)] {
             assert!(validate_artifact_name(bad).is_err(), "{bad}");
         }
-        for good in ["1", "1.0", "v2.0-rc1", "2024_01"] {
+        for good in ["1", "1.0", "v2.0-rc1", "2024_01", "1.2.3+build.4"] {
             assert_eq!(validate_version(good), Ok(()), "{good}");
         }
-        for bad in ["", ".1", "1/2", "../x", "1 0", &"1".repeat(129)] {
+        for bad in ["", ".1", "+1", "1/2", "../x", "1 0", &"1".repeat(129)] {
             assert!(validate_version(bad).is_err(), "{bad}");
         }
     }

@@ -239,3 +239,41 @@ impl From<FormRejection> for ApiError {
         ApiError::BadRequest(format!("invalid form body: {}", r.body_text()))
     }
 }
+
+/// An error of the Helm repository and ChartMuseum API, answered as `{"error": "…"}`; a 401
+/// carries a Basic challenge, so that Helm sends the `$oauthtoken` credentials it was given.
+#[derive(Debug)]
+pub struct HelmError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for HelmError {
+    fn from(e: E) -> Self {
+        HelmError(e.into())
+    }
+}
+
+impl IntoResponse for HelmError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if let ApiError::Internal(detail) = &self.0 {
+            tracing::error!(%detail, "request failed");
+        }
+        let message = match &self.0 {
+            ApiError::Internal(_) => "internal error; see the server log".to_string(),
+            other => other.to_string(),
+        };
+        let mut response = (status, Json(json!({ "error": message }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Basic realm=\"Hangar Helm repository\""),
+            );
+        }
+        if matches!(self.0, ApiError::PayloadTooLarge(_)) {
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
+    }
+}

@@ -6,12 +6,13 @@ pub mod cache;
 pub mod data;
 mod error;
 pub mod gc;
+pub mod helm;
 pub mod identity;
 pub mod oci;
 pub mod server;
 pub mod state;
 
-pub use error::{ApiError, ApiResult, RegistryCode, registry};
+pub use error::{ApiError, ApiResult, HelmError, RegistryCode, registry};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -41,8 +42,9 @@ pub enum ServerError {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let app = Router::new()
         .merge(api::routes())
+        .nest(helm::PREFIX, helm::routes())
         .merge(oci::routes())
         .merge(data::routes())
         .route("/healthz", get(|| async { "ok" }))
@@ -59,7 +61,10 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal("a request handler panicked".into()).into_response()
         }))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state.clone());
+    // Host routing changes the path, so it wraps the router: layers of a router run after routing.
+    let helm_hosts = axum::middleware::from_fn_with_state(state, helm::route_helm_hosts);
+    Router::new().fallback_service(tower::Layer::layer(&helm_hosts, app))
 }
 
 /// Any request that may change something retires this replica's read cache once it is

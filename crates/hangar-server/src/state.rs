@@ -32,6 +32,11 @@ pub struct Settings {
     /// Per-org total size of model and resource files (each distinct file once), in bytes; an
     /// upload that would go past it is refused when it starts.
     pub org_artifact_quota_bytes: u64,
+    /// The largest chart archive (.tgz) a push may send, in bytes.
+    pub max_chart_bytes: u64,
+    /// Host names (no port) whose requests are all for the Helm repository, served at the
+    /// root: NGC clients send chart bytes to a fixed host such as `helm.ngc.nvidia.com`.
+    pub helm_hosts: Vec<String>,
     /// Whether the server speaks HTTPS (for the token realm it advertises).
     pub tls: bool,
     /// How long registry reads may be answered from memory; zero turns the cache off.

@@ -156,7 +156,8 @@ impl Api {
         Ok((token.to_string(), body.get("expires_in").and_then(Value::as_i64)))
     }
 
-    async fn execute(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+    /// Sends a request to this server.
+    pub async fn execute(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         request
             .send()
             .await
@@ -201,15 +202,7 @@ impl Api {
         let mut renewed = false;
         loop {
             let token = self.bearer(renewed).await?;
-            let mut request = self.request(method.clone(), path, query, body).bearer_auth(token);
-            if let Some(c) = &self.credentials
-                && let Some(org) = &c.org
-            {
-                request = request.header("nv-ngc-org", org);
-                if let Some(team) = &c.team {
-                    request = request.header("nv-ngc-team", team);
-                }
-            }
+            let request = self.authorized(self.request(method.clone(), path, query, body), token);
             let response = self.execute(request).await?;
             if response.status() == StatusCode::UNAUTHORIZED && !renewed {
                 renewed = true;
@@ -217,6 +210,32 @@ impl Api {
             }
             return Ok(response);
         }
+    }
+
+    /// The bearer token and the configured org and team (`nv-ngc-org`, `nv-ngc-team`).
+    fn authorized(&self, request: reqwest::RequestBuilder, token: String) -> reqwest::RequestBuilder {
+        let mut request = request.bearer_auth(token);
+        if let Some(c) = &self.credentials
+            && let Some(org) = &c.org
+        {
+            request = request.header("nv-ngc-org", org);
+            if let Some(team) = &c.team {
+                request = request.header("nv-ngc-team", team);
+            }
+        }
+        request
+    }
+
+    /// A request for bytes rather than JSON (the Helm repository), with this run's credentials
+    /// unless `guest`; send it with [`Api::execute`]. Unlike JSON calls it is not sent again
+    /// after a 401, since a streamed body goes only once: a JSON call made first renews a stale
+    /// token.
+    pub async fn bytes_request(&self, guest: bool, method: Method, path: &str) -> Result<reqwest::RequestBuilder> {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        if guest {
+            return Ok(request);
+        }
+        Ok(self.authorized(request, self.bearer(false).await?))
     }
 
     /// A call without credentials (accepting an invitation).
@@ -297,7 +316,7 @@ fn more_pages(info: Option<&Value>, page: usize, seen: usize) -> bool {
 }
 
 /// The JSON body of a 2xx response (`{}` when empty), or the server's error as a one-line error.
-async fn read_json(response: reqwest::Response) -> Result<Value> {
+pub async fn read_json(response: reqwest::Response) -> Result<Value> {
     let status = response.status();
     let url = response.url().clone();
     let bytes = response

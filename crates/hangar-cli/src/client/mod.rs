@@ -3,10 +3,14 @@
 //!
 //! Layout: `settings` (flags > env > file), `http` (authenticated REST client), `tokens`
 //! (token cache), `output` (ascii/csv/json), `views` (how API objects are shown), `prompt`
-//! (confirmations), `members` (users of an org or team), then one module per command group.
+//! (confirmations), `members` (users of an org or team), `target` and `search` (what catalog
+//! commands act on, and wildcard lists), `versioned` (what models, resources and charts share),
+//! `fields` (flags that become request fields), then one module per command group.
 
 mod artifact;
+mod chart;
 mod config;
+mod fields;
 mod http;
 mod image;
 mod invitation;
@@ -21,6 +25,7 @@ mod target;
 mod team;
 mod tokens;
 mod user;
+mod versioned;
 mod views;
 
 use anyhow::{Result, anyhow, bail};
@@ -45,7 +50,7 @@ pub enum ClientCommand {
     Key(Group<key::KeyCommand>),
     /// Invitations to join an org or team.
     Invitation(Group<invitation::InvitationCommand>),
-    /// Registry commands: container images, models and resources.
+    /// Registry commands: container images, models, resources and Helm charts.
     Registry(Group<RegistryCommand>),
 }
 
@@ -61,6 +66,9 @@ pub enum RegistryCommand {
     /// Resources (NGC's "recipes"): versioned file sets with metadata.
     #[command(subcommand)]
     Resource(artifact::ArtifactCommand),
+    /// Helm charts: packaged charts with metadata.
+    #[command(subcommand)]
+    Chart(chart::ChartCommand),
 }
 
 impl RegistryCommand {
@@ -68,6 +76,7 @@ impl RegistryCommand {
         match self {
             RegistryCommand::Image(c) => c.supports_csv(),
             RegistryCommand::Model(c) | RegistryCommand::Resource(c) => c.supports_csv(),
+            RegistryCommand::Chart(c) => c.supports_csv(),
         }
     }
 }
@@ -224,6 +233,7 @@ pub async fn run(cmd: ClientCommand) -> Result<()> {
             RegistryCommand::Image(c) => image::run(&ctx, c).await?,
             RegistryCommand::Model(c) => artifact::run(&ctx, &artifact::MODEL, c).await?,
             RegistryCommand::Resource(c) => artifact::run(&ctx, &artifact::RESOURCE, c).await?,
+            RegistryCommand::Chart(c) => chart::run(&ctx, c).await?,
         },
     };
     report.print(ctx.format())
@@ -282,6 +292,8 @@ mod tests {
         assert!(csv(&["invitation", "list"]));
         assert!(csv(&["config", "current"]));
         assert!(csv(&["config", "set"]));
+        assert!(csv(&["registry", "chart", "list", "acme/*"]));
+        assert!(!csv(&["registry", "chart", "info", "acme/c"]));
         assert!(!csv(&["org", "info"]));
         assert!(!csv(&["user", "who"]));
         assert!(!csv(&["team", "info", "t"]));
@@ -298,6 +310,7 @@ mod tests {
             &["key", "service", "delete", "3", "-y"],
             &["key", "legacy", "delete", "-y"],
             &["invitation", "delete", "a@b.c", "-y"],
+            &["registry", "chart", "remove", "acme/c:1.0.0", "-y"],
         ] {
             assert!(parse(args).is_ok(), "{args:?}");
         }

@@ -5,7 +5,7 @@
 use super::Ctx;
 use super::http::{Api, seg};
 use super::target::{Pattern, Target, is_glob};
-use super::views::{field, without_status};
+use super::views::{field, items, without_status};
 use anyhow::Result;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -132,6 +132,23 @@ impl Search<'_> {
     }
 }
 
+/// A search hit as `ngc` sees an entity: each attribute a field (`format` is `modelFormat`),
+/// `dateModified` is `updatedDate`, `dateCreated` is `createdDate`.
+pub fn search_entity(hit: &Value) -> Value {
+    let mut out = hit.clone();
+    let Value::Object(map) = &mut out else { return out };
+    for (from, to) in [("dateModified", "updatedDate"), ("dateCreated", "createdDate")] {
+        map.insert(to.into(), hit.get(from).cloned().unwrap_or(Value::Null));
+    }
+    for attribute in items(hit.get("attributes")) {
+        if let Some(key) = attribute.get("key").and_then(Value::as_str) {
+            let key = if key == "format" { "modelFormat" } else { key };
+            map.insert(key.into(), attribute.get("value").cloned().unwrap_or(Value::Null));
+        }
+    }
+    out
+}
+
 /// The org (and team) whose private entities a search covers: those of the pattern, else the
 /// configured ones; none for a guest. A wildcard org or team is no org or team.
 pub fn search_space(ctx: &Ctx, pattern: &Pattern, guest: bool) -> Option<(String, Option<String>)> {
@@ -180,5 +197,16 @@ mod tests {
         };
         let q: Value = serde_json::from_str(&signed.query(0)).unwrap();
         assert_eq!(q["filters"], json!([{"field": "signedModels", "value": true}]));
+    }
+
+    #[test]
+    fn hits_become_entities() {
+        let hit = json!({"resourceId": "acme/det", "dateCreated": "2026-01-01T00:00:00.000Z",
+            "attributes": [{"key": "format", "value": "onnx"}, {"key": "latestVersionIdStr", "value": "2"}]});
+        let entity = search_entity(&hit);
+        assert_eq!(entity["modelFormat"], "onnx");
+        assert_eq!(entity["latestVersionIdStr"], "2");
+        assert_eq!(entity["createdDate"], "2026-01-01T00:00:00.000Z");
+        assert_eq!(entity["updatedDate"], Value::Null);
     }
 }

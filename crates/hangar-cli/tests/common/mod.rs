@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod charts;
 pub mod cli;
 pub mod files;
+pub mod proxy;
 pub mod registry;
 pub mod tls;
 

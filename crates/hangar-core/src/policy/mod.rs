@@ -263,11 +263,12 @@ pub fn allowed(subject: &Subject, action: Action, target: &Target) -> bool {
 }
 
 /// Whether `subject` may remove a model, resource or chart (or one of its versions): registry
-/// admins and org owners may, and so may its creator while they may still upload to it
-/// (Private Registry guide §5.5).
+/// admins and org owners may, and so may the creator of a model or resource while they may
+/// still upload to it (Private Registry guide §5.5); charts only admins remove (§6.4.7).
 pub fn may_remove(subject: &Subject, kind: ArtifactKind, target: &Target, creator: bool) -> bool {
+    let creator_may = creator && kind != ArtifactKind::Chart;
     allowed(subject, Action::Artifact(kind, ArtifactOp::Delete), target)
-        || (creator && allowed(subject, Action::Artifact(kind, ArtifactOp::Upload), target))
+        || (creator_may && allowed(subject, Action::Artifact(kind, ArtifactOp::Upload), target))
 }
 
 /// Whether `subject` may give `role` at `target` (an org, or a team in it). Only owners make

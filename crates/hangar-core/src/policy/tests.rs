@@ -282,4 +282,7 @@ fn creators_may_remove_what_they_may_still_upload_to() {
     assert!(may_remove(&registry_user, ArtifactKind::Model, &target, true));
     assert!(!may_remove(&reader, ArtifactKind::Model, &target, true));
     assert!(may_remove(&admin, ArtifactKind::Model, &target, false));
+    // Charts: only registry admins and org owners (Private Registry guide §6.4.7).
+    assert!(!may_remove(&registry_user, ArtifactKind::Chart, &target, true));
+    assert!(may_remove(&admin, ArtifactKind::Chart, &target, false));
 }

@@ -6,7 +6,7 @@ pub mod extract;
 pub mod images;
 mod invitations;
 mod keys;
-mod limits;
+pub(crate) mod limits;
 mod orgs;
 mod search;
 pub mod space;

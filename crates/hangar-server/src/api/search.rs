@@ -2,7 +2,7 @@
 //! of an org (or team), the public catalog, and the subscriber catalog (always empty here).
 //! `q` is JSON whose `query` is `resourceId:<glob>` or free text; `*` and `?` are wildcards.
 
-use super::artifacts::kind::{Kind, MODEL, RESOURCE};
+use super::artifacts::kind::{CHART, Kind, MODEL, RESOURCE};
 use super::extract::{Path, Query};
 use super::images::summary::{latest, summaries};
 use crate::auth::Caller;
@@ -239,8 +239,7 @@ async fn items_of(state: &AppState, caller: &Caller, kind: ArtifactKind, scope: 
             };
             return container_items(state, caller, repos).await;
         }
-        // Charts are searched once they exist.
-        ArtifactKind::Chart => return Ok(vec![]),
+        ArtifactKind::Chart => &CHART,
     };
     let artifacts = match scope {
         Scope::Org { org, team: None } => state.meta.artifacts_of(kind.stored, org.id, None).await?,
@@ -259,7 +258,7 @@ async fn items_of(state: &AppState, caller: &Caller, kind: ArtifactKind, scope: 
     artifact_items(state, caller, kind, artifacts).await
 }
 
-/// The models or resources the caller may list among `artifacts`, as search items.
+/// The models, resources or charts the caller may list among `artifacts`, as search items.
 async fn artifact_items(
     state: &AppState,
     caller: &Caller,
@@ -315,7 +314,7 @@ async fn artifact_items(
                     json!(latest.as_ref().map_or(0, |v| v.total_bytes)),
                 ),
                 ("application", field("application")),
-                ("framework", field(kind.framework_field)),
+                ("framework", field(kind.wire.framework_field)),
                 ("precision", field("precision")),
                 ("format", field("modelFormat")),
                 ("builtBy", field("builtBy")),

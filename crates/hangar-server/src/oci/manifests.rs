@@ -229,6 +229,15 @@ pub async fn write(
             }
             other => other.into(),
         })?;
+    if let (Some(tag), Some(crate::helm::oci::HELM_CONFIG)) = (tag, artifact_type.as_deref())
+        && let Some(layer) = doc
+            .layers
+            .iter()
+            .flatten()
+            .find(|l| l.media_type.as_deref() == Some(crate::helm::oci::HELM_CHART_LAYER))
+    {
+        crate::helm::oci::record_pushed_chart(state, &rc.caller, name, tag, (&layer.digest, layer.size)).await;
+    }
     let used = state.meta.org_image_bytes(repo.org_id).await?;
     let mut builder = Response::builder()
         .status(StatusCode::CREATED)

@@ -1,4 +1,4 @@
-//! Models and resources: entities with catalog metadata, and their versions.
+//! Models, resources and Helm charts: entities with catalog metadata, and their versions.
 
 use super::{MetaStore, conflict, now};
 use crate::{Error, Result};
@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 pub enum ArtifactType {
     Model,
     Resource,
+    Chart,
 }
 
 impl ArtifactType {
@@ -18,7 +19,15 @@ impl ArtifactType {
         match self {
             ArtifactType::Model => "model",
             ArtifactType::Resource => "resource",
+            ArtifactType::Chart => "chart",
         }
+    }
+
+    fn parse(word: &str) -> Result<Self> {
+        [ArtifactType::Model, ArtifactType::Resource, ArtifactType::Chart]
+            .into_iter()
+            .find(|t| t.as_str() == word)
+            .ok_or_else(|| Error::Invalid(format!("stored artifact kind '{word}'")))
     }
 }
 
@@ -68,11 +77,11 @@ pub struct NewArtifact<'a> {
     pub metadata: &'a Value,
 }
 
-fn json_text(value: &Value) -> Result<String> {
+pub(super) fn json_text(value: &Value) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Invalid(e.to_string()))
 }
 
-fn json_column(row: &AnyRow, column: &str) -> Result<Value> {
+pub(super) fn json_column(row: &AnyRow, column: &str) -> Result<Value> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("stored {column}: {e}")))
 }
@@ -81,11 +90,7 @@ fn artifact_row(row: AnyRow) -> Result<Artifact> {
     let kind: String = row.try_get("kind")?;
     Ok(Artifact {
         id: row.try_get("id")?,
-        kind: if kind == "model" {
-            ArtifactType::Model
-        } else {
-            ArtifactType::Resource
-        },
+        kind: ArtifactType::parse(&kind)?,
         org_id: row.try_get("org_id")?,
         team_id: row.try_get("team_id")?,
         path: row.try_get("path")?,
@@ -99,13 +104,16 @@ fn artifact_row(row: AnyRow) -> Result<Artifact> {
     })
 }
 
-/// Versions with the count and total size of their files.
-const VERSIONS: &str = "SELECT v.*, \
-     (SELECT COUNT(*) FROM artifact_files f WHERE f.version_id = v.id) AS file_count, \
-     CAST((SELECT COALESCE(SUM(f.size), 0) FROM artifact_files f WHERE f.version_id = v.id) AS BIGINT) AS total_bytes \
+/// Versions with the count and total size of their files. A chart version's files are those
+/// inside its archive, and its size is the archive's.
+pub(super) const VERSIONS: &str = "SELECT v.*, \
+     (SELECT COUNT(*) FROM artifact_files f WHERE f.version_id = v.id) \
+     + (SELECT COUNT(*) FROM chart_files c WHERE c.version_id = v.id) AS file_count, \
+     CAST((SELECT COALESCE(SUM(f.size), 0) FROM artifact_files f WHERE f.version_id = v.id) \
+     + (SELECT COALESCE(SUM(c.size), 0) FROM chart_archives c WHERE c.version_id = v.id) AS BIGINT) AS total_bytes \
      FROM artifact_versions v";
 
-fn version_row(row: AnyRow) -> Result<ArtifactVersion> {
+pub(super) fn version_row(row: AnyRow) -> Result<ArtifactVersion> {
     Ok(ArtifactVersion {
         id: row.try_get("id")?,
         artifact_id: row.try_get("artifact_id")?,

@@ -128,7 +128,7 @@ impl MetaStore {
         Ok(gone.rows_affected() + files.rows_affected())
     }
 
-    /// Of `digests`, those referenced: by a manifest, by a file of a model or resource version,
+    /// Of `digests`, those referenced: by a manifest, by a file of a model or resource version, by a chart archive,
     /// by a part of a file upload, by a chunk of an upload session, or by a link into a
     /// repository created after `links_since` (Unix seconds).
     pub async fn gc_referenced(&self, digests: &[&str], links_since: i64) -> Result<HashSet<String>> {
@@ -139,6 +139,7 @@ impl MetaStore {
             let sql = format!(
                 "SELECT r.digest FROM manifest_references r WHERE r.digest IN ({list}) \
                  UNION SELECT f.digest FROM artifact_files f WHERE f.digest IN ({list}) \
+                 UNION SELECT a.digest FROM chart_archives a WHERE a.digest IN ({list}) \
                  UNION SELECT p.digest FROM file_upload_parts p WHERE p.digest IN ({list}) \
                  UNION SELECT c.digest FROM {LIVE_CHUNKS} WHERE c.digest IN ({list}) \
                  UNION SELECT b.digest FROM repository_blobs b WHERE b.digest IN ({list}) AND b.created_at > ${since}"
@@ -199,7 +200,7 @@ impl MetaStore {
     }
 
     /// Decides to delete `digest`, if it is a candidate first seen at or before `cutoff` and
-    /// nothing refers to it: no manifest, no model or resource file, no chunk of an upload session, no link into a
+    /// nothing refers to it: no manifest, no model or resource file, no chart archive, no chunk of an upload session, no link into a
     /// repository made after `cutoff`. Marks the candidate `deleting` and removes the digest's
     /// remaining (stale) links, in one transaction; `true` when the blob may now be deleted.
     ///
@@ -212,6 +213,7 @@ impl MetaStore {
             "UPDATE gc_candidates SET deleting = 1 WHERE digest = $1 AND deleting = 0 AND first_seen <= $2 \
              AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM artifact_files f WHERE f.digest = $1) \
+             AND NOT EXISTS (SELECT 1 FROM chart_archives a WHERE a.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM file_upload_parts p WHERE p.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM {LIVE_CHUNKS} WHERE c.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM repository_blobs b WHERE b.digest = $1 AND b.created_at > $2)"

@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod catalog;
+mod charts;
 mod gc;
 mod invitations;
 mod keys;
@@ -15,6 +16,7 @@ mod users;
 
 pub use artifacts::{Artifact, ArtifactType, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE, UPLOAD_PENDING};
 pub use catalog::{RepositoryInfo, TaggedManifest};
+pub use charts::{ChartArchive, ChartFile, IndexedChart, NewChartVersion};
 pub use invitations::{Invitation, NewInvitation, OutboxMail};
 pub use keys::{ApiKey, KeyChange, NewKey};
 pub use orgs::{Org, Team};
@@ -44,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "file_transfers",
         include_str!("../../migrations/0006_file_transfers.sql"),
     ),
+    (7, "charts", include_str!("../../migrations/0007_charts.sql")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,28 +6,15 @@ use super::Kind;
 use super::display;
 use super::metadata::{CreateArgs, UpdateArgs};
 use crate::client::Ctx;
-use crate::client::http::seg;
 use crate::client::output::Report;
 use crate::client::prompt::confirm_remove;
-use crate::client::search::{Reader, Search, search_space};
-use crate::client::target::{Pattern, Target, glob_match, is_glob};
-use crate::client::views::{field, without_status};
+use crate::client::search::Reader;
+use crate::client::target::Target;
+use crate::client::versioned::{InfoArgs, Listing, RemoveArgs, Shown};
+use crate::client::views::without_status;
 use anyhow::{Result, bail};
 use clap::Args;
 use serde_json::{Value, json};
-
-/// Versions (and files) asked for per page.
-pub const PAGE_SIZE: usize = 1000;
-
-#[derive(Debug, Args)]
-pub struct InfoArgs {
-    /// <org>/[<team>/]<name>[:<version>].
-    #[arg(value_name = "TARGET")]
-    pub target: String,
-    /// List the version's files as well.
-    #[arg(long)]
-    pub files: bool,
-}
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -43,21 +30,6 @@ pub struct ListArgs {
     pub access_type: Option<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct RemoveArgs {
-    /// <org>/[<team>/]<name> (every version) or <org>/[<team>/]<name>:<version>.
-    #[arg(value_name = "TARGET")]
-    pub target: String,
-    /// Do not ask for confirmation.
-    #[arg(short = 'y', long = "yes")]
-    pub yes: bool,
-}
-
-/// `{OT}/{kind}/{name}/versions/{version}`.
-pub fn version_path(kind: &Kind, target: &Target, version: &str) -> String {
-    format!("{}/versions/{}", target.path(kind.segment), seg(version))
-}
-
 pub async fn create(ctx: &Ctx, kind: &Kind, args: CreateArgs) -> Result<Report> {
     let target = Target::resolve(&args.target, ctx)?;
     if target.tag.is_some() {
@@ -66,11 +38,15 @@ pub async fn create(ctx: &Ctx, kind: &Kind, args: CreateArgs) -> Result<Report> 
     let body = args.body(kind, &target.name)?;
     let created = ctx
         .api()?
-        .post(&format!("{}/{}", target.space(), kind.segment), &body)
+        .post(&format!("{}/{}", target.space(), kind.wire.segment), &body)
         .await?;
-    let entity = created.get(kind.key).cloned().unwrap_or(Value::Null);
+    let entity = created.get(kind.wire.key).cloned().unwrap_or(Value::Null);
     Ok(Report::new()
-        .text(format!("Successfully created {} '{}'.", kind.noun, target.full_name()))
+        .text(format!(
+            "Successfully created {} '{}'.",
+            kind.wire.noun,
+            target.full_name()
+        ))
         .block(display::entity_block(kind, &entity))
         .json(entity))
 }
@@ -78,99 +54,52 @@ pub async fn create(ctx: &Ctx, kind: &Kind, args: CreateArgs) -> Result<Report> 
 pub async fn info(ctx: &Ctx, kind: &Kind, args: InfoArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
     let target = Target::resolve(&args.target, ctx)?;
-    let entity_path = reader.path(&target, kind.segment);
-    let Some(version) = &target.tag else {
-        if args.files {
-            bail!("--files needs a version: <org>/[<team>/]<name>:<version>.");
-        }
-        let body = reader.get(&entity_path, &[("resolve-labels", "false".into())]).await?;
-        let entity = body.get(kind.key).cloned().unwrap_or(Value::Null);
-        return Ok(Report::new().block(display::entity_block(kind, &entity)).json(entity));
-    };
-    let path = format!("{entity_path}/versions/{}", seg(version));
-    let body = reader.get(&path, &[]).await?;
-    let v = body.get(kind.version_key).cloned().unwrap_or(Value::Null);
-    if !args.files {
-        return Ok(Report::new().block(display::version_block(kind, &v, None)).json(v));
-    }
-    let files = reader
-        .get_all(&format!("{path}/files"), &[], kind.files_key, PAGE_SIZE)
-        .await?;
-    Ok(Report::new()
-        .block(display::version_block(kind, &v, Some(&files)))
-        .json(json!({"version": v, "file_list": files})))
+    Ok(match kind.wire.info(&reader, &target, args.files).await? {
+        Shown::Entity(entity) => Report::new().block(display::entity_block(kind, &entity)).json(entity),
+        Shown::Version(v, None) => Report::new().block(display::version_block(kind, &v, None)).json(v),
+        Shown::Version(v, Some(files)) => Report::new()
+            .block(display::version_block(kind, &v, Some(&files)))
+            .json(json!({"version": v, "file_list": files})),
+    })
 }
 
 pub async fn list(ctx: &Ctx, kind: &Kind, args: ListArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
-    let pattern = Pattern::parse_or_everything(args.pattern.as_deref())?;
-    let matcher = pattern.matcher();
-    if is_glob(&matcher) {
-        if pattern.tag.is_some() {
-            bail!(
-                "A version pattern cannot be used when the name contains a glob. \
-                 Specify a concrete {} (e.g. org/team/name) to list versions.",
-                kind.noun
-            );
-        }
-        let mut filters = vec![];
-        if args.signed {
-            filters.push(json!({"field": kind.signed_filter, "value": true}));
-        }
-        if let Some(access) = &args.access_type {
-            filters.push(json!({"field": "accessType", "value": access}));
-        }
-        let search = Search {
-            resource_type: kind.search,
-            matcher: &matcher,
-            filters,
-        };
-        let space = search_space(ctx, &pattern, reader.guest);
-        let entities: Vec<Value> = search
-            .run(&reader, space)
-            .await?
-            .iter()
-            .map(display::search_entity)
-            .collect();
-        return Ok(Report::new()
-            .table(display::entities_table(&entities))
-            .json_list(entities));
+    let mut filters = vec![];
+    if args.signed {
+        filters.push(json!({"field": kind.signed_filter, "value": true}));
     }
-    let target = Target::from_pattern(pattern, ctx)?;
-    let path = format!("{}/versions", reader.path(&target, kind.segment));
-    let mut versions = reader
-        .get_all(
-            &path,
-            &[("sort-order", "SEMVER_DESC".into())],
-            kind.versions_key,
-            PAGE_SIZE,
-        )
-        .await?;
-    if let Some(wanted) = &target.tag {
-        versions.retain(|v| glob_match(wanted, &field(v, "versionId")));
+    if let Some(access) = &args.access_type {
+        filters.push(json!({"field": "accessType", "value": access}));
     }
-    Ok(Report::new()
-        .table(display::versions_table(&versions))
-        .json_list(versions))
+    Ok(
+        match kind.wire.list(ctx, &reader, args.pattern.as_deref(), filters).await? {
+            Listing::Entities(entities) => Report::new()
+                .table(display::entities_table(&entities))
+                .json_list(entities),
+            Listing::Versions(versions) => Report::new()
+                .table(display::versions_table(&versions))
+                .json_list(versions),
+        },
+    )
 }
 
 pub async fn update(ctx: &Ctx, kind: &Kind, args: UpdateArgs) -> Result<Report> {
     let api = ctx.api()?;
     let target = Target::resolve(&args.target, ctx)?;
-    let entity_path = target.path(kind.segment);
+    let entity_path = target.path(kind.wire.segment);
     match &target.tag {
         None => {
             let current = api.get(&entity_path, &[("resolve-labels", "false".into())]).await?;
-            let labels: Vec<String> = current
-                .pointer(&format!("/{}/labels", kind.key))
-                .and_then(Value::as_array)
-                .map(|l| l.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                .unwrap_or_default();
-            let body = args.entity_body(kind, &labels)?;
+            let body = args.entity_body(kind, current.get(kind.wire.key).unwrap_or(&Value::Null))?;
             let updated = api.patch(&entity_path, &[], Some(&body)).await?;
-            let entity = updated.get(kind.key).cloned().unwrap_or(Value::Null);
+            let entity = updated.get(kind.wire.key).cloned().unwrap_or(Value::Null);
             Ok(Report::new()
-                .text(format!("Successfully updated {} '{}'.", kind.noun, target.full_name()))
+                .text(format!(
+                    "Successfully updated {} '{}'.",
+                    kind.wire.noun,
+                    target.full_name()
+                ))
                 .json(entity))
         }
         Some(version) => {
@@ -180,13 +109,13 @@ pub async fn update(ctx: &Ctx, kind: &Kind, args: UpdateArgs) -> Result<Report> 
             } else {
                 vec![]
             };
-            let path = version_path(kind, &target, version);
+            let path = kind.wire.version_path(&target, version);
             let updated = api.patch(&path, &query, Some(&body)).await?;
-            let v = updated.get(kind.version_key).cloned().unwrap_or(Value::Null);
+            let v = updated.get(kind.wire.version_key).cloned().unwrap_or(Value::Null);
             Ok(Report::new()
                 .text(format!(
                     "Successfully updated {} version '{}:{version}'.",
-                    kind.noun,
+                    kind.wire.noun,
                     target.full_name()
                 ))
                 .json(without_status(v)))
@@ -199,10 +128,10 @@ pub async fn remove(ctx: &Ctx, kind: &Kind, args: RemoveArgs) -> Result<Report> 
     let target = Target::resolve(&args.target, ctx)?;
     let name = target.full_name();
     let (what, path) = match &target.tag {
-        Some(version) => (format!("{name}:{version}"), version_path(kind, &target, version)),
-        None => (name, target.path(kind.segment)),
+        Some(version) => (format!("{name}:{version}"), kind.wire.version_path(&target, version)),
+        None => (name, target.path(kind.wire.segment)),
     };
     confirm_remove(&what, args.yes)?;
     api.delete(&path, &[]).await?;
-    Ok(Report::new().text(format!("Successfully removed {} '{what}'.", kind.noun)))
+    Ok(Report::new().text(format!("Successfully removed {} '{what}'.", kind.wire.noun)))
 }

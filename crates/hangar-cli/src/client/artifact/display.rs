@@ -35,24 +35,6 @@ const VERSION_COLUMNS: [&str; 10] = [
     "Signed",
 ];
 
-/// A search hit (`/v2/search/…/resources/MODEL`) as `ngc` sees an entity: each attribute a
-/// field (`format` is `modelFormat`), `dateModified` is `updatedDate`, `dateCreated` is
-/// `createdDate`, each label set one comma-joined string.
-pub fn search_entity(hit: &Value) -> Value {
-    let mut out = hit.clone();
-    let Value::Object(map) = &mut out else { return out };
-    for (from, to) in [("dateModified", "updatedDate"), ("dateCreated", "createdDate")] {
-        map.insert(to.into(), hit.get(from).cloned().unwrap_or(Value::Null));
-    }
-    for attribute in items(hit.get("attributes")) {
-        if let Some(key) = attribute.get("key").and_then(Value::as_str) {
-            let key = if key == "format" { "modelFormat" } else { key };
-            map.insert(key.into(), attribute.get("value").cloned().unwrap_or(Value::Null));
-        }
-    }
-    out
-}
-
 fn labels_of(item: &Value, key: &str) -> String {
     items(item.get("labels"))
         .iter()
@@ -122,10 +104,10 @@ fn document(block: InfoBlock, title: &str, body: &str) -> InfoBlock {
 pub fn entity_block(kind: &Kind, e: &Value) -> InfoBlock {
     let mut block = InfoBlock::new()
         .separator()
-        .title(&format!("{} Information", kind.title))
+        .title(&format!("{} Information", kind.wire.title))
         .label("Name", field(e, "name"))
         .label("Application", field(e, "application"))
-        .label("Framework", field(e, kind.framework_field))
+        .label("Framework", field(e, kind.wire.framework_field))
         .label("Model Format", field(e, "modelFormat"))
         .label("Precision", field(e, "precision"))
         .label("Short Description", field(e, "shortDescription"))
@@ -177,7 +159,7 @@ pub fn entity_block(kind: &Kind, e: &Value) -> InfoBlock {
 pub fn version_block(kind: &Kind, v: &Value, files: Option<&[Value]>) -> InfoBlock {
     let mut block = InfoBlock::new()
         .separator()
-        .title(&format!("{} Version Information", kind.title))
+        .title(&format!("{} Version Information", kind.wire.title))
         .label("Id", field(v, "versionId"))
         .label("Batch Size", field(v, "batchSize"))
         .label("Memory Footprint", field(v, "memoryFootprint"))
@@ -232,16 +214,15 @@ pub fn version_block(kind: &Kind, v: &Value, files: Option<&[Value]>) -> InfoBlo
 mod tests {
     use super::super::{MODEL, RESOURCE};
     use super::*;
+    use crate::client::search::search_entity;
     use serde_json::json;
 
     #[test]
-    fn search_hits_become_entities() {
+    fn entity_rows() {
         let hit = json!({"resourceId": "acme/det", "name": "det", "dateModified": "2026-01-02T03:04:05.000Z",
             "attributes": [{"key": "format", "value": "onnx"}, {"key": "latestVersionIdStr", "value": "2"}],
             "labels": [{"key": "productNames", "values": ["a", "b"]}]});
-        let entity = search_entity(&hit);
-        assert_eq!(entity["modelFormat"], "onnx");
-        let table = entities_table(&[entity]);
+        let table = entities_table(&[search_entity(&hit)]);
         assert_eq!(table.rows[0][1], "acme/det");
         assert_eq!(table.rows[0][2], "2");
         assert_eq!(table.rows[0][6], "Jan 02, 2026");

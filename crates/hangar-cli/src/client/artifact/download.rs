@@ -5,7 +5,6 @@
 //! `<name>.partial` and the next run asks only for the bytes after it.
 
 use super::Kind;
-use super::catalog::PAGE_SIZE;
 use super::files::local_path;
 use super::summary::{Direction, Progress, Summary};
 use crate::client::Ctx;
@@ -73,39 +72,9 @@ pub async fn run(ctx: &Ctx, kind: &'static Kind, args: DownloadArgs) -> Result<R
     let started = chrono::Local::now();
     let clock = Instant::now();
     let reader = Reader::new(ctx)?;
-    let mut target = Target::resolve(&args.target, ctx)?;
-    let entity_path = reader.path(&target, kind.segment);
-    let version = match target.tag.take() {
-        Some(v) => v,
-        None => {
-            let body = reader.get(&entity_path, &[("resolve-labels", "false".into())]).await?;
-            let latest = body
-                .pointer(&format!("/{}/latestVersionIdStr", kind.key))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            if latest.is_empty() {
-                bail!("{} '{}' has no version to download.", kind.title, target.full_name());
-            }
-            latest
-        }
-    };
-    let version_path = format!("{entity_path}/versions/{}", seg(&version));
-    let body = reader.get(&version_path, &[]).await?;
-    let status = body
-        .pointer(&format!("/{}/status", kind.version_key))
-        .and_then(Value::as_str);
-    if status != Some("UPLOAD_COMPLETE") {
-        bail!(
-            "{} '{}:{version}' is not complete ({}); it cannot be downloaded yet.",
-            kind.title,
-            target.full_name(),
-            status.unwrap_or("unknown status")
-        );
-    }
-    let listed = reader
-        .get_all(&format!("{version_path}/files"), &[], kind.files_key, PAGE_SIZE)
-        .await?;
+    let target = Target::resolve(&args.target, ctx)?;
+    let version = kind.wire.complete_version(&reader, &target).await?;
+    let listed = kind.wire.files(&reader, &target, &version).await?;
     let selected: Vec<&Value> = listed
         .iter()
         .filter(|f| {
@@ -174,13 +143,13 @@ async fn file_urls(reader: &Reader, kind: &Kind, target: &Target, version: &str)
             .unwrap_or_default();
         format!(
             "/v2/{}/org/{}{team}/{}/{}/files",
-            kind.segment,
+            kind.wire.segment,
             seg(&target.org),
             seg(&target.name),
             seg(version)
         )
     } else {
-        format!("{}/{}/files", target.path(kind.segment), seg(version))
+        format!("{}/{}/files", target.path(kind.wire.segment), seg(version))
     };
     let body = reader.get(&path, &[]).await?;
     let strings = |key: &str| -> Vec<String> {

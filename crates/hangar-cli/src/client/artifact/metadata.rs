@@ -4,10 +4,11 @@
 //! `description`).
 
 use super::Kind;
+use crate::client::fields::{LabelEdits, Presentation, put_strings, read_text};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Custom metrics (Private Registry guide §4.3): at most 3 tables of 12 key/value pairs.
 const MAX_METRIC_TABLES: usize = 3;
@@ -16,15 +17,8 @@ const MAX_METRIC_PAIRS: usize = 12;
 /// Fields of an entity that both `create` and `update` set.
 #[derive(Debug, Clone, Default, PartialEq, Args)]
 pub struct EntityArgs {
-    /// Overview: a markdown file.
-    #[arg(long = "overview-filename", value_name = "FILE")]
-    pub overview: Option<PathBuf>,
-    /// Display name.
-    #[arg(long = "display-name", value_name = "NAME")]
-    pub display_name: Option<String>,
-    /// URL of the logo image.
-    #[arg(long, value_name = "URL")]
-    pub logo: Option<String>,
+    #[command(flatten)]
+    pub presentation: Presentation,
     /// Name of the public dataset used.
     #[arg(long = "public-dataset-name", value_name = "NAME")]
     pub dataset_name: Option<String>,
@@ -34,12 +28,6 @@ pub struct EntityArgs {
     /// License of the public dataset used.
     #[arg(long = "public-dataset-license", value_name = "LICENSE")]
     pub dataset_license: Option<String>,
-    /// Who built it.
-    #[arg(long = "built-by", value_name = "NAME")]
-    pub built_by: Option<String>,
-    /// Who publishes it.
-    #[arg(long, value_name = "NAME")]
-    pub publisher: Option<String>,
     /// Models: a file with the bias statement.
     #[arg(long = "bias-filename", value_name = "FILE")]
     pub bias: Option<PathBuf>,
@@ -145,12 +133,8 @@ pub struct UpdateArgs {
     /// Short description.
     #[arg(long = "short-desc", value_name = "DESC")]
     pub short_desc: Option<String>,
-    /// Add a label; repeat for more.
-    #[arg(long = "add-label", value_name = "LABEL")]
-    pub add_labels: Vec<String>,
-    /// Remove a label; repeat for more.
-    #[arg(long = "remove-label", value_name = "LABEL")]
-    pub remove_labels: Vec<String>,
+    #[command(flatten)]
+    pub labels: LabelEdits,
     #[command(flatten)]
     pub entity: EntityArgs,
     #[command(flatten)]
@@ -197,7 +181,7 @@ pub struct NewVersionArgs {
 impl NewVersionArgs {
     /// The version-create body.
     pub fn body(&self, kind: &Kind, version: &str) -> Result<Value> {
-        let model = kind.segment == "models";
+        let model = kind.wire.segment == "models";
         if !model && (self.link.is_some() || !self.metrics.is_empty()) {
             bail!("--link and --metrics-file are for models.");
         }
@@ -216,19 +200,6 @@ impl NewVersionArgs {
     }
 }
 
-fn read_text(file: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(file).with_context(|| format!("Cannot read the {what} file {}", file.display()))
-}
-
-/// Puts the present values into `body`.
-fn put_strings(body: &mut Map<String, Value>, fields: &[(&str, &Option<String>)]) {
-    for (key, value) in fields {
-        if let Some(v) = value {
-            body.insert(key.to_string(), Value::String(v.clone()));
-        }
-    }
-}
-
 /// Puts the contents of the given files into `body`; a flag `kind` does not take is refused.
 fn put_files(body: &mut Map<String, Value>, fields: &[(&str, &Option<PathBuf>, &str, bool)]) -> Result<()> {
     for (key, file, flag, allowed) in fields {
@@ -243,20 +214,11 @@ fn put_files(body: &mut Map<String, Value>, fields: &[(&str, &Option<PathBuf>, &
 
 impl EntityArgs {
     fn fill(&self, kind: &Kind, body: &mut Map<String, Value>) -> Result<()> {
-        put_strings(
-            body,
-            &[
-                ("displayName", &self.display_name),
-                ("logo", &self.logo),
-                ("builtBy", &self.built_by),
-                ("publisher", &self.publisher),
-            ],
-        );
-        let model = kind.segment == "models";
+        self.presentation.fill(body)?;
+        let model = kind.wire.segment == "models";
         put_files(
             body,
             &[
-                ("description", &self.overview, "overview-filename", true),
                 ("bias", &self.bias, "bias-filename", model),
                 ("explainability", &self.explainability, "explainability-filename", model),
                 ("privacy", &self.privacy, "privacy-filename", model),
@@ -281,7 +243,7 @@ impl EntityArgs {
 impl DocumentArgs {
     /// Entity documents (`version`: false) or version documents; resources only.
     fn fill(&self, kind: &Kind, version: bool, body: &mut Map<String, Value>) -> Result<()> {
-        let resource = kind.segment == "resources";
+        let resource = kind.wire.segment == "resources";
         put_files(
             body,
             &[
@@ -332,7 +294,7 @@ impl CreateArgs {
         let mut body = Map::new();
         body.insert("name".into(), json!(name));
         body.insert("application".into(), json!(self.application));
-        body.insert(kind.framework_field.into(), json!(self.framework));
+        body.insert(kind.wire.framework_field.into(), json!(self.framework));
         body.insert("modelFormat".into(), json!(self.format));
         body.insert("precision".into(), json!(self.precision));
         body.insert("shortDescription".into(), json!(self.short_desc));
@@ -346,8 +308,8 @@ impl CreateArgs {
 }
 
 impl UpdateArgs {
-    /// The entity PATCH body; `labels` are the entity's current labels.
-    pub fn entity_body(&self, kind: &Kind, labels: &[String]) -> Result<Value> {
+    /// The entity PATCH body; `entity` is the entity as it is now.
+    pub fn entity_body(&self, kind: &Kind, entity: &Value) -> Result<Value> {
         if self.desc.is_some() || !self.version.is_empty() || self.set_latest {
             bail!(
                 "--desc, --accuracy-reached, --batch-size, --gpu-model, --memory-footprint, --num-epochs and --set-latest need a version: <org>/[<team>/]<name>:<version>."
@@ -358,24 +320,14 @@ impl UpdateArgs {
             &mut body,
             &[
                 ("application", &self.application),
-                (kind.framework_field, &self.framework),
+                (kind.wire.framework_field, &self.framework),
                 ("modelFormat", &self.format),
                 ("precision", &self.precision),
                 ("shortDescription", &self.short_desc),
             ],
         );
-        if !self.add_labels.is_empty() || !self.remove_labels.is_empty() {
-            let mut next: Vec<String> = labels
-                .iter()
-                .filter(|l| !self.remove_labels.contains(l))
-                .cloned()
-                .collect();
-            for label in &self.add_labels {
-                if !next.contains(label) {
-                    next.push(label.clone());
-                }
-            }
-            body.insert("labelsV2".into(), json!(next));
+        if !self.labels.is_empty() {
+            body.insert("labelsV2".into(), json!(self.labels.apply(entity)));
         }
         if self.public || self.no_public {
             body.insert("isPublic".into(), json!(self.public));
@@ -392,15 +344,14 @@ impl UpdateArgs {
             || self.format.is_some()
             || self.precision.is_some()
             || self.short_desc.is_some()
-            || !self.add_labels.is_empty()
-            || !self.remove_labels.is_empty()
+            || !self.labels.is_empty()
             || self.public
             || self.no_public
             || self.entity != EntityArgs::default();
         if entity_only {
             bail!(
                 "Only version fields can be updated for a version; leave out the version to update the {}.",
-                kind.noun
+                kind.wire.noun
             );
         }
         let mut body = Map::new();
@@ -420,7 +371,7 @@ pub fn metrics(files: &[PathBuf]) -> Result<Vec<Value>> {
     files
         .iter()
         .map(|file| {
-            let text = read_text(file, "metrics")?;
+            let text = read_text(file, "metrics-file")?;
             let table: Value =
                 serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", file.display()))?;
             let name = table.get("name").and_then(Value::as_str);

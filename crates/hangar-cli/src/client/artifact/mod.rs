@@ -17,52 +17,25 @@ mod upload;
 
 use super::Ctx;
 use super::output::Report;
+use super::versioned::{InfoArgs, RemoveArgs, Versioned};
+use hangar_core::wire;
 use anyhow::Result;
 use clap::Subcommand;
 
 /// What differs between models and resources on the wire and on screen.
 pub struct Kind {
-    /// `models` or `resources`: the path segment and the transfer `artifactType`.
-    pub segment: &'static str,
-    /// The search resource type.
-    pub search: &'static str,
-    /// JSON keys of an entity, a version, the version list and the file list.
-    pub key: &'static str,
-    pub version_key: &'static str,
-    pub versions_key: &'static str,
-    pub files_key: &'static str,
-    /// `model` or `resource`, and with a capital.
-    pub noun: &'static str,
-    pub title: &'static str,
-    /// The entity field that holds the framework.
-    pub framework_field: &'static str,
+    pub wire: Versioned,
     /// The search filter of `list --signed`.
     pub signed_filter: &'static str,
 }
 
 pub const MODEL: Kind = Kind {
-    segment: "models",
-    search: "MODEL",
-    key: "model",
-    version_key: "modelVersion",
-    versions_key: "modelVersions",
-    files_key: "modelFiles",
-    noun: "model",
-    title: "Model",
-    framework_field: "framework",
+    wire: Versioned(&wire::MODEL),
     signed_filter: "signedModels",
 };
 
 pub const RESOURCE: Kind = Kind {
-    segment: "resources",
-    search: "RECIPE",
-    key: "recipe",
-    version_key: "recipeVersion",
-    versions_key: "recipeVersions",
-    files_key: "recipeFiles",
-    noun: "resource",
-    title: "Resource",
-    framework_field: "trainingFramework",
+    wire: Versioned(&wire::RESOURCE),
     signed_filter: "signedResources",
 };
 
@@ -71,14 +44,14 @@ pub enum ArtifactCommand {
     /// Create a model or resource (no files yet: those come with upload-version).
     Create(Box<metadata::CreateArgs>),
     /// Show an entity's metadata, or a version's (`--files`: with its file list).
-    Info(catalog::InfoArgs),
+    Info(InfoArgs),
     /// List entities (`*` and `?` wildcards; default: all), or the versions of one
     /// (`org/name:*`, `org/name:1.*`).
     List(catalog::ListArgs),
     /// Update an entity's metadata, or a version's (`org/name:version`).
     Update(Box<metadata::UpdateArgs>),
     /// Remove a version, or the whole entity with every version (confirmed unless -y).
-    Remove(catalog::RemoveArgs),
+    Remove(RemoveArgs),
     /// Upload a folder or a file as a new version (resumes an interrupted upload of the same
     /// version).
     UploadVersion(Box<upload::UploadArgs>),

@@ -6,7 +6,6 @@
 //! same command sends only what is missing.
 
 use super::Kind;
-use super::catalog::{PAGE_SIZE, version_path};
 use super::files::{SourceFile, base64_sha256, sha256_file, source_files};
 use super::metadata::NewVersionArgs;
 use super::summary::{Direction, Progress, Summary};
@@ -86,7 +85,7 @@ impl Session<'_> {
         let mut body = json!({
             "name": self.target.name,
             "version": self.version,
-            "artifactType": self.kind.segment,
+            "artifactType": self.kind.wire.segment,
         });
         if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
             b.extend(e);
@@ -120,12 +119,7 @@ pub async fn run(ctx: &Ctx, kind: &'static Kind, args: UploadArgs) -> Result<Rep
     let mut target = Target::resolve(&args.target, ctx)?;
     let version = match target.tag.take() {
         Some(v) => v,
-        None => {
-            let path = format!("{}/versions", target.path(kind.segment));
-            let versions = api.get_all_as(false, &path, &[], kind.versions_key, PAGE_SIZE).await?;
-            let ids: Vec<String> = versions.iter().map(|v| field(v, "versionId")).collect();
-            next_version(&ids)
-        }
+        None => next_version(&kind.wire.version_names(&api, &target).await?),
     };
     let files = source_files(&args.source)?;
     let total: u64 = files.iter().map(|f| f.size).sum();
@@ -149,10 +143,10 @@ pub async fn run(ctx: &Ctx, kind: &'static Kind, args: UploadArgs) -> Result<Rep
         target,
         version,
     };
-    let vpath = version_path(kind, &session.target, &session.version);
+    let vpath = kind.wire.version_path(&session.target, &session.version);
     match session.api.find(&vpath, &[]).await? {
         Some(existing) => {
-            let status = existing.pointer(&format!("/{}/status", kind.version_key));
+            let status = existing.pointer(&format!("/{}/status", kind.wire.version_key));
             if status.and_then(Value::as_str) != Some("UPLOAD_PENDING") {
                 bail!(
                     "Target '{}:{}' already exists.",
@@ -162,7 +156,7 @@ pub async fn run(ctx: &Ctx, kind: &'static Kind, args: UploadArgs) -> Result<Rep
             }
         }
         None => {
-            let create = format!("{}/versions", session.target.path(kind.segment));
+            let create = format!("{}/versions", session.target.path(kind.wire.segment));
             session.api.post(&create, &body).await?;
         }
     }
@@ -238,7 +232,7 @@ async fn hash_all(files: Vec<SourceFile>, threads: usize, bar: &ProgressBar) -> 
 
 /// The hashes the server stores already (in any entity).
 async fn dedupe(session: &Session<'_>, hashed: &[Hashed]) -> Result<HashSet<String>> {
-    let path = format!("{}/files", session.target.path(session.kind.segment));
+    let path = format!("{}/files", session.target.path(session.kind.wire.segment));
     let mut stored = HashSet::new();
     for batch in hashed.chunks(DEDUPE_BATCH) {
         let files: Vec<Value> = batch.iter().map(|h| json!({"sha256": h.sha256})).collect();

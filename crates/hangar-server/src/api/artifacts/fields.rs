@@ -71,21 +71,26 @@ pub enum Field {
     Links,
     /// `customMetrics`: `[{name, attributes: [{key, value}]}]`.
     Metrics,
+    /// `attributes`: `[{key, value}]`, free text.
+    Attributes,
 }
 
 /// The fields a body may carry: several lists, searched in order.
 pub type Spec = &'static [&'static [(&'static str, Field)]];
 
-const ENTITY: &[(&str, Field)] = &[
-    ("modelFormat", Field::Text(SHORT_TEXT)),
+/// What every kind of entity has (Private Registry guide §6.5.1 lists the chart's).
+const COMMON: &[(&str, Field)] = &[
     ("shortDescription", Field::Text(SHORT_DESCRIPTION)),
     ("description", Field::Text(DOCUMENT)),
     ("displayName", Field::Text(DISPLAY_NAME)),
     ("labelsV2", Field::Labels),
     ("logo", Field::Url),
-    ("publicDatasetUsed", Field::Dataset),
     ("builtBy", Field::Text(SHORT_TEXT)),
     ("publisher", Field::Text(SHORT_TEXT)),
+];
+const ENTITY: &[(&str, Field)] = &[
+    ("modelFormat", Field::Text(SHORT_TEXT)),
+    ("publicDatasetUsed", Field::Dataset),
 ];
 const MODEL_ENTITY: &[(&str, Field)] = &[
     ("application", Field::Text(SHORT_TEXT)),
@@ -121,8 +126,13 @@ const RESOURCE_VERSION: &[(&str, Field)] = &[
     ("setup", Field::Text(DOCUMENT)),
 ];
 
-pub const MODEL_FIELDS: Spec = &[ENTITY, MODEL_ENTITY];
-pub const RESOURCE_FIELDS: Spec = &[ENTITY, RESOURCE_ENTITY];
+const CHART_ENTITY: &[(&str, Field)] = &[("attributes", Field::Attributes)];
+
+pub const MODEL_FIELDS: Spec = &[COMMON, ENTITY, MODEL_ENTITY];
+pub const RESOURCE_FIELDS: Spec = &[COMMON, ENTITY, RESOURCE_ENTITY];
+pub const CHART_FIELDS: Spec = &[COMMON, CHART_ENTITY];
+/// A chart version is what its archive says; it has no fields of its own.
+pub const CHART_VERSION_FIELDS: Spec = &[];
 pub const MODEL_VERSION_FIELDS: Spec = &[VERSION, MODEL_VERSION];
 pub const RESOURCE_VERSION_FIELDS: Spec = &[VERSION, RESOURCE_VERSION];
 
@@ -228,6 +238,16 @@ fn check(key: &str, field: Field, value: &Value) -> ApiResult<Option<Value>> {
             }
             Value::from(links)
         }
+        Field::Attributes => {
+            let mut attributes = vec![];
+            for pair in list(key, value, MAX_LINKS)? {
+                let pair = object(key, pair, &["key", "value"])?;
+                let k = text(key, pair.get("key").unwrap_or(&Value::Null), SHORT_TEXT)?;
+                let v = text(key, pair.get("value").unwrap_or(&Value::Null), SHORT_TEXT)?;
+                attributes.push(serde_json::json!({"key": k, "value": v}));
+            }
+            Value::from(attributes)
+        }
         Field::Metrics => {
             let tables = list(key, value, MAX_METRIC_TABLES).map_err(|_| {
                 bad(format!(
@@ -324,6 +344,23 @@ mod tests {
         .unwrap();
         assert_eq!(got, json!({"precision": "FP16", "trainingFramework": "PyTorch"}));
         assert!(applied(RESOURCE_FIELDS, json!({"precision": "FP64"})).is_err());
+    }
+
+    #[test]
+    fn chart_fields_are_the_guides() {
+        let got = applied(
+            CHART_FIELDS,
+            json!({"displayName": "D", "labels": ["Helm Chart"], "builtBy": "NVIDIA",
+                   "attributes": [{"key": "k", "value": "v"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            json!({"displayName": "D", "labelsV2": ["Helm Chart"], "builtBy": "NVIDIA",
+                   "attributes": [{"key": "k", "value": "v"}]})
+        );
+        assert!(applied(CHART_FIELDS, json!({"modelFormat": "onnx"})).is_err());
+        assert!(applied(CHART_FIELDS, json!({"attributes": [{"key": "k"}]})).is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The read paths NGC's catalog gives public models and resources (ngc-api.md §10; Catalog
-//! guide §16.4, §17.4), which work with no key at all:
+//! The read paths NGC's catalog gives public models, resources and charts (ngc-api.md §10;
+//! Catalog guide §16.4, §17.4), which work with no key at all:
 //!
 //! - `/v2/{kind}/{org}[/{team}]/{name}[/versions[/{version}[/files[/{path}]|/zip]]]`
 //! - `/v2/{kind}/org/{org}[/team/{team}]/{name}/{version}/files[?path=…]`: the download URLs,
@@ -45,9 +45,12 @@ pub async fn read(
     Path(rest): Path<String>,
     Query(query): Query<GuestQuery>,
 ) -> ApiResult<Response> {
-    let not_found = || ApiError::NotFound(format!("no such path: /v2/{}/{rest}", kind.segment));
+    let not_found = || ApiError::NotFound(format!("no such path: /v2/{}/{rest}", kind.wire.segment));
     let parts: Vec<&str> = rest.split('/').collect();
-    if let ["org", org, tail @ ..] = parts.as_slice() {
+    // A chart's bytes are its archive, served by the Helm repository.
+    if let ["org", org, tail @ ..] = parts.as_slice()
+        && kind.has_file_uploads()
+    {
         let (team, tail) = match tail {
             ["team", team, tail @ ..] => (Some(*team), tail),
             _ => (None, tail),
@@ -86,6 +89,7 @@ pub async fn read(
         [version, "files"] => list_files(kind, State(state), caller, Path(path(Some(version))))
             .await?
             .into_response(),
+        [_, "zip"] | [_, "files", ..] if !kind.has_file_uploads() => return Err(not_found()),
         [version, "zip"] => download_zip(kind, State(state), caller, Path(path(Some(version)))).await?,
         [version, "files", file @ ..] if !file.is_empty() => {
             let file = FilePath::new(path(Some(version)), &file.join("/"));

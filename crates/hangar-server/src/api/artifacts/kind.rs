@@ -1,59 +1,50 @@
-//! What differs between models and resources on the wire: path segment, JSON keys, fields.
+//! What differs between models, resources and Helm charts: their names on the wire
+//! (`hangar_core::wire`), how they are stored and checked, and their fields.
 
-use super::fields::{MODEL_FIELDS, MODEL_VERSION_FIELDS, RESOURCE_FIELDS, RESOURCE_VERSION_FIELDS, Spec};
+use super::fields::{
+    CHART_FIELDS, CHART_VERSION_FIELDS, MODEL_FIELDS, MODEL_VERSION_FIELDS, RESOURCE_FIELDS, RESOURCE_VERSION_FIELDS,
+    Spec,
+};
 use hangar_core::policy::ArtifactKind;
+use hangar_core::wire::{self, Wire};
 use hangar_store::meta::ArtifactType;
 
 pub struct Kind {
+    pub wire: &'static Wire,
     pub stored: ArtifactType,
     pub policy: ArtifactKind,
-    /// `models` or `resources`: the path segment and the transfer `artifactType`.
-    pub segment: &'static str,
-    /// The search resource type.
-    pub search: &'static str,
-    /// Singular JSON key of an entity (`model`, `recipe`), and of its versions and files.
-    pub key: &'static str,
-    pub version_key: &'static str,
-    pub versions_key: &'static str,
-    pub files_key: &'static str,
-    /// The key of a plain listing (`models`, `recipes`).
-    pub list_key: &'static str,
-    /// How a person calls it in messages.
-    pub noun: &'static str,
     pub fields: Spec,
     pub version_fields: Spec,
-    /// The entity field that holds the framework (search attribute `framework`).
-    pub framework_field: &'static str,
 }
 
 pub const MODEL: Kind = Kind {
+    wire: &wire::MODEL,
     stored: ArtifactType::Model,
     policy: ArtifactKind::Model,
-    segment: "models",
-    search: "MODEL",
-    key: "model",
-    version_key: "modelVersion",
-    versions_key: "modelVersions",
-    files_key: "modelFiles",
-    list_key: "models",
-    noun: "model",
     fields: MODEL_FIELDS,
     version_fields: MODEL_VERSION_FIELDS,
-    framework_field: "framework",
 };
 
 pub const RESOURCE: Kind = Kind {
+    wire: &wire::RESOURCE,
     stored: ArtifactType::Resource,
     policy: ArtifactKind::Resource,
-    segment: "resources",
-    search: "RECIPE",
-    key: "recipe",
-    version_key: "recipeVersion",
-    versions_key: "recipeVersions",
-    files_key: "recipeFiles",
-    list_key: "recipes",
-    noun: "resource",
     fields: RESOURCE_FIELDS,
     version_fields: RESOURCE_VERSION_FIELDS,
-    framework_field: "trainingFramework",
 };
+
+/// Charts: versions come from pushed archives (the Helm repository), not file uploads.
+pub const CHART: Kind = Kind {
+    wire: &wire::CHART,
+    stored: ArtifactType::Chart,
+    policy: ArtifactKind::Chart,
+    fields: CHART_FIELDS,
+    version_fields: CHART_VERSION_FIELDS,
+};
+
+impl Kind {
+    /// Whether versions are made of uploaded files (models, resources), not of one archive.
+    pub fn has_file_uploads(&self) -> bool {
+        self.stored != ArtifactType::Chart
+    }
+}

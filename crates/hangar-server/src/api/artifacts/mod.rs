@@ -1,5 +1,6 @@
-//! Models and resources (ngc-api.md §4, §6): entities with catalog metadata and their
-//! versions, at `/v2/org/{org}[/team/{team}]/models|resources…`. File transfer is separate.
+//! Models, resources and Helm charts (ngc-api.md §4, §6, §7): entities with catalog metadata
+//! and their versions, at `/v2/org/{org}[/team/{team}]/models|resources|helm-charts…`. File
+//! transfer is separate; chart versions come from the Helm repository (`crate::helm`).
 
 mod fields;
 mod guest;
@@ -20,7 +21,7 @@ use axum::routing::get;
 use hangar_core::names::{validate_artifact_name, validate_version};
 use hangar_core::policy::{ArtifactOp, Target, may_remove};
 use hangar_store::meta::{Artifact, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE};
-use kind::{Kind, MODEL, RESOURCE};
+use kind::{CHART, Kind, MODEL, RESOURCE};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -34,9 +35,9 @@ pub fn routes() -> Router<AppState> {
             )
             .route(&format!("{prefix}/files/commit"), axum::routing::post(transfer::commit));
     }
-    for kind in [&MODEL, &RESOURCE] {
+    for kind in [&MODEL, &RESOURCE, &CHART] {
         router = router.route(
-            &format!("/v2/{}/{{*rest}}", kind.segment),
+            &format!("/v2/{}/{{*rest}}", kind.wire.segment),
             get(
                 move |s: State<AppState>,
                       c: Caller,
@@ -47,7 +48,7 @@ pub fn routes() -> Router<AppState> {
             ),
         );
         for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
-            let base = format!("{prefix}/{}", kind.segment);
+            let base = format!("{prefix}/{}", kind.wire.segment);
             router = router
                 .route(
                     &base,
@@ -68,8 +69,32 @@ pub fn routes() -> Router<AppState> {
                         .delete(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| remove(kind, s, c, p)),
                 )
                 .route(
+                    &format!("{base}/{{name}}/versions/{{version}}/files"),
+                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| transfer::list_files(kind, s, c, p)),
+                )
+                .route(
+                    &format!("{base}/{{name}}/versions/{{version}}"),
+                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| version_info(kind, s, c, p))
+                        .patch(
+                            move |s: State<AppState>,
+                                  c: Caller,
+                                  p: Path<EntityPath>,
+                                  q: Query<LatestParam>,
+                                  b: Json<Value>| update_version(kind, s, c, p, q, b),
+                        )
+                        .delete(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| {
+                            remove_version(kind, s, c, p)
+                        }),
+                );
+            let versions_route = get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| versions(kind, s, c, p));
+            if !kind.has_file_uploads() {
+                router = router.route(&format!("{base}/{{name}}/versions"), versions_route);
+                continue;
+            }
+            router = router
+                .route(
                     &format!("{base}/{{name}}/versions"),
-                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| versions(kind, s, c, p)).post(
+                    versions_route.post(
                         move |s: State<AppState>, c: Caller, p: Path<EntityPath>, b: Json<Value>| {
                             create_version(kind, s, c, p, b)
                         },
@@ -82,10 +107,6 @@ pub fn routes() -> Router<AppState> {
                             transfer::dedupe(kind, s, c, p, b)
                         },
                     ),
-                )
-                .route(
-                    &format!("{base}/{{name}}/versions/{{version}}/files"),
-                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| transfer::list_files(kind, s, c, p)),
                 )
                 .route(
                     &format!("{base}/{{name}}/versions/{{version}}/files/{{*path}}"),
@@ -114,20 +135,6 @@ pub fn routes() -> Router<AppState> {
                             transfer::file_urls(kind, s, c, h, p, q)
                         },
                     ),
-                )
-                .route(
-                    &format!("{base}/{{name}}/versions/{{version}}"),
-                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| version_info(kind, s, c, p))
-                        .patch(
-                            move |s: State<AppState>,
-                                  c: Caller,
-                                  p: Path<EntityPath>,
-                                  q: Query<LatestParam>,
-                                  b: Json<Value>| update_version(kind, s, c, p, q, b),
-                        )
-                        .delete(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| {
-                            remove_version(kind, s, c, p)
-                        }),
                 );
         }
     }
@@ -150,9 +157,9 @@ pub struct LatestParam {
 }
 
 /// An entity and where it lives.
-struct Found {
-    space: Space,
-    artifact: Artifact,
+pub(crate) struct Found {
+    pub space: Space,
+    pub artifact: Artifact,
 }
 
 impl Found {
@@ -175,7 +182,9 @@ impl Found {
     }
 }
 
-fn may(kind: &Kind, space: &Space, caller: &Caller, op: ArtifactOp, a: &Artifact) -> bool {
+/// Whether the caller may do `op` to entity `a` of `space`: by role, or as anyone for reads of a
+/// public one.
+pub(crate) fn may(kind: &Kind, space: &Space, caller: &Caller, op: ArtifactOp, a: &Artifact) -> bool {
     space.allows(caller, kind.policy, op, Some(&a.path)) || (op.reads() && a.is_public)
 }
 
@@ -185,7 +194,7 @@ async fn find(state: &AppState, kind: &Kind, caller: &Caller, path: &EntityPath,
     let space = Space::find(state, &path.org, path.team.as_deref()).await?;
     validate_artifact_name(&path.name)?;
     let full = space.full_name(&path.name);
-    let not_found = || ApiError::NotFound(format!("{} '{full}' could not be found", kind.noun));
+    let not_found = || ApiError::NotFound(format!("{} '{full}' could not be found", kind.wire.noun));
     let artifact = state.meta.artifact(kind.stored, &full).await?.ok_or_else(not_found)?;
     if may(kind, &space, caller, op, &artifact) {
         return Ok(Found { space, artifact });
@@ -208,7 +217,7 @@ async fn find(state: &AppState, kind: &Kind, caller: &Caller, path: &EntityPath,
     };
     Err(ApiError::Forbidden(format!(
         "you may not {verb} {} '{full}'",
-        kind.noun
+        kind.wire.noun
     )))
 }
 
@@ -218,7 +227,7 @@ async fn find_version(state: &AppState, kind: &Kind, found: &Found, path: &Entit
     state.meta.version(found.artifact.id, version).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "{} '{}:{version}' could not be found",
-            kind.noun, found.artifact.path
+            kind.wire.noun, found.artifact.path
         ))
     })
 }
@@ -280,7 +289,7 @@ async fn create(
         return Err(if caller.is_guest() {
             ApiError::unauthenticated()
         } else {
-            ApiError::Forbidden(format!("you may not create {}s in '{}'", kind.noun, space.namespace()))
+            ApiError::Forbidden(format!("you may not create {}s in '{}'", kind.wire.noun, space.namespace()))
         });
     }
     let mut metadata = Map::new();
@@ -299,7 +308,7 @@ async fn create(
         })
         .await
         .map_err(|e| match e {
-            hangar_store::Error::Conflict(_) => ApiError::Conflict(format!("{} '{full}' already exists.", kind.noun)),
+            hangar_store::Error::Conflict(_) => ApiError::Conflict(format!("{} '{full}' already exists.", kind.wire.noun)),
             other => other.into(),
         })?;
     let mut found = Found {
@@ -313,7 +322,7 @@ async fn create(
             .await?;
         found.artifact.is_public = public;
     }
-    Ok(Json(success(json!({ kind.key: found.json(kind, None) }))))
+    Ok(Json(success(json!({ kind.wire.key: found.json(kind, None) }))))
 }
 
 /// `GET {OT}/{kind}`: the entities of the org (or team) the caller may see.
@@ -333,7 +342,7 @@ async fn list(
             items.push(views::entity(kind, &artifact, org, team, latest.as_ref()));
         }
     }
-    Ok(Json(success(json!({ kind.list_key: items }))))
+    Ok(Json(success(json!({ kind.wire.list_key: items }))))
 }
 
 /// `GET {OT}/{kind}/{name}`.
@@ -345,7 +354,7 @@ async fn info(
 ) -> ApiResult<Json<Value>> {
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let latest = latest_of(&state, &found.artifact).await?;
-    Ok(Json(success(json!({ kind.key: found.json(kind, latest.as_ref()) }))))
+    Ok(Json(success(json!({ kind.wire.key: found.json(kind, latest.as_ref()) }))))
 }
 
 /// `PATCH {OT}/{kind}/{name}`: the given fields change; `publicDatasetUsed: {}` changes nothing.
@@ -374,7 +383,7 @@ async fn update(
         .update_artifact(found.artifact.id, &found.artifact.metadata, found.artifact.is_public)
         .await?;
     let latest = latest_of(&state, &found.artifact).await?;
-    Ok(Json(success(json!({ kind.key: found.json(kind, latest.as_ref()) }))))
+    Ok(Json(success(json!({ kind.wire.key: found.json(kind, latest.as_ref()) }))))
 }
 
 /// Removal: registry admins and org owners, or `creators` (of the entity, of the version).
@@ -389,7 +398,7 @@ fn require_remove(kind: &Kind, caller: &Caller, found: &Found, creators: &[Optio
     }
     Err(ApiError::Forbidden(format!(
         "only registry admins, org owners and its creator may remove {} '{}'",
-        kind.noun, found.artifact.path
+        kind.wire.noun, found.artifact.path
     )))
 }
 
@@ -415,19 +424,24 @@ async fn versions(
 ) -> ApiResult<Json<Value>> {
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let mut all = state.meta.versions(found.artifact.id).await?;
-    all.sort_by(|a, b| semver_order(&b.version, &a.version));
+    all.sort_by(|a, b| latest_first(&a.version, &b.version));
     let listed: Vec<Value> = all.iter().map(views::version).collect();
     let total = listed.len();
     Ok(Json(success(json!({
-        kind.versions_key: listed,
-        kind.key: found.json(kind, None),
+        kind.wire.versions_key: listed,
+        kind.wire.key: found.json(kind, None),
         "paginationInfo": {"index": 0, "size": total.max(1), "totalPages": 1, "totalResults": total},
     }))))
 }
 
-/// Compares versions as dotted numbers where they are numbers (`1.10` after `1.9`), as text
-/// otherwise.
+/// Compares versions as semantic versions when both are (`1.0.0-rc.1` before `1.0.0`, a `v`
+/// prefix allowed), otherwise as dotted numbers where they are numbers (`1.10` after `1.9`), as
+/// text elsewhere.
 fn semver_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let semantic = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
+    if let (Some(x), Some(y)) = (semantic(a), semantic(b)) {
+        return x.cmp(&y);
+    }
     let parts = |v: &str| -> Vec<(u64, String)> {
         v.split(['.', '-', '_'])
             .map(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_string()))
@@ -465,11 +479,11 @@ async fn create_version(
         .map_err(|e| match e {
             hangar_store::Error::Conflict(_) => ApiError::Conflict(format!(
                 "version '{version}' of {} '{}' already exists",
-                kind.noun, found.artifact.path
+                kind.wire.noun, found.artifact.path
             )),
             other => other.into(),
         })?;
-    Ok(Json(success(json!({ kind.version_key: views::version(&created) }))))
+    Ok(Json(success(json!({ kind.wire.version_key: views::version(&created) }))))
 }
 
 /// `GET {OT}/{kind}/{name}/versions/{version}`.
@@ -482,8 +496,8 @@ async fn version_info(
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let version = find_version(&state, kind, &found, &path).await?;
     Ok(Json(success(json!({
-        kind.version_key: views::version(&version),
-        kind.key: found.json(kind, None),
+        kind.wire.version_key: views::version(&version),
+        kind.wire.key: found.json(kind, None),
     }))))
 }
 
@@ -539,7 +553,7 @@ async fn update_version(
             })?;
     }
     let version = find_version(&state, kind, &found, &path).await?;
-    Ok(Json(success(json!({ kind.version_key: views::version(&version) }))))
+    Ok(Json(success(json!({ kind.wire.version_key: views::version(&version) }))))
 }
 
 /// `DELETE {OT}/{kind}/{name}/versions/{version}`.
@@ -551,9 +565,46 @@ async fn remove_version(
 ) -> ApiResult<Json<Value>> {
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let version = find_version(&state, kind, &found, &path).await?;
-    require_remove(kind, &caller, &found, &[found.artifact.created_by, version.created_by])?;
-    state.meta.delete_version(&found.artifact, &version).await?;
+    remove_version_of(&state, kind, &caller, &found, &version).await?;
     Ok(Json(success(json!({}))))
+}
+
+/// Removes a version if the caller may. A chart's latest is then its newest remaining release.
+pub(crate) async fn remove_version_of(
+    state: &AppState,
+    kind: &Kind,
+    caller: &Caller,
+    found: &Found,
+    version: &ArtifactVersion,
+) -> ApiResult<()> {
+    require_remove(kind, caller, found, &[found.artifact.created_by, version.created_by])?;
+    state.meta.delete_version(&found.artifact, version).await?;
+    if kind.has_file_uploads() || found.artifact.latest_version.as_deref() != Some(version.version.as_str()) {
+        return Ok(());
+    }
+    let mut left = state.meta.versions(found.artifact.id).await?;
+    left.retain(|v| v.status == UPLOAD_COMPLETE);
+    left.sort_by(|a, b| latest_release_first(&a.version, &b.version));
+    if let Some(highest) = left.first() {
+        state
+            .meta
+            .set_latest_version(found.artifact.id, &highest.version)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Orders versions newest first (see [`semver_order`]).
+pub(crate) fn latest_first(a: &str, b: &str) -> std::cmp::Ordering {
+    semver_order(b, a)
+}
+
+/// Orders versions by which should be a chart's latest: releases before pre-releases (as Helm
+/// installs the newest release unless told `--devel`), then newest first.
+pub(crate) fn latest_release_first(a: &str, b: &str) -> std::cmp::Ordering {
+    let prerelease =
+        |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).is_ok_and(|v| !v.pre.is_empty());
+    prerelease(a).cmp(&prerelease(b)).then_with(|| latest_first(a, b))
 }
 
 #[cfg(test)]
@@ -565,5 +616,8 @@ mod tests {
         let mut versions = vec!["1.10", "1.9", "2.0", "1.9.1", "beta", "10"];
         versions.sort_by(|a, b| semver_order(b, a));
         assert_eq!(versions, ["beta", "10", "2.0", "1.10", "1.9.1", "1.9"]);
+        let mut charts = vec!["1.0.0", "1.0.0-rc.1", "v1.2.0", "0.9.10"];
+        charts.sort_by(|a, b| semver_order(b, a));
+        assert_eq!(charts, ["v1.2.0", "1.0.0", "1.0.0-rc.1", "0.9.10"]);
     }
 }

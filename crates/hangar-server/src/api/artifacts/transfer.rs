@@ -90,7 +90,7 @@ async fn pending_version(
     if version.status != UPLOAD_PENDING {
         return Err(ApiError::Conflict(format!(
             "{} '{}:{}' is complete; its files cannot change",
-            kind.noun, found.artifact.path, version.version
+            kind.wire.noun, found.artifact.path, version.version
         )));
     }
     Ok((kind, found, version))
@@ -362,7 +362,7 @@ pub async fn commit(
             .await?
             .filter(|b| b.status == hangar_store::meta::UPLOAD_COMPLETE)
             .ok_or_else(|| {
-                ApiError::BadRequest(format!("{} has no complete version '{base}' to start from", kind.noun))
+                ApiError::BadRequest(format!("{} has no complete version '{base}' to start from", kind.wire.noun))
             })?;
         state.meta.copy_files(base.id, version.id).await?;
     }
@@ -436,13 +436,14 @@ pub(super) async fn downloadable(
     if version.status != hangar_store::meta::UPLOAD_COMPLETE {
         return Err(ApiError::BadRequest(format!(
             "{} '{}:{}' is still being uploaded",
-            kind.noun, found.artifact.path, version.version
+            kind.wire.noun, found.artifact.path, version.version
         )));
     }
     Ok((found, version))
 }
 
-/// `GET {OT}/{kind}/{name}/versions/{version}/files`: the files of a version.
+/// `GET {OT}/{kind}/{name}/versions/{version}/files`: the files of a version (of a chart: the
+/// files inside its archive).
 pub async fn list_files(
     kind: &'static Kind,
     State(state): State<AppState>,
@@ -451,16 +452,22 @@ pub async fn list_files(
 ) -> ApiResult<Json<Value>> {
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let version = find_version(&state, kind, &found, &path).await?;
-    let files: Vec<Value> = state
-        .meta
-        .version_files(version.id)
-        .await?
-        .iter()
-        .map(|f| json!({"path": f.path, "sizeInBytes": f.size, "sha256": f.digest}))
-        .collect();
+    let files: Vec<Value> = if kind.has_file_uploads() {
+        let files = state.meta.version_files(version.id).await?;
+        files
+            .iter()
+            .map(|f| json!({"path": f.path, "sizeInBytes": f.size, "sha256": f.digest}))
+            .collect()
+    } else {
+        let files = state.meta.chart_files(version.id).await?;
+        files
+            .iter()
+            .map(|f| json!({"path": f.path, "sizeInBytes": f.size}))
+            .collect()
+    };
     let total = files.len();
     Ok(Json(success(json!({
-        kind.files_key: files,
+        kind.wire.files_key: files,
         "paginationInfo": {"index": 0, "size": total.max(1), "totalPages": 1, "totalResults": total},
     }))))
 }

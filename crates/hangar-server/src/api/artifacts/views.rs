@@ -1,4 +1,5 @@
-//! The JSON of models, resources and their versions, in NGC's shapes (ngc-api.md §4, §6).
+//! The JSON of models, resources, charts and their versions, in NGC's shapes (ngc-api.md §4,
+//! §6, §7).
 
 use super::kind::Kind;
 use crate::api::views::date;
@@ -26,8 +27,14 @@ pub fn entity(kind: &Kind, a: &Artifact, org: &str, team: Option<&str>, latest: 
     if let Some(extra) = extra.as_object() {
         out.extend(extra.clone());
     }
-    if kind.framework_field != "framework"
-        && let Some(framework) = out.get(kind.framework_field).cloned()
+    if !kind.has_file_uploads() {
+        // A chart's (NGC's `Artifact`) latest version is a string.
+        out.insert("latestVersionId".into(), json!(a.latest_version));
+        out.insert("artifactType".into(), json!(kind.wire.search));
+        out.insert("isReadOnly".into(), json!(false));
+    }
+    if kind.wire.framework_field != "framework"
+        && let Some(framework) = out.get(kind.wire.framework_field).cloned()
     {
         out.insert("framework".into(), framework);
     }
@@ -37,6 +44,8 @@ pub fn entity(kind: &Kind, a: &Artifact, org: &str, team: Option<&str>, latest: 
 pub fn version(v: &ArtifactVersion) -> Value {
     let mut out = v.metadata.as_object().cloned().unwrap_or_default();
     let extra = json!({
+        // Charts' versions (NGC's `ArtifactVersion`) name themselves by `id`.
+        "id": v.version,
         "versionId": v.version,
         "status": v.status,
         "createdDate": date(v.created_at),

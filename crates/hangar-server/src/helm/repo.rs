@@ -1,0 +1,148 @@
+//! What `helm repo add` and `helm pull` read: `index.yaml` and the chart archives.
+
+use super::index::{IndexedName, render};
+use crate::api::artifacts::kind::CHART;
+use crate::api::artifacts::{latest_first, may};
+use crate::api::extract::Path;
+use crate::api::space::{Space, SpacePath};
+use crate::auth::Caller;
+use crate::error::{ApiError, HelmError};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+use hangar_store::blob::Digest;
+use hangar_store::meta::{Artifact, ArtifactVersion};
+use serde::Deserialize;
+
+/// `GET …/{org}[/{team}]/index.yaml`: every complete version the caller may see.
+pub async fn index(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<SpacePath>,
+) -> Result<Response, HelmError> {
+    let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
+    let rows = state
+        .meta
+        .chart_index(space.org.id, space.team.as_ref().map(|t| t.id))
+        .await?;
+    let visible: Vec<_> = rows
+        .iter()
+        .filter(|row| row.is_public || lists(&caller, &space, &row.path))
+        .collect();
+    if visible.is_empty() {
+        refuse_unseen(&caller, &space)?;
+    }
+    let mut names: Vec<IndexedName<'_>> = vec![];
+    let mut versions: Vec<&str> = vec![];
+    for row in &visible {
+        match names.last_mut() {
+            Some(last) if last.name == row.name => last.items.push(&row.entry_yaml),
+            _ => names.push(IndexedName {
+                name: &row.name,
+                items: vec![&row.entry_yaml],
+            }),
+        }
+        versions.push(&row.version);
+    }
+    // Newest version first within each chart, as Helm sorts them.
+    let mut at = 0;
+    for name in &mut names {
+        let count = name.items.len();
+        let mut pairs: Vec<(&str, &str)> = versions[at..at + count]
+            .iter()
+            .copied()
+            .zip(name.items.iter().copied())
+            .collect();
+        pairs.sort_by(|a, b| latest_first(a.0, b.0));
+        name.items = pairs.into_iter().map(|(_, item)| item).collect();
+        at += count;
+    }
+    let generated = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let body = render(&names, &generated);
+    Ok(([(header::CONTENT_TYPE, "application/x-yaml")], body).into_response())
+}
+
+fn lists(caller: &Caller, space: &Space, path: &str) -> bool {
+    space.allows(caller, ArtifactKind::Chart, ArtifactOp::List, Some(path))
+}
+
+/// An empty index is only given to callers who may see the space's charts.
+fn refuse_unseen(caller: &Caller, space: &Space) -> Result<(), ApiError> {
+    if caller.is_guest() {
+        return Err(ApiError::unauthenticated());
+    }
+    let target = Target::team(&space.org.name, space.team_name());
+    if caller.allowed(Action::Artifact(ArtifactKind::Chart, ArtifactOp::List), &target) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "you may not see the charts of '{}'",
+        space.namespace()
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArchivePath {
+    org: String,
+    team: Option<String>,
+    file: String,
+}
+
+/// `GET …/{org}[/{team}]/charts/{name}-{version}.tgz`.
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ArchivePath>,
+) -> Result<Response, HelmError> {
+    let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
+    let not_found = || ApiError::NotFound(format!("chart archive '{}' not found", path.file));
+    let stem = path.file.strip_suffix(".tgz").ok_or_else(not_found)?;
+    let (artifact, version) = find_archive(&state, &space, stem).await?.ok_or_else(not_found)?;
+    if !may(&CHART, &space, &caller, ArtifactOp::Download, &artifact) {
+        let sees = may(&CHART, &space, &caller, ArtifactOp::Get, &artifact);
+        return Err(HelmError(match () {
+            _ if caller.is_guest() => ApiError::unauthenticated(),
+            _ if sees => ApiError::Forbidden(format!("you may not download chart '{}'", artifact.path)),
+            _ => not_found(),
+        }));
+    }
+    let stored = state.meta.chart_archive(version.id).await?.ok_or_else(not_found)?;
+    let digest: Digest = stored
+        .digest
+        .parse()
+        .map_err(|e: hangar_store::Error| ApiError::Internal(e.to_string()))?;
+    let stream = state.blobs.get(&digest, None).await?;
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/gzip"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(stored.size));
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", digest.hex())) {
+        headers.insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// The chart and version a file name `{name}-{version}` names: chart names and versions may
+/// both hold `-`, so every split where a version could start is tried.
+async fn find_archive(
+    state: &AppState,
+    space: &Space,
+    stem: &str,
+) -> Result<Option<(Artifact, ArtifactVersion)>, ApiError> {
+    for (i, _) in stem.match_indices('-') {
+        let (name, version) = (&stem[..i], &stem[i + 1..]);
+        if !version.starts_with(|c: char| c.is_ascii_digit() || c == 'v') {
+            continue;
+        }
+        let Some(artifact) = state.meta.artifact(CHART.stored, &space.full_name(name)).await? else {
+            continue;
+        };
+        if let Some(found) = state.meta.version(artifact.id, version).await? {
+            return Ok(Some((artifact, found)));
+        }
+    }
+    Ok(None)
+}
