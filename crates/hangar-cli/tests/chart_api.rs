@@ -618,12 +618,18 @@ async fn collected_when_removed() {
     assert_eq!(push(&api, &key, "acme", tgz.clone()).await.0, 201);
     let digest = sha(&tgz);
     gc_passes(&server, 3).await;
-    assert!(view.snapshot().await.blobs.contains(&digest), "a live chart's archive was collected");
+    assert!(
+        view.snapshot().await.blobs.contains(&digest),
+        "a live chart's archive was collected"
+    );
     let (s, bytes, _) = fetch(&api, &key, "/helm/acme/charts/kept-1.0.0.tgz").await;
     assert_eq!((s, bytes == tgz), (StatusCode::OK, true));
     assert_eq!(api.delete("/v2/org/acme/helm-charts/kept", &key).await.0, 200);
     gc_passes(&server, 3).await;
-    assert!(!view.snapshot().await.blobs.contains(&digest), "a removed chart's archive was kept");
+    assert!(
+        !view.snapshot().await.blobs.contains(&digest),
+        "a removed chart's archive was kept"
+    );
 }
 
 /// Waits until the server has logged `n` more garbage-collection passes (at most 30 s).
@@ -635,3 +641,26 @@ async fn gc_passes(server: &Server, n: usize) {
     }
     assert!(server.logged(&["GC pass done"]) >= start + n, "no GC passes");
 }
+
+/// Versions pushed to one chart at the same time all land in its index (each push puts the
+/// chart's part of the index together again, taking turns on the chart).
+async fn concurrent_pushes(stores: &Stores) {
+    let server = Server::start(stores);
+    let api = server.api();
+    let key = Auth::Key(server.key());
+    let versions: Vec<String> = (0..12).map(|i| format!("1.{i}.0")).collect();
+    let pushes = versions
+        .iter()
+        .map(|v| push(&api, &key, "acme", chart_tgz("busy", v, &[])));
+    for (status, body) in futures::future::join_all(pushes).await {
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut listed = versions_in(&read_index(&api, &key, "acme").await, "busy");
+    assert_eq!(listed.len(), versions.len(), "{listed:?}");
+    listed.reverse();
+    assert_eq!(listed, versions, "newest first");
+    let (_, body) = api.get("/v2/org/acme/helm-charts/busy", &key).await;
+    assert_eq!(body["artifact"]["latestVersionId"], "1.11.0", "{body}");
+}
+
+both_backends!(concurrent, concurrent_pushes);

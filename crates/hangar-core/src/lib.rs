@@ -6,6 +6,7 @@ pub mod keys;
 pub mod names;
 pub mod policy;
 pub mod roles;
+pub mod versions;
 pub mod wire;
 
 pub use error::{Error, Result};

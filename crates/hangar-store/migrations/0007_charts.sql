@@ -22,3 +22,12 @@ CREATE TABLE chart_files (
     size BIGINT NOT NULL,
     PRIMARY KEY (version_id, path)
 );
+
+-- Each chart's part of its repository index: the entries of its complete versions, newest
+-- first, put together from `entry_yaml` whenever a version comes or goes (in the same
+-- transaction). An index is then one row per chart, not one per version.
+CREATE TABLE chart_indexes (
+    artifact_id BIGINT PRIMARY KEY REFERENCES artifacts(id) ON DELETE CASCADE,
+    versions BIGINT NOT NULL,
+    entries_yaml TEXT NOT NULL
+);

@@ -1,6 +1,7 @@
 //! The Helm repository index (`index.yaml`). Each version's entry is rendered once, when it is
-//! pushed, as the YAML of one list item; an index is those items under their chart names, so
-//! building one costs a database read and string copies, however many versions there are.
+//! pushed, as the YAML of one list item, and each chart's items are kept together, newest
+//! first; an index is those under their chart names, so building one costs a database read of
+//! one row per chart and string copies, however many versions there are.
 
 use super::archive::ChartContents;
 use serde_json::{Map, Value, json};
@@ -43,15 +44,16 @@ pub fn entry_yaml(entry: &Value) -> Result<String, serde_saphyr::ser_error::Erro
     Ok(item)
 }
 
-/// One chart's versions in an index: its name and the rendered items of its versions.
+/// One chart's versions in an index: its name and the rendered items of its versions, newest
+/// first, one after another.
 pub struct IndexedName<'a> {
     pub name: &'a str,
-    pub items: Vec<&'a str>,
+    pub entries: &'a str,
 }
 
 /// The whole `index.yaml`.
 pub fn render(names: &[IndexedName<'_>], generated: &str) -> String {
-    let size: usize = names.iter().flat_map(|n| n.items.iter()).map(|i| i.len()).sum();
+    let size: usize = names.iter().map(|n| n.entries.len()).sum();
     let mut out = String::with_capacity(size + 64 * names.len() + 128);
     out.push_str("apiVersion: v1\n");
     if names.is_empty() {
@@ -63,9 +65,7 @@ pub fn render(names: &[IndexedName<'_>], generated: &str) -> String {
         // Chart names are [a-z0-9._-], which YAML reads as plain strings unless they look
         // like numbers or booleans; quoting keeps them strings.
         let _ = writeln!(out, "  \"{}\":", chart.name);
-        for item in &chart.items {
-            out.push_str(item);
-        }
+        out.push_str(chart.entries);
     }
     let _ = writeln!(out, "generated: \"{generated}\"");
     out
@@ -93,7 +93,7 @@ mod tests {
         let index = render(
             &[IndexedName {
                 name: "demo",
-                items: vec![&item, &item],
+                entries: &format!("{item}{item}"),
             }],
             "2026-12-02T00:00:01Z",
         );

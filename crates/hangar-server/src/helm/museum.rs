@@ -15,9 +15,9 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
 use hangar_core::policy::ArtifactOp;
 use hangar_store::meta::Artifact;
-use futures::TryStreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 

@@ -4,7 +4,7 @@
 
 use super::{archive, index};
 use crate::api::artifacts::kind::CHART;
-use crate::api::artifacts::{latest_release_first, may};
+use crate::api::artifacts::may;
 use crate::api::space::Space;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -143,10 +143,6 @@ pub async fn record(
             size: *size as i64,
         })
         .collect();
-    let make_latest = artifact
-        .latest_version
-        .as_deref()
-        .is_none_or(|latest| latest_release_first(&contents.version, latest).is_lt());
     let version = state
         .meta
         .create_chart_version(
@@ -159,7 +155,6 @@ pub async fn record(
                 entry: &entry,
                 entry_yaml: &entry_yaml,
                 files: &files,
-                make_latest,
             },
         )
         .await

@@ -2,7 +2,7 @@
 
 use super::index::{IndexedName, render};
 use crate::api::artifacts::kind::CHART;
-use crate::api::artifacts::{latest_first, may};
+use crate::api::artifacts::may;
 use crate::api::extract::Path;
 use crate::api::space::{Space, SpacePath};
 use crate::auth::Caller;
@@ -24,10 +24,12 @@ pub async fn index(
     Path(path): Path<SpacePath>,
 ) -> Result<Response, HelmError> {
     let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
+    let started = std::time::Instant::now();
     let rows = state
         .meta
         .chart_index(space.org.id, space.team.as_ref().map(|t| t.id))
         .await?;
+    let read = started.elapsed();
     let visible: Vec<_> = rows
         .iter()
         .filter(|row| row.is_public || lists(&caller, &space, &row.path))
@@ -35,33 +37,22 @@ pub async fn index(
     if visible.is_empty() {
         refuse_unseen(&caller, &space)?;
     }
-    let mut names: Vec<IndexedName<'_>> = vec![];
-    let mut versions: Vec<&str> = vec![];
-    for row in &visible {
-        match names.last_mut() {
-            Some(last) if last.name == row.name => last.items.push(&row.entry_yaml),
-            _ => names.push(IndexedName {
-                name: &row.name,
-                items: vec![&row.entry_yaml],
-            }),
-        }
-        versions.push(&row.version);
-    }
-    // Newest version first within each chart, as Helm sorts them.
-    let mut at = 0;
-    for name in &mut names {
-        let count = name.items.len();
-        let mut pairs: Vec<(&str, &str)> = versions[at..at + count]
-            .iter()
-            .copied()
-            .zip(name.items.iter().copied())
-            .collect();
-        pairs.sort_by(|a, b| latest_first(a.0, b.0));
-        name.items = pairs.into_iter().map(|(_, item)| item).collect();
-        at += count;
-    }
+    let names: Vec<IndexedName<'_>> = visible
+        .iter()
+        .map(|row| IndexedName {
+            name: &row.name,
+            entries: &row.entries_yaml,
+        })
+        .collect();
     let generated = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let body = render(&names, &generated);
+    tracing::debug!(
+        space = %space.namespace(),
+        versions = visible.iter().map(|row| row.versions).sum::<i64>(),
+        read_ms = read.as_secs_f64() * 1e3,
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "index.yaml built"
+    );
     Ok(([(header::CONTENT_TYPE, "application/x-yaml")], body).into_response())
 }
 

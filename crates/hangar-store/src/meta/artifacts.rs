@@ -316,6 +316,12 @@ impl MetaStore {
     /// the latest.
     pub async fn delete_version(&self, artifact: &Artifact, version: &ArtifactVersion) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        // First, so that changes to this entity's versions take turns (row lock).
+        sqlx::query("UPDATE artifacts SET updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(artifact.id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM artifact_versions WHERE id = $1")
             .bind(version.id)
             .execute(&mut *tx)
@@ -331,6 +337,9 @@ impl MetaStore {
         .bind(&version.version)
         .execute(&mut *tx)
         .await?;
+        if artifact.kind == ArtifactType::Chart {
+            super::charts::rebuild_chart_index(&mut tx, artifact.id).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

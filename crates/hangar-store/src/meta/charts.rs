@@ -1,11 +1,12 @@
-//! Helm chart versions: the archive each one is, the files inside it, and the rows a Helm
-//! repository index is put together from.
+//! Helm chart versions: the archive each one is, the files inside it, and each chart's part of
+//! its repository index.
 
 use super::artifacts::{VERSIONS, json_text, version_row};
 use super::gc::claim_blobs;
 use super::{MetaStore, conflict, now};
 use crate::{Error, Result};
-use sqlx::Row;
+use hangar_core::versions::{latest_first, latest_release_first};
+use sqlx::{Any, Row, Transaction};
 
 /// What a pushed archive holds, as checked and read by the server.
 pub struct NewChartVersion<'a> {
@@ -18,8 +19,6 @@ pub struct NewChartVersion<'a> {
     pub entry: &'a serde_json::Value,
     pub entry_yaml: &'a str,
     pub files: &'a [ChartFile],
-    /// Whether the new version becomes the chart's latest.
-    pub make_latest: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,15 +35,60 @@ pub struct ChartArchive {
     pub entry: serde_json::Value,
 }
 
-/// One complete chart version in a space, for a repository index.
+/// One chart of a space's repository index: its complete versions' entries, newest first.
 #[derive(Debug, Clone)]
 pub struct IndexedChart {
     /// `org/[team/]name` of the chart.
     pub path: String,
     pub name: String,
     pub is_public: bool,
-    pub version: String,
-    pub entry_yaml: String,
+    pub versions: i64,
+    pub entries_yaml: String,
+}
+
+/// Puts a chart's part of the repository index together again from its versions' entries, and
+/// makes its newest release the latest (a pre-release only when there is nothing else), in the
+/// transaction that changed them (which holds the chart's row, so concurrent pushes to one chart
+/// take turns).
+pub(super) async fn rebuild_chart_index(tx: &mut Transaction<'_, Any>, artifact_id: i64) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT v.version, c.entry_yaml FROM chart_archives c JOIN artifact_versions v ON v.id = c.version_id \
+         WHERE v.artifact_id = $1 AND v.status = $2",
+    )
+    .bind(artifact_id)
+    .bind(super::UPLOAD_COMPLETE)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut entries = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<String, _>("version")?,
+                row.try_get::<String, _>("entry_yaml")?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    entries.sort_by(|a, b| latest_first(&a.0, &b.0));
+    let yaml: String = entries.iter().map(|(_, entry)| entry.as_str()).collect();
+    let latest = entries
+        .iter()
+        .map(|(version, _)| version)
+        .min_by(|a, b| latest_release_first(a, b));
+    sqlx::query("UPDATE artifacts SET latest_version = $1 WHERE id = $2")
+        .bind(latest)
+        .bind(artifact_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO chart_indexes (artifact_id, versions, entries_yaml) VALUES ($1, $2, $3) \
+         ON CONFLICT (artifact_id) DO UPDATE SET versions = excluded.versions, entries_yaml = excluded.entries_yaml",
+    )
+    .bind(artifact_id)
+    .bind(entries.len() as i64)
+    .bind(yaml)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Rows per INSERT of a version's file list.
@@ -52,7 +96,7 @@ const FILES_PER_INSERT: usize = 200;
 
 impl MetaStore {
     /// Records a complete chart version from its archive, in one transaction: the version, the
-    /// archive (claimed from garbage collection first), its files, and maybe the chart's latest.
+    /// archive (claimed from garbage collection first), its files, the chart's index and latest.
     /// `Conflict` when the version exists.
     pub async fn create_chart_version(
         &self,
@@ -62,6 +106,12 @@ impl MetaStore {
         let at = now();
         let mut tx = self.pool.begin().await?;
         claim_blobs(&mut tx, &[new.digest]).await?;
+        // First, so that concurrent pushes to this chart wait for each other (row lock).
+        sqlx::query("UPDATE artifacts SET updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(artifact.id)
+            .execute(&mut *tx)
+            .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO artifact_versions (artifact_id, version, status, created_by, created_at, updated_at, metadata) \
              VALUES ($1, $2, $3, $4, $5, $5, '{}') RETURNING id",
@@ -101,15 +151,7 @@ impl MetaStore {
             }
             query.execute(&mut *tx).await?;
         }
-        let latest = if new.make_latest { Some(new.version) } else { None };
-        sqlx::query(
-            "UPDATE artifacts SET updated_at = $1, latest_version = COALESCE($2, latest_version) WHERE id = $3",
-        )
-        .bind(at)
-        .bind(latest)
-        .bind(artifact.id)
-        .execute(&mut *tx)
-        .await?;
+        rebuild_chart_index(&mut tx, artifact.id).await?;
         tx.commit().await?;
         self.version(artifact.id, new.version)
             .await?
@@ -148,18 +190,17 @@ impl MetaStore {
             .collect()
     }
 
-    /// Every complete chart version of one space: the org's own charts (`team: None`) or one
-    /// team's, by chart name.
+    /// The charts of one space that have complete versions, by name: the org's own charts
+    /// (`team: None`) or one team's.
     pub async fn chart_index(&self, org_id: i64, team: Option<i64>) -> Result<Vec<IndexedChart>> {
         let rows = sqlx::query(
-            "SELECT a.path, a.name, a.is_public, v.version, c.entry_yaml FROM chart_archives c \
-             JOIN artifact_versions v ON v.id = c.version_id JOIN artifacts a ON a.id = v.artifact_id \
+            "SELECT a.path, a.name, a.is_public, i.versions, i.entries_yaml FROM chart_indexes i \
+             JOIN artifacts a ON a.id = i.artifact_id \
              WHERE a.kind = 'chart' AND a.org_id = $1 AND (($2 IS NULL AND a.team_id IS NULL) OR a.team_id = $2) \
-             AND v.status = $3 ORDER BY a.name, v.id",
+             AND i.versions > 0 ORDER BY a.name",
         )
         .bind(org_id)
         .bind(team)
-        .bind(super::UPLOAD_COMPLETE)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -168,8 +209,8 @@ impl MetaStore {
                     path: row.try_get("path")?,
                     name: row.try_get("name")?,
                     is_public: row.try_get::<i64, _>("is_public")? != 0,
-                    version: row.try_get("version")?,
-                    entry_yaml: row.try_get("entry_yaml")?,
+                    versions: row.try_get("versions")?,
+                    entries_yaml: row.try_get("entries_yaml")?,
                 })
             })
             .collect()

@@ -20,6 +20,7 @@ use axum::extract::State;
 use axum::routing::get;
 use hangar_core::names::{validate_artifact_name, validate_version};
 use hangar_core::policy::{ArtifactOp, Target, may_remove};
+pub(crate) use hangar_core::versions::latest_first;
 use hangar_store::meta::{Artifact, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE};
 use kind::{CHART, Kind, MODEL, RESOURCE};
 use serde::Deserialize;
@@ -289,7 +290,11 @@ async fn create(
         return Err(if caller.is_guest() {
             ApiError::unauthenticated()
         } else {
-            ApiError::Forbidden(format!("you may not create {}s in '{}'", kind.wire.noun, space.namespace()))
+            ApiError::Forbidden(format!(
+                "you may not create {}s in '{}'",
+                kind.wire.noun,
+                space.namespace()
+            ))
         });
     }
     let mut metadata = Map::new();
@@ -308,7 +313,9 @@ async fn create(
         })
         .await
         .map_err(|e| match e {
-            hangar_store::Error::Conflict(_) => ApiError::Conflict(format!("{} '{full}' already exists.", kind.wire.noun)),
+            hangar_store::Error::Conflict(_) => {
+                ApiError::Conflict(format!("{} '{full}' already exists.", kind.wire.noun))
+            }
             other => other.into(),
         })?;
     let mut found = Found {
@@ -354,7 +361,9 @@ async fn info(
 ) -> ApiResult<Json<Value>> {
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let latest = latest_of(&state, &found.artifact).await?;
-    Ok(Json(success(json!({ kind.wire.key: found.json(kind, latest.as_ref()) }))))
+    Ok(Json(success(
+        json!({ kind.wire.key: found.json(kind, latest.as_ref()) }),
+    )))
 }
 
 /// `PATCH {OT}/{kind}/{name}`: the given fields change; `publicDatasetUsed: {}` changes nothing.
@@ -383,7 +392,9 @@ async fn update(
         .update_artifact(found.artifact.id, &found.artifact.metadata, found.artifact.is_public)
         .await?;
     let latest = latest_of(&state, &found.artifact).await?;
-    Ok(Json(success(json!({ kind.wire.key: found.json(kind, latest.as_ref()) }))))
+    Ok(Json(success(
+        json!({ kind.wire.key: found.json(kind, latest.as_ref()) }),
+    )))
 }
 
 /// Removal: registry admins and org owners, or `creators` (of the entity, of the version).
@@ -434,22 +445,6 @@ async fn versions(
     }))))
 }
 
-/// Compares versions as semantic versions when both are (`1.0.0-rc.1` before `1.0.0`, a `v`
-/// prefix allowed), otherwise as dotted numbers where they are numbers (`1.10` after `1.9`), as
-/// text elsewhere.
-fn semver_order(a: &str, b: &str) -> std::cmp::Ordering {
-    let semantic = |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok();
-    if let (Some(x), Some(y)) = (semantic(a), semantic(b)) {
-        return x.cmp(&y);
-    }
-    let parts = |v: &str| -> Vec<(u64, String)> {
-        v.split(['.', '-', '_'])
-            .map(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_string()))
-            .collect()
-    };
-    parts(a).cmp(&parts(b))
-}
-
 /// `POST {OT}/{kind}/{name}/versions`: a new version, `UPLOAD_PENDING`; 409 when it exists.
 async fn create_version(
     kind: &'static Kind,
@@ -483,7 +478,9 @@ async fn create_version(
             )),
             other => other.into(),
         })?;
-    Ok(Json(success(json!({ kind.wire.version_key: views::version(&created) }))))
+    Ok(Json(success(
+        json!({ kind.wire.version_key: views::version(&created) }),
+    )))
 }
 
 /// `GET {OT}/{kind}/{name}/versions/{version}`.
@@ -553,7 +550,9 @@ async fn update_version(
             })?;
     }
     let version = find_version(&state, kind, &found, &path).await?;
-    Ok(Json(success(json!({ kind.wire.version_key: views::version(&version) }))))
+    Ok(Json(success(
+        json!({ kind.wire.version_key: views::version(&version) }),
+    )))
 }
 
 /// `DELETE {OT}/{kind}/{name}/versions/{version}`.
@@ -569,7 +568,7 @@ async fn remove_version(
     Ok(Json(success(json!({}))))
 }
 
-/// Removes a version if the caller may. A chart's latest is then its newest remaining release.
+/// Removes a version if the caller may.
 pub(crate) async fn remove_version_of(
     state: &AppState,
     kind: &Kind,
@@ -579,45 +578,5 @@ pub(crate) async fn remove_version_of(
 ) -> ApiResult<()> {
     require_remove(kind, caller, found, &[found.artifact.created_by, version.created_by])?;
     state.meta.delete_version(&found.artifact, version).await?;
-    if kind.has_file_uploads() || found.artifact.latest_version.as_deref() != Some(version.version.as_str()) {
-        return Ok(());
-    }
-    let mut left = state.meta.versions(found.artifact.id).await?;
-    left.retain(|v| v.status == UPLOAD_COMPLETE);
-    left.sort_by(|a, b| latest_release_first(&a.version, &b.version));
-    if let Some(highest) = left.first() {
-        state
-            .meta
-            .set_latest_version(found.artifact.id, &highest.version)
-            .await?;
-    }
     Ok(())
-}
-
-/// Orders versions newest first (see [`semver_order`]).
-pub(crate) fn latest_first(a: &str, b: &str) -> std::cmp::Ordering {
-    semver_order(b, a)
-}
-
-/// Orders versions by which should be a chart's latest: releases before pre-releases (as Helm
-/// installs the newest release unless told `--devel`), then newest first.
-pub(crate) fn latest_release_first(a: &str, b: &str) -> std::cmp::Ordering {
-    let prerelease =
-        |v: &str| semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).is_ok_and(|v| !v.pre.is_empty());
-    prerelease(a).cmp(&prerelease(b)).then_with(|| latest_first(a, b))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::semver_order;
-
-    #[test]
-    fn versions_sort_by_number() {
-        let mut versions = vec!["1.10", "1.9", "2.0", "1.9.1", "beta", "10"];
-        versions.sort_by(|a, b| semver_order(b, a));
-        assert_eq!(versions, ["beta", "10", "2.0", "1.10", "1.9.1", "1.9"]);
-        let mut charts = vec!["1.0.0", "1.0.0-rc.1", "v1.2.0", "0.9.10"];
-        charts.sort_by(|a, b| semver_order(b, a));
-        assert_eq!(charts, ["v1.2.0", "1.0.0", "1.0.0-rc.1", "0.9.10"]);
-    }
 }

@@ -362,7 +362,10 @@ pub async fn commit(
             .await?
             .filter(|b| b.status == hangar_store::meta::UPLOAD_COMPLETE)
             .ok_or_else(|| {
-                ApiError::BadRequest(format!("{} has no complete version '{base}' to start from", kind.wire.noun))
+                ApiError::BadRequest(format!(
+                    "{} has no complete version '{base}' to start from",
+                    kind.wire.noun
+                ))
             })?;
         state.meta.copy_files(base.id, version.id).await?;
     }
