@@ -17,6 +17,7 @@
 
 mod common;
 
+use common::ngc::{Ngc, bundle, column, ngc_paths};
 use common::proxy::ConnectProxy;
 use common::registry::{OCI_MANIFEST, Registry, sha};
 use common::{Api, Auth, ServeOptions, Server, Stores, admin_ok, member, path_str};
@@ -109,95 +110,6 @@ fn hex_sha(bytes: &[u8]) -> String {
 
 // ------------------------------------------------------------------------------------------
 // ngc
-
-/// The system's CAs plus the test CA: REQUESTS_CA_BUNDLE replaces the default store.
-fn bundle(dir: &Path, ca_pem: &str) -> PathBuf {
-    let system = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
-    let path = dir.join("bundle.pem");
-    std::fs::write(&path, format!("{system}\n{ca_pem}")).expect("write bundle");
-    path
-}
-
-struct Ngc {
-    python: String,
-    cli: String,
-    home: PathBuf,
-    bundle: PathBuf,
-    base: String,
-    proxy: String,
-    key: String,
-}
-
-impl Ngc {
-    /// `ngc <args>` (json output unless `args` say otherwise), every https request through
-    /// the proxy.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("timeout");
-        cmd.arg(CLIENT_TIMEOUT)
-            .arg(&self.python)
-            .arg(&self.cli)
-            .args(args)
-            .env("NGC_CLI_API_URL", &self.base)
-            .env("NGC_CLI_AUTH_URL", &self.base)
-            .env("NGC_CLI_HOME", &self.home)
-            .env("NGC_CLI_FORMAT_TYPE", "json")
-            .env("NGC_CLI_TRACE_DISABLE", "1")
-            .env("NGC_CLI_API_KEY", &self.key)
-            .env("NGC_CLI_ORG", "acme")
-            .env("REQUESTS_CA_BUNDLE", &self.bundle)
-            .env("COLUMNS", "200")
-            .env("HTTPS_PROXY", &self.proxy)
-            .env("https_proxy", &self.proxy);
-        for var in [
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-            "NO_PROXY",
-            "no_proxy",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd
-    }
-
-    /// Runs `ngc <args>`; returns (exit code, stdout, stderr).
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.command(args).output().expect("run the ngc CLI");
-        let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
-        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
-        assert_eq!(code, 0, "ngc {args:?} failed:\nstdout: {out}\nstderr: {err}");
-        out
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.ok(args);
-        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ngc {args:?}: not JSON ({e}): {out}"))
-    }
-
-    /// Runs a command that must be refused: exit code 1; returns stdout and stderr together.
-    fn refused(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
-        assert_eq!(
-            code, 1,
-            "ngc {args:?} should fail with 1:\nstdout: {out}\nstderr: {err}"
-        );
-        format!("{out}\n{err}")
-    }
-}
-
-/// `field` of every row of a JSON list.
-fn column(list: &Value, field: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .filter_map(|v| v[field].as_str().map(str::to_string))
-        .collect()
-}
 
 /// The rows of ngc's csv output, by column title.
 fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
@@ -357,7 +269,7 @@ async fn chart_verbs(ngc: &Ngc, reader: &Ngc, api: &Api, scope: &str) {
         api,
         Method::POST,
         &rest,
-        &reader.key,
+        reader.key(),
         Some(serde_json::json!({"name": "other", "shortDescription": "x"})),
     )
     .await;
@@ -378,13 +290,13 @@ async fn chart_verbs(ngc: &Ngc, reader: &Ngc, api: &Api, scope: &str) {
         api,
         Method::DELETE,
         &format!("{rest}/{name}/versions/0.1.0"),
-        &reader.key,
+        reader.key(),
         None,
     )
     .await;
     let out = reader.refused(&["registry", "chart", "remove", &at("0.1.0"), "-y"]);
     assert!(out.contains(&message), "remove as a reader: {message:?} in {out}");
-    let message = api_refusal(api, Method::DELETE, &format!("{rest}/{name}"), &reader.key, None).await;
+    let message = api_refusal(api, Method::DELETE, &format!("{rest}/{name}"), reader.key(), None).await;
     let out = reader.refused(&["registry", "chart", "remove", &target, "-y"]);
     assert!(out.contains(&message), "remove chart as a reader: {message:?} in {out}");
     let versions = ngc.json(&["registry", "chart", "list", &format!("{target}:*")]);
@@ -409,7 +321,7 @@ async fn chart_verbs(ngc: &Ngc, reader: &Ngc, api: &Api, scope: &str) {
 }
 
 async fn ngc_charts(stores: &Stores) {
-    let Some(paths) = tools(&["HANGAR_TEST_NGC_PYTHON", "HANGAR_TEST_NGC_CLI"]) else {
+    let Some(paths) = ngc_paths() else {
         return;
     };
     let dir = stores.dir.path();
@@ -432,17 +344,10 @@ async fn ngc_charts(stores: &Stores) {
     let bundle = bundle(dir, &ca.ca_pem);
     let api = Api::new(&server.base, Some(ca.ca_pem.as_bytes()));
     let ngc = |key: &str, home: &str| {
-        let home = dir.join(home);
-        std::fs::create_dir_all(&home).unwrap();
-        Ngc {
-            python: paths[0].clone(),
-            cli: paths[1].clone(),
-            home,
-            bundle: bundle.clone(),
-            base: server.base.clone(),
-            proxy: proxy.url(),
-            key: key.to_string(),
-        }
+        Ngc::new(&paths, &server.base, &bundle, dir.join(home))
+            .with_key(key)
+            .through_proxy(&proxy.url())
+            .timeout(CLIENT_TIMEOUT)
     };
     let reader = ngc(&reader_key, "ngc-reader");
     // The org with a legacy key (token service, Bearer JWT on the Helm host too); the team

@@ -4,85 +4,10 @@
 mod common;
 
 use common::files::{StoreView, make_big_file, sha256sum};
+use common::ngc::{Ngc, bundle, column, ngc_paths};
 use common::registry::Registry;
 use common::{Api, Auth, ServeOptions, Server, Stores, admin_ok};
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Ngc {
-    python: String,
-    cli: String,
-    home: PathBuf,
-    bundle: PathBuf,
-    base: String,
-    /// None: a guest (no key, no org; ngc-api.md §2.5).
-    key: Option<String>,
-}
-
-impl Ngc {
-    /// `ngc <args>` with json output.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.python);
-        cmd.arg(&self.cli)
-            .args(args)
-            .env("NGC_CLI_API_URL", &self.base)
-            .env("NGC_CLI_AUTH_URL", &self.base)
-            .env("NGC_CLI_HOME", &self.home)
-            .env("NGC_CLI_FORMAT_TYPE", "json")
-            .env("NGC_CLI_TRACE_DISABLE", "1")
-            .env("REQUESTS_CA_BUNDLE", &self.bundle)
-            .env("COLUMNS", "200")
-            .env_remove("HTTPS_PROXY");
-        match &self.key {
-            Some(key) => cmd.env("NGC_CLI_API_KEY", key).env("NGC_CLI_ORG", "acme"),
-            None => cmd.env_remove("NGC_CLI_API_KEY").env_remove("NGC_CLI_ORG"),
-        };
-        cmd
-    }
-
-    /// Runs `ngc <args>`; returns (exit code, stdout, stderr).
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.command(args).output().expect("run the ngc CLI");
-        let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
-        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let (code, out, err) = self.run(args);
-        assert_eq!(code, 0, "ngc {args:?} failed:\nstdout: {out}\nstderr: {err}");
-        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ngc {args:?}: not JSON ({e}): {out}"))
-    }
-}
-
-fn ngc_paths() -> Option<(String, String)> {
-    let python = std::env::var("HANGAR_TEST_NGC_PYTHON").ok().filter(|v| !v.is_empty());
-    let cli = std::env::var("HANGAR_TEST_NGC_CLI").ok().filter(|v| !v.is_empty());
-    match (python, cli) {
-        (Some(p), Some(c)) => Some((p, c)),
-        _ if std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
-            panic!("HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_NGC_PYTHON / HANGAR_TEST_NGC_CLI are not set")
-        }
-        _ => None,
-    }
-}
-
-/// The system's CAs plus the test CA: REQUESTS_CA_BUNDLE replaces the default store.
-fn bundle(dir: &Path, ca_pem: &str) -> PathBuf {
-    let system = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
-    let path = dir.join("bundle.pem");
-    std::fs::write(&path, format!("{system}\n{ca_pem}")).expect("write bundle");
-    path
-}
-
-fn names(list: &Value, field: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .filter_map(|v| v[field].as_str().map(str::to_string))
-        .collect()
-}
 
 fn exercise(ngc: &Ngc, team: &str) {
     let (code, out, err) = ngc.run(&["config", "set", "--org", "acme", "--format_type", "json"]);
@@ -101,14 +26,14 @@ fn exercise(ngc: &Ngc, team: &str) {
     );
 
     let orgs = ngc.json(&["org", "list"]);
-    assert_eq!(names(&orgs, "name"), ["acme"], "{orgs}");
+    assert_eq!(column(&orgs, "name"), ["acme"], "{orgs}");
     let created = ngc.json(&["org", "add-team", team, "made by ngc"]);
     assert_eq!(created["name"], team, "{created}");
     let teams = ngc.json(&["team", "list"]);
-    assert!(names(&teams, "name").contains(&team.to_string()), "{teams}");
+    assert!(column(&teams, "name").contains(&team.to_string()), "{teams}");
     let users = ngc.json(&["org", "list-users"]);
     assert!(
-        names(&users, "email").contains(&"owner@acme.test".to_string()),
+        column(&users, "email").contains(&"owner@acme.test".to_string()),
         "{users}"
     );
     let (code, out, err) = ngc.run(&["user", "who"]);
@@ -121,8 +46,7 @@ fn exercise(ngc: &Ngc, team: &str) {
 }
 
 async fn ngc_against_tls_server(stores: &Stores) {
-    let Some((python, cli)) = ngc_paths() else {
-        eprintln!("note: the ngc CLI is not configured (run scripts/test); skipping");
+    let Some(paths) = ngc_paths() else {
         return;
     };
     let ca = common::tls::make(stores.dir.path());
@@ -135,28 +59,13 @@ async fn ngc_against_tls_server(stores: &Stores) {
     );
     let bundle = bundle(stores.dir.path(), &ca.ca_pem);
     let legacy = admin_ok(stores, &["key", "legacy", "--user", "owner@acme.test"]);
+    let ngc_at =
+        |home: &str, key: &str| Ngc::new(&paths, &server.base, &bundle, stores.dir.path().join(home)).with_key(key);
     for (key, team) in [(legacy, "legacyteam"), (server.key(), "nvapiteam")] {
-        let home = stores.dir.path().join(format!("ngc-home-{team}"));
-        std::fs::create_dir_all(&home).expect("ngc home");
-        let ngc = Ngc {
-            python: python.clone(),
-            cli: cli.clone(),
-            home,
-            bundle: bundle.clone(),
-            base: server.base.clone(),
-            key: Some(key),
-        };
-        exercise(&ngc, team);
+        exercise(&ngc_at(&format!("ngc-home-{team}"), &key), team);
     }
     let registry = Registry::with_ca(&server, Some(server.key()), Some(&ca.ca_pem));
-    let ngc = Ngc {
-        python,
-        cli,
-        home: stores.dir.path().join("ngc-home-nvapiteam"),
-        bundle,
-        base: server.base.clone(),
-        key: Some(server.key()),
-    };
+    let ngc = ngc_at("ngc-home-nvapiteam", &server.key());
     images(&ngc, &registry).await;
     models_and_resources(&ngc);
 }
@@ -251,9 +160,9 @@ fn resource_and_version_commands(ngc: &Ngc) {
     ]);
     assert_eq!(code, 0, "resource upload-version: {out}{err}");
     let found = ngc.json(&["registry", "resource", "list", "acme/r*"]);
-    assert_eq!(names(&found, "name"), ["recipe"], "{found}");
+    assert_eq!(column(&found, "name"), ["recipe"], "{found}");
     let versions = ngc.json(&["registry", "resource", "list", "acme/recipe:*"]);
-    assert_eq!(names(&versions, "versionId"), ["1"], "{versions}");
+    assert_eq!(column(&versions, "versionId"), ["1"], "{versions}");
     ngc.json(&[
         "registry",
         "resource",
@@ -288,7 +197,7 @@ fn resource_and_version_commands(ngc: &Ngc) {
     let (code, out, err) = ngc.run(&["registry", "model", "remove", "acme/det:2.0", "-y"]);
     assert_eq!(code, 0, "version remove: {out}{err}");
     let versions = ngc.json(&["registry", "model", "list", "acme/det:*"]);
-    assert_eq!(names(&versions, "versionId"), ["1.0"], "{versions}");
+    assert_eq!(column(&versions, "versionId"), ["1.0"], "{versions}");
 }
 
 /// `ngc registry model|resource create|info|update|list|remove`, and file transfers.
@@ -364,7 +273,7 @@ fn models_and_resources(ngc: &Ngc) {
     labels.sort();
     assert_eq!(labels, ["edge", "vision"], "{info}");
     let found = ngc.json(&["registry", "model", "list", "acme/d*"]);
-    assert_eq!(names(&found, "name"), ["det"], "{found}");
+    assert_eq!(column(&found, "name"), ["det"], "{found}");
     let versions = ngc.json(&["registry", "model", "list", "acme/det:*"]);
     assert_eq!(versions, serde_json::json!([]), "{versions}");
 
@@ -404,14 +313,14 @@ async fn images(ngc: &Ngc, registry: &Registry) {
     registry.push_image("acme/db", "1").await;
 
     let found = ngc.json(&["registry", "image", "list", "acme/w*"]);
-    assert_eq!(names(&found, "name"), ["web"], "{found}");
+    assert_eq!(column(&found, "name"), ["web"], "{found}");
     assert_eq!(found[0]["latestTag"], "v2", "{found}");
     let all = ngc.json(&["registry", "image", "list"]);
-    let mut all_names = names(&all, "name");
+    let mut all_names = column(&all, "name");
     all_names.sort();
     assert_eq!(all_names, ["db", "web"], "{all}");
     let tags = ngc.json(&["registry", "image", "list", "acme/web"]);
-    let mut tag_names = names(&tags, "tag");
+    let mut tag_names = column(&tags, "tag");
     tag_names.sort();
     assert_eq!(tag_names, ["v1", "v2"], "{tags}");
 
@@ -439,7 +348,7 @@ async fn images(ngc: &Ngc, registry: &Registry) {
     let (code, out, err) = ngc.run(&["registry", "image", "remove", "acme/web:v1", "-y"]);
     assert_eq!(code, 0, "remove tag: {out} {err}");
     let tags = ngc.json(&["registry", "image", "list", "acme/web"]);
-    assert_eq!(names(&tags, "tag"), ["v2"], "{tags}");
+    assert_eq!(column(&tags, "tag"), ["v2"], "{tags}");
     let (code, out, err) = ngc.run(&["registry", "image", "remove", "acme/db", "-y"]);
     assert_eq!(code, 0, "remove repository: {out} {err}");
     let (code, _, _) = ngc.run(&["registry", "image", "info", "acme/db"]);
@@ -462,8 +371,7 @@ async fn wait_for_a_part(view: &StoreView) {
 /// `download-version` with the key, and as a guest (no key, `X-NGC-Guest-Token`) once the
 /// model is public, give the same bytes.
 async fn ngc_resume(stores: &Stores) {
-    let Some((python, cli)) = ngc_paths() else {
-        eprintln!("note: the ngc CLI is not configured (run scripts/test); skipping");
+    let Some(paths) = ngc_paths() else {
         return;
     };
     const SIZE: u64 = 1_050_000_000;
@@ -476,15 +384,9 @@ async fn ngc_resume(stores: &Stores) {
     let server = Server::start_with(stores, &options);
     let key = server.key();
     let bundle = bundle(dir, &ca.ca_pem);
-    let ngc_at = |server: &Server, key: Option<&str>, home: &str| Ngc {
-        python: python.clone(),
-        cli: cli.clone(),
-        home: dir.join(home),
-        bundle: bundle.clone(),
-        base: server.base.clone(),
-        key: key.map(str::to_string),
-    };
-    let ngc = ngc_at(&server, Some(&key), "home");
+    // A guest unless given a key.
+    let ngc_at = |server: &Server, home: &str| Ngc::new(&paths, &server.base, &bundle, dir.join(home));
+    let ngc = ngc_at(&server, "home").with_key(&key);
     ngc.json(&[
         "registry",
         "model",
@@ -537,7 +439,7 @@ async fn ngc_resume(stores: &Stores) {
         .unwrap();
 
     let server = Server::start_with(stores, &options);
-    let ngc = ngc_at(&server, Some(&key), "home");
+    let ngc = ngc_at(&server, "home").with_key(&key);
     let info = ngc.json(&["registry", "model", "info", "acme/big:1.0"]);
     assert_eq!(info["status"], "UPLOAD_PENDING", "{info}");
     let (code, out, err) = ngc.run(&upload);
@@ -560,7 +462,7 @@ async fn ngc_resume(stores: &Stores) {
     assert_eq!(sha256sum(&fetched), hex, "download-version");
     std::fs::remove_file(&fetched).unwrap();
 
-    let guest = ngc_at(&server, None, "guest-home");
+    let guest = ngc_at(&server, "guest-home");
     let (code, _, _) = guest.run(&[&download[..], &[got.to_str().unwrap()]].concat());
     assert_ne!(code, 0, "a guest may not download a private model");
     let api = Api::new(&server.base, Some(ca.ca_pem.as_bytes()));

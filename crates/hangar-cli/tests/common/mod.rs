@@ -6,6 +6,7 @@ pub mod api;
 pub mod charts;
 pub mod cli;
 pub mod files;
+pub mod ngc;
 pub mod proxy;
 pub mod registry;
 pub mod tls;

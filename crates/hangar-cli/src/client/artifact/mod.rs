@@ -18,9 +18,9 @@ mod upload;
 use super::Ctx;
 use super::output::Report;
 use super::versioned::{InfoArgs, RemoveArgs, Versioned};
-use hangar_core::wire;
 use anyhow::Result;
 use clap::Subcommand;
+use hangar_core::wire;
 
 /// What differs between models and resources on the wire and on screen.
 pub struct Kind {

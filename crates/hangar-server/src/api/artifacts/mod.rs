@@ -436,7 +436,7 @@ async fn versions(
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let mut all = state.meta.versions(found.artifact.id).await?;
     all.sort_by(|a, b| latest_first(&a.version, &b.version));
-    let listed: Vec<Value> = all.iter().map(views::version).collect();
+    let listed: Vec<Value> = all.iter().map(|v| views::version(kind, v)).collect();
     let total = listed.len();
     Ok(Json(success(json!({
         kind.wire.versions_key: listed,
@@ -479,7 +479,7 @@ async fn create_version(
             other => other.into(),
         })?;
     Ok(Json(success(
-        json!({ kind.wire.version_key: views::version(&created) }),
+        json!({ kind.wire.version_key: views::version(kind, &created) }),
     )))
 }
 
@@ -493,7 +493,7 @@ async fn version_info(
     let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
     let version = find_version(&state, kind, &found, &path).await?;
     Ok(Json(success(json!({
-        kind.wire.version_key: views::version(&version),
+        kind.wire.version_key: views::version(kind, &version),
         kind.wire.key: found.json(kind, None),
     }))))
 }
@@ -551,7 +551,7 @@ async fn update_version(
     }
     let version = find_version(&state, kind, &found, &path).await?;
     Ok(Json(success(
-        json!({ kind.wire.version_key: views::version(&version) }),
+        json!({ kind.wire.version_key: views::version(kind, &version) }),
     )))
 }
 

@@ -41,11 +41,14 @@ pub fn entity(kind: &Kind, a: &Artifact, org: &str, team: Option<&str>, latest: 
     Value::Object(out)
 }
 
-pub fn version(v: &ArtifactVersion) -> Value {
+pub fn version(kind: &Kind, v: &ArtifactVersion) -> Value {
     let mut out = v.metadata.as_object().cloned().unwrap_or_default();
+    if !kind.has_file_uploads() {
+        // A chart's version (NGC's `ArtifactVersion`) names itself by `id`; ngc reads a model
+        // version's `id` as a number, so only charts have it.
+        out.insert("id".into(), json!(v.version));
+    }
     let extra = json!({
-        // Charts' versions (NGC's `ArtifactVersion`) name themselves by `id`.
-        "id": v.version,
         "versionId": v.version,
         "status": v.status,
         "createdDate": date(v.created_at),
