@@ -4,7 +4,7 @@
 
 use super::publish::{self, Pushed};
 use crate::api::artifacts::kind::CHART;
-use crate::api::artifacts::{Found, latest_first, may, remove_version_of};
+use crate::api::artifacts::{EntityPath, find, find_version, latest_first, may, remove_version_of};
 use crate::api::extract::{Path, Query};
 use crate::api::space::{Space, SpacePath};
 use crate::auth::Caller;
@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use hangar_core::policy::ArtifactOp;
 use hangar_store::meta::Artifact;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// `POST /api/{org}[/{team}]/charts[?name=…&version=…]`: 201 `{"saved":true}`; 409 when the
@@ -91,75 +90,43 @@ pub async fn list(
     Ok(Json(Value::Object(out)))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ChartPath {
-    org: String,
-    team: Option<String>,
-    name: String,
-    version: Option<String>,
-}
-
 /// `GET /api/{org}[/{team}]/charts/{name}`: the chart's versions, newest first.
 pub async fn versions(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<ChartPath>,
+    Path(path): Path<EntityPath>,
 ) -> Result<Json<Value>, HelmError> {
-    let (_, artifact) = visible_chart(&state, &caller, &path).await?;
-    Ok(Json(Value::Array(entries(&state, &artifact).await?)))
+    let found = find(&state, &CHART, &caller, &path, ArtifactOp::Get).await?;
+    Ok(Json(Value::Array(entries(&state, &found.artifact).await?)))
 }
 
 /// `GET /api/{org}[/{team}]/charts/{name}/{version}`.
 pub async fn describe(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<ChartPath>,
+    Path(path): Path<EntityPath>,
 ) -> Result<Json<Value>, HelmError> {
-    let (_, artifact) = visible_chart(&state, &caller, &path).await?;
-    let wanted = path.version.as_deref().unwrap_or_default();
-    let found = state
-        .meta
-        .chart_entries(artifact.id)
-        .await?
-        .into_iter()
-        .find(|(v, _)| v.version == wanted)
-        .ok_or_else(|| ApiError::NotFound(format!("chart '{}' has no version '{wanted}'", artifact.name)))?;
-    Ok(Json(found.1.entry))
+    let found = find(&state, &CHART, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, &CHART, &found, &path).await?;
+    let archive = state.meta.chart_archive(version.id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "chart version '{}:{}' has no archive",
+            found.artifact.path, version.version
+        ))
+    })?;
+    Ok(Json(archive.entry))
 }
 
 /// `DELETE /api/{org}[/{team}]/charts/{name}/{version}`: `{"deleted":true}`.
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<ChartPath>,
+    Path(path): Path<EntityPath>,
 ) -> Result<Json<Value>, HelmError> {
-    let (space, artifact) = visible_chart(&state, &caller, &path).await?;
-    let wanted = path.version.as_deref().unwrap_or_default();
-    let version = state
-        .meta
-        .version(artifact.id, wanted)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("chart '{}' has no version '{wanted}'", artifact.name)))?;
-    remove_version_of(&state, &CHART, &caller, &Found { space, artifact }, &version).await?;
+    let found = find(&state, &CHART, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, &CHART, &found, &path).await?;
+    remove_version_of(&state, &CHART, &caller, &found, &version).await?;
     Ok(Json(json!({"deleted": true})))
-}
-
-async fn visible_chart(state: &AppState, caller: &Caller, path: &ChartPath) -> Result<(Space, Artifact), ApiError> {
-    let space = Space::find(state, &path.org, path.team.as_deref()).await?;
-    let not_found = || ApiError::NotFound(format!("chart '{}' not found", path.name));
-    let artifact = state
-        .meta
-        .artifact(CHART.stored, &space.full_name(&path.name))
-        .await?
-        .ok_or_else(not_found)?;
-    if may(&CHART, &space, caller, ArtifactOp::Get, &artifact) {
-        return Ok((space, artifact));
-    }
-    Err(if caller.is_guest() {
-        ApiError::unauthenticated()
-    } else {
-        not_found()
-    })
 }
 
 /// A chart's complete versions as ChartMuseum shows them (their index entries), newest first.

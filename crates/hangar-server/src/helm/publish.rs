@@ -70,8 +70,9 @@ impl Expected {
     }
 }
 
-/// Receives, checks, stores and records one chart archive pushed into `space`. The chart's
-/// record is made from Chart.yaml when it does not exist yet and the caller may create charts.
+/// Receives, checks, stores and records one chart archive pushed into `space` by a caller who
+/// passed [`may_push`]. The chart's record is made from Chart.yaml when it does not exist yet
+/// and the caller may create charts.
 pub async fn push<S, E>(
     state: &AppState,
     caller: &Caller,
@@ -83,7 +84,6 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    may_push(caller, space)?;
     let received = receive(body, state.settings.max_chart_bytes).await?;
     let reader = received.file.try_clone().map_err(internal)?;
     let contents = read_archive(std::io::BufReader::new(reader)).await?;
@@ -162,11 +162,6 @@ pub async fn record(
             hangar_store::Error::Conflict(_) => taken(),
             other => other.into(),
         })?;
-    let artifact = state
-        .meta
-        .artifact(CHART.stored, &artifact.path)
-        .await?
-        .unwrap_or(artifact);
     Ok(Pushed { artifact, version })
 }
 

@@ -191,7 +191,13 @@ pub(crate) fn may(kind: &Kind, space: &Space, caller: &Caller, op: ArtifactOp, a
 
 /// The entity of `path`, if the caller may do `op` to it. One the caller may not even see (list
 /// or read in any way) is "not found", as one that does not exist.
-async fn find(state: &AppState, kind: &Kind, caller: &Caller, path: &EntityPath, op: ArtifactOp) -> ApiResult<Found> {
+pub(crate) async fn find(
+    state: &AppState,
+    kind: &Kind,
+    caller: &Caller,
+    path: &EntityPath,
+    op: ArtifactOp,
+) -> ApiResult<Found> {
     let space = Space::find(state, &path.org, path.team.as_deref()).await?;
     validate_artifact_name(&path.name)?;
     let full = space.full_name(&path.name);
@@ -222,7 +228,12 @@ async fn find(state: &AppState, kind: &Kind, caller: &Caller, path: &EntityPath,
     )))
 }
 
-async fn find_version(state: &AppState, kind: &Kind, found: &Found, path: &EntityPath) -> ApiResult<ArtifactVersion> {
+pub(crate) async fn find_version(
+    state: &AppState,
+    kind: &Kind,
+    found: &Found,
+    path: &EntityPath,
+) -> ApiResult<ArtifactVersion> {
     let version = path.version.as_deref().unwrap_or_default();
     validate_version(version)?;
     state.meta.version(found.artifact.id, version).await?.ok_or_else(|| {
