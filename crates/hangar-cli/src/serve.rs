@@ -83,6 +83,10 @@ pub struct ServeArgs {
     /// this time. 0 turns the cache off [default: 2].
     #[arg(long, env = "HANGAR_READ_CACHE")]
     read_cache: Option<u64>,
+    /// Seconds a download URL handed out for a model or resource file (or a whole version as a
+    /// zip) stays good; each use also checks that its holder may still download [default: 3600].
+    #[arg(long, env = "HANGAR_DOWNLOAD_URL_TTL")]
+    download_url_ttl: Option<u64>,
     /// Log filter, e.g. `info` or `hangar_server=debug` [default: info; RUST_LOG also works].
     #[arg(long, env = "HANGAR_LOG")]
     log: Option<String>,
@@ -108,6 +112,14 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let token_ttl = args.token_ttl.or(file.token_ttl).unwrap_or(900);
     if !(60..=86_400).contains(&token_ttl) {
         bail!("--token-ttl must be between 60 and 86400 seconds");
+    }
+    let defaults = Settings::default();
+    let download_url_ttl = args
+        .download_url_ttl
+        .or(file.download_url_ttl)
+        .map_or(defaults.download_url_ttl, Duration::from_secs);
+    if !(Duration::from_secs(60)..=Duration::from_secs(7 * 24 * 60 * 60)).contains(&download_url_ttl) {
+        bail!("--download-url-ttl must be between 60 seconds and 7 days");
     }
     let org = args.init_org.or(file.init_org).unwrap_or_else(|| "hangar".into());
     let config = ServeConfig {
@@ -138,28 +150,38 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             registry_service: args
                 .registry_service
                 .or(file.registry_service)
-                .unwrap_or_else(|| "hangar".into()),
+                .unwrap_or(defaults.registry_service),
             invitation_expiry_minutes: args
                 .invitation_expiry_minutes
                 .or(file.invitation_expiry_minutes)
-                .unwrap_or(7 * 24 * 60),
-            max_layer_bytes: args.max_layer_size.or(file.max_layer_size).unwrap_or(10_000_000_000),
+                .unwrap_or(defaults.invitation_expiry_minutes),
+            max_layer_bytes: args
+                .max_layer_size
+                .or(file.max_layer_size)
+                .unwrap_or(defaults.max_layer_bytes),
             org_image_soft_limit_bytes: args
                 .org_image_soft_limit
                 .or(file.org_image_soft_limit)
-                .unwrap_or(1_000_000_000_000),
+                .unwrap_or(defaults.org_image_soft_limit_bytes),
             org_artifact_quota_bytes: args
                 .org_artifact_quota
                 .or(file.org_artifact_quota)
-                .unwrap_or(5_000_000_000_000),
-            max_chart_bytes: args.max_chart_size.or(file.max_chart_size).unwrap_or(20 << 20),
+                .unwrap_or(defaults.org_artifact_quota_bytes),
+            max_chart_bytes: args
+                .max_chart_size
+                .or(file.max_chart_size)
+                .unwrap_or(defaults.max_chart_bytes),
             helm_hosts: if args.helm_host.is_empty() {
                 file.helm_hosts.unwrap_or_default()
             } else {
                 args.helm_host
             },
             tls: tls.is_some(),
-            read_cache: Duration::from_secs(args.read_cache.or(file.read_cache).unwrap_or(2)),
+            read_cache: args
+                .read_cache
+                .or(file.read_cache)
+                .map_or(defaults.read_cache, Duration::from_secs),
+            download_url_ttl,
         },
         gc: gc_config(
             args.gc_interval.or(file.gc_interval),

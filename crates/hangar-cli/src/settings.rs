@@ -48,6 +48,7 @@ pub struct FileSettings {
     pub upload_expiry: Option<u64>,
     pub max_chart_size: Option<u64>,
     pub helm_hosts: Option<Vec<String>>,
+    pub download_url_ttl: Option<u64>,
     pub log: Option<String>,
 }
 

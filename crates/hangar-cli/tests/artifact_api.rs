@@ -449,6 +449,50 @@ async fn transfers_over_http(stores: &Stores) {
         .expect("run wget");
     assert!(wget.success());
     assert!(std::fs::read(dir.join("wget.bin")).unwrap() == data, "wget");
+    // The guide's wget pipelines (Catalog guide §16.4.2, §17.4.2) verbatim, with this host: the
+    // file and zip URLs answer with a redirect whose Location the second wget fetches, saving
+    // under the name the data plane gives.
+    for (what, url, saved) in [
+        (
+            "zip",
+            format!("{}/v2/org/acme/models/m/versions/1/zip", server.base),
+            "m_v1.zip",
+        ),
+        ("file", file_url.clone(), "data.bin"),
+    ] {
+        let piped = dir.join(format!("pipeline-{what}"));
+        std::fs::create_dir_all(&piped).unwrap();
+        let pipeline = format!(
+            "wget --header=\"Authorization: Bearer $TOKEN\" \\\n\
+             --header=\"Content-Type: application/json\" \\\n\
+             '{url}' \\\n\
+             2>&1 \\\n\
+             | awk '/Location:/ {{print $2}}' \\\n\
+             | xargs wget --content-disposition"
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &pipeline])
+            .env("TOKEN", &token)
+            .current_dir(&piped)
+            .output()
+            .expect("run the wget pipeline");
+        assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            piped.join(saved).exists(),
+            "{what}: no {saved}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if what == "zip" {
+            assert_eq!(zip_listing(&piped.join(saved))["data.bin"][0], data.len());
+        } else {
+            // The first wget follows the redirect too (NGC's S3 refuses it, this data plane
+            // does not): whatever it saved is the file as well.
+            for entry in std::fs::read_dir(&piped).unwrap() {
+                let path = entry.unwrap().path();
+                assert!(std::fs::read(&path).unwrap() == data, "{}", path.display());
+            }
+        }
+    }
     let r = http
         .get(format!("{}/v2/org/acme/models/m/versions/1/files/../../x", server.base))
         .bearer_auth(&token)

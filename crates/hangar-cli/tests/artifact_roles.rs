@@ -9,7 +9,8 @@ mod common;
 
 use common::files::{Snapshot, StoreView, Target, b64_sha256};
 use common::{Api, Auth, Server, Stores, admin_ok, member};
-use hangar_server::data::signing::UrlSigner;
+use hangar_server::catalog::links::{Principal, Resource, signed_path};
+use hangar_server::catalog::signing::UrlSigner;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -533,14 +534,23 @@ async fn bad_part_urls(api: &Api, http: &reqwest::Client, view: &StoreView, owne
     let id = started["uploadID"].as_str().unwrap();
     let path = format!("/data/uploads/{id}/1");
     let signer = UrlSigner::load(&view.meta).await.expect("the server's URL signer");
-    let expires: i64 = url
-        .split_once("expires=")
-        .and_then(|(_, rest)| rest.split('&').next())
-        .and_then(|e| e.parse().ok())
-        .expect("expires in the URL");
+    let query = |name: &str| {
+        url.split_once(&format!("{name}="))
+            .and_then(|(_, rest)| rest.split('&').next())
+            .unwrap_or_else(|| panic!("{name} in the URL"))
+            .to_string()
+    };
+    let expires: i64 = query("expires").parse().expect("expires is a number");
+    let by = query("by");
+    let holder = Principal::parse(&by).expect("a holder");
+    let part = |n| Resource::Part { upload: id, part: n };
+    let now = chrono::Utc::now().timestamp();
     let base = &api.base;
     let bad = [
-        ("expired", format!("{base}{}", signer.sign("PUT", &path, -60))),
+        (
+            "expired",
+            format!("{base}{}", signed_path(&signer, part(1), holder, now - 60)),
+        ),
         (
             "expiry changed",
             url.replace(&format!("expires={expires}"), &format!("expires={}", expires + 1000)),
@@ -550,7 +560,23 @@ async fn bad_part_urls(api: &Api, http: &reqwest::Client, view: &StoreView, owne
             "another upload",
             url.replace(id, "00000000-0000-0000-0000-000000000000"),
         ),
-        ("signed for GET", format!("{base}{}", signer.sign("GET", &path, 3600))),
+        (
+            "signed for a file read",
+            format!(
+                "{base}{}",
+                signed_path(
+                    &signer,
+                    Resource::File {
+                        version: 1,
+                        path: "urls.bin"
+                    },
+                    holder,
+                    now + 3600
+                )
+            )
+            .replace("/data/versions/1/files/urls.bin", &path),
+        ),
+        ("handed to someone else", url.replace(&format!("by={by}"), "by=guest")),
         ("no signature", format!("{base}{path}")),
         ("a malformed signature", url.replace("signature=", "signature=%25%25")),
     ];

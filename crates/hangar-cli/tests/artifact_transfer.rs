@@ -1,7 +1,8 @@
 //! Model and resource file transfers at their edges: file paths that could leave the folder a
 //! version is unpacked into, refused at the upload's start and at the commit with nothing
 //! stored; a multi-part upload whose server is killed while a part is in flight, then resumed
-//! on a new server over the same stores with only the missing parts (both on both backends);
+//! on a new server over the same stores with only the missing parts, and killed again while it
+//! puts the file together, which the next commit takes over (both on both backends);
 //! and one 2 GiB file up and down, as itself and as a zip.
 
 mod common;
@@ -184,22 +185,18 @@ async fn complete(
     (status, body)
 }
 
-/// Completes an upload whose parts are all sent, commits the file and then the version.
-async fn finish(api: &Api, owner: &Auth, target: &Target<'_>, path: &str, upload_id: &Value, sha: &str) {
-    let (s, body) = complete(api, owner, target, path, upload_id, sha).await;
-    assert_eq!(
-        (s, &body["requestStatus"]["statusCode"]),
-        (200, &json!("SUCCESS")),
-        "{body}"
-    );
-    let (s, body) = api
-        .post(
-            &format!("{}/files/commit?upload-pending=True", target.space),
-            owner,
-            target.commit(&[(path, sha)]),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+/// `POST {OT}/files/commit` of one file, as NGC's client sends it.
+async fn commit(api: &Api, owner: &Auth, target: &Target<'_>, path: &str, sha: &str) -> (reqwest::StatusCode, Value) {
+    api.post(
+        &format!("{}/files/commit?upload-pending=True", target.space),
+        owner,
+        target.commit(&[(path, sha)]),
+    )
+    .await
+}
+
+/// Marks the version complete.
+async fn complete_version(api: &Api, owner: &Auth, target: &Target<'_>) {
     let (s, body) = api
         .patch(
             &format!("{}/versions/{}", target.entity(), target.version),
@@ -208,6 +205,19 @@ async fn finish(api: &Api, owner: &Auth, target: &Target<'_>, path: &str, upload
         )
         .await;
     assert_eq!(s, 200, "{body}");
+}
+
+/// Completes an upload whose parts are all sent, commits the file and then the version.
+async fn finish(api: &Api, owner: &Auth, target: &Target<'_>, path: &str, upload_id: &Value, sha: &str) {
+    let (s, body) = complete(api, owner, target, path, upload_id, sha).await;
+    assert_eq!(
+        (s, &body["requestStatus"]["statusCode"]),
+        (200, &json!("SUCCESS")),
+        "{body}"
+    );
+    let (s, body) = commit(api, owner, target, path, sha).await;
+    assert_eq!(s, 200, "{body}");
+    complete_version(api, owner, target).await;
 }
 
 /// `POST {OT}/files/multipart` for `file` as `path`; returns the `uploadID` and the part URLs.
@@ -254,7 +264,9 @@ async fn download(api: &Api, auth: &Auth, path: &str, to: &Path) -> String {
 /// part 2 streams in, nothing of the file is visible on the server started in its place, and
 /// the client resumes with the old `uploadID` and the missing parts only. A wrong part 3 makes
 /// the completion fail (and drops the parts: which one was wrong is unknown) and the file
-/// stays out of the version; sent again right, the download is the same file.
+/// stays out of the version. Sent again right, its completion's server is killed while it puts
+/// the file together; the commit on the next server takes that assembly over, and the
+/// download is the same file.
 async fn interrupted(stores: &Stores) {
     let size = 2 * PART + 50_000_000;
     let file = stores.dir.path().join("big.bin");
@@ -344,13 +356,7 @@ async fn interrupted(stores: &Stores) {
     let (s, body) = complete(&api, &owner, &target, "big.bin", &upload_id, &sha).await;
     assert_eq!(body["requestStatus"]["statusCode"], "INVALID_REQUEST", "{s}: {body}");
     assert!(s == 400 || s == 200, "400, or 200 at once and the outcome later: {s}");
-    let (s, body) = api
-        .post(
-            &format!("{ORG}/files/commit?upload-pending=True"),
-            &owner,
-            target.commit(&[("big.bin", &sha)]),
-        )
-        .await;
+    let (s, body) = commit(&api, &owner, &target, "big.bin", &sha).await;
     assert_eq!(s, 400, "a file that did not match is not stored: {body}");
     assert_eq!(
         view.snapshot().await.parts,
@@ -373,8 +379,54 @@ async fn interrupted(stores: &Stores) {
         );
     }
     eprintln!("sent again after {:?}", clock.elapsed());
-    finish(&api, &owner, &target, "big.bin", &upload_id, &sha).await;
-    eprintln!("completed after {:?}", clock.elapsed());
+
+    // The completion starts putting the parts together, and its server is killed meanwhile:
+    // the claim it left goes stale, and the commit on the server started in its place takes
+    // the assembly over instead of waiting for one nobody runs.
+    let upload_id = again["uploadID"].clone();
+    let completion = {
+        let (api, owner, target) = (api.clone(), owner.clone(), target);
+        let id = upload_id.clone();
+        let sha = sha.clone();
+        tokio::spawn(async move { complete(&api, &owner, &target, "big.bin", &id, &sha).await })
+    };
+    let id = upload_id.as_str().unwrap();
+    loop {
+        let upload = view
+            .meta
+            .file_upload_by_id(id)
+            .await
+            .unwrap()
+            .expect("the upload is open");
+        if upload.assembler.is_some() {
+            break;
+        }
+        assert!(
+            !completion.is_finished(),
+            "the completion ended before its assembly began"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.stop();
+    let _ = completion.await;
+    let upload = view.meta.file_upload_by_id(id).await.unwrap();
+    assert!(
+        upload.as_ref().is_some_and(|u| u.assembler.is_some()),
+        "the server was killed while it put the file together: {upload:?}"
+    );
+    let file_digest: hangar_store::blob::Digest = format!("sha256:{hex}").parse().unwrap();
+    assert_eq!(
+        view.blobs.stat(&file_digest).await.unwrap(),
+        None,
+        "nothing of the half-assembled file is visible"
+    );
+    eprintln!("killed while putting the file together after {:?}", clock.elapsed());
+    let server = Server::start(stores);
+    let api = server.api();
+    let (s, body) = commit(&api, &owner, &target, "big.bin", &sha).await;
+    assert_eq!(s, 200, "the commit finishes the orphaned assembly: {body}");
+    eprintln!("committed after {:?}", clock.elapsed());
+    complete_version(&api, &owner, &target).await;
     std::fs::remove_file(&file).unwrap();
     let got = download(&api, &owner, &format!("{entity}/versions/1/files/big.bin"), &file).await;
     assert_eq!(got, hex, "the downloaded file is the uploaded one");

@@ -4,19 +4,15 @@
 
 mod common;
 
-use common::files::StoreView;
+use common::app::TestApp;
 use common::registry::{CONFIG, OCI_MANIFEST, Registry, sha};
 use common::{Backend, Server, Stores};
 use futures::StreamExt;
-use hangar_server::auth::token::TokenService;
-use hangar_server::cache::ReadCache;
-use hangar_server::data::signing::UrlSigner;
 use hangar_server::gc::{GcOptions, GcReport, LEASE, gc_once};
-use hangar_server::state::{AppState, Settings};
+use hangar_server::state::AppState;
 use hangar_store::blob::{ByteStream, Digest};
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 const MANIFEST: &str = OCI_MANIFEST;
@@ -51,27 +47,7 @@ async fn start_upload(reg: &Registry, name: &str, chunk: &[u8]) -> String {
 
 /// The server's state over the test server's stores, as another replica would open them.
 async fn open_state(stores: &Stores) -> AppState {
-    let StoreView { meta, blobs } = StoreView::open(stores).await;
-    let tokens = TokenService::load(&meta, 900).await.expect("token service");
-    let urls = UrlSigner::load(&meta).await.expect("URL signer");
-    AppState {
-        meta,
-        blobs,
-        tokens,
-        urls,
-        settings: Arc::new(Settings {
-            registry_service: "hangar".into(),
-            invitation_expiry_minutes: 60,
-            max_layer_bytes: 1 << 30,
-            org_image_soft_limit_bytes: 1 << 40,
-            org_artifact_quota_bytes: 1 << 40,
-            max_chart_bytes: 1 << 20,
-            helm_hosts: vec![],
-            tls: false,
-            read_cache: Duration::ZERO,
-        }),
-        cache: Arc::new(ReadCache::new(Duration::ZERO)),
-    }
+    TestApp::new(stores).await.state
 }
 
 /// A grace period of an hour, uploads expiring after a day.

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod catalog;
 pub mod data;
 mod error;
 pub mod gc;

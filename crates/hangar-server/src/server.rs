@@ -3,7 +3,7 @@
 
 use crate::auth::token::TokenService;
 use crate::cache::ReadCache;
-use crate::data::signing::UrlSigner;
+use crate::catalog::signing::UrlSigner;
 use crate::gc::GcConfig;
 use crate::identity::bootstrap::{Bootstrapped, InitialOrg, bootstrap};
 use crate::state::{AppState, Settings};

@@ -2,7 +2,7 @@
 
 use crate::auth::token::TokenService;
 use crate::cache::ReadCache;
-use crate::data::signing::UrlSigner;
+use crate::catalog::signing::UrlSigner;
 use hangar_store::blob::BlobStore;
 use hangar_store::meta::MetaStore;
 use std::sync::Arc;
@@ -41,4 +41,30 @@ pub struct Settings {
     pub tls: bool,
     /// How long registry reads may be answered from memory; zero turns the cache off.
     pub read_cache: Duration,
+    /// How long a download URL of the data plane stays good (each use also checks that whoever
+    /// it was given to may still download).
+    pub download_url_ttl: Duration,
+}
+
+/// How long a download URL stays good unless `--download-url-ttl` says otherwise: NGC's client
+/// fetches the URLs of every file of a version at once and then downloads them (in 512 MiB
+/// ranges, each its own request), so the last range of the last file must start within it.
+pub const DEFAULT_DOWNLOAD_URL_TTL: Duration = Duration::from_secs(60 * 60);
+
+impl Default for Settings {
+    /// The settings of `hangar serve` when no flag, variable or file changes them.
+    fn default() -> Self {
+        Settings {
+            registry_service: "hangar".into(),
+            invitation_expiry_minutes: 7 * 24 * 60,
+            max_layer_bytes: 10_000_000_000,
+            org_image_soft_limit_bytes: 1_000_000_000_000,
+            org_artifact_quota_bytes: 5_000_000_000_000,
+            max_chart_bytes: 20 << 20,
+            helm_hosts: vec![],
+            tls: false,
+            read_cache: Duration::from_secs(2),
+            download_url_ttl: DEFAULT_DOWNLOAD_URL_TTL,
+        }
+    }
 }

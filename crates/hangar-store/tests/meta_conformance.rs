@@ -14,8 +14,8 @@ use hangar_core::policy::Grant;
 use hangar_core::roles::{MAX_ORG_OWNERS, Role};
 use hangar_store::Error;
 use hangar_store::meta::{
-    ApiKey, ArtifactType, Backend, KeyChange, MetaStore, NewArtifact, NewInvitation, NewKey, Org, RoleChange,
-    UPLOAD_COMPLETE, UPLOAD_PENDING, User, now,
+    ApiKey, ArtifactType, Backend, FileChange, Holder, HolderKind, KeyChange, MetaStore, NewArtifact, NewInvitation,
+    NewKey, Org, RoleChange, UPLOAD_COMPLETE, UPLOAD_PENDING, User, VersionFile, now,
 };
 use sha2::{Digest, Sha256};
 use sqlx::{Column, Connection, Row};
@@ -64,6 +64,8 @@ conformance!(
     settings,
     gc_mark_and_claim_exclude_each_other,
     artifacts_and_versions,
+    holders_of_stored_bytes,
+    file_assembly_claims,
 );
 
 /// The database a case works on.
@@ -1521,5 +1523,169 @@ async fn artifacts_and_versions(db: Db) -> Result<()> {
     db.store.delete_artifact(model.id).await?;
     assert!(db.store.artifact(ArtifactType::Model, "acme/det").await?.is_none());
     assert!(db.store.artifact(ArtifactType::Resource, "acme/det").await?.is_some());
+    Ok(())
+}
+
+fn digest_of(text: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(text)))
+}
+
+/// What holds stored bytes: repositories the digest is linked into, complete versions with it
+/// as a file (pending ones do not count), chart archives; only public ones and those of the
+/// orgs asked about, public first.
+async fn holders_of_stored_bytes(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let vision = s.create_team(acme.id, "vision", "").await?;
+    let rival = new_org(&db, "rival").await?;
+    let bytes = digest_of("held bytes");
+    let repo = s.ensure_repository(acme.id, Some(vision.id), "acme/vision/app").await?;
+    s.link_blob(repo.id, &bytes, 10).await?;
+    let meta = serde_json::json!({});
+    let model = s
+        .create_artifact(&NewArtifact {
+            kind: ArtifactType::Model,
+            org_id: rival.id,
+            team_id: None,
+            path: "rival/m",
+            name: "m",
+            created_by: None,
+            metadata: &meta,
+        })
+        .await?;
+    let file = VersionFile {
+        path: "w.bin".into(),
+        digest: bytes.clone(),
+        size: 10,
+    };
+    let pending = s.create_version(&model, "2", None, &meta).await?;
+    s.commit_files(pending.id, &[FileChange::Add(file.clone())]).await?;
+    let holder = |kind, org: &str, team: Option<&str>, path: &str, is_public| Holder {
+        kind,
+        org: org.into(),
+        team: team.map(str::to_string),
+        path: path.into(),
+        is_public,
+    };
+    let repo_holder = holder(HolderKind::Repository, "acme", Some("vision"), "acme/vision/app", false);
+    assert_eq!(
+        s.holders_of(&bytes, None, 10).await?,
+        std::slice::from_ref(&repo_holder),
+        "a pending version holds nothing"
+    );
+    let done = s.create_version(&model, "1", None, &meta).await?;
+    s.commit_files(done.id, &[FileChange::Add(file)]).await?;
+    s.complete_version(&model, &done).await?;
+    let model_holder = holder(
+        HolderKind::Artifact(ArtifactType::Model),
+        "rival",
+        None,
+        "rival/m",
+        false,
+    );
+    assert_eq!(
+        s.holders_of(&bytes, None, 10).await?,
+        [repo_holder.clone(), model_holder.clone()]
+    );
+    assert_eq!(
+        s.holders_of(&bytes, Some(&["acme".into()]), 10).await?,
+        std::slice::from_ref(&repo_holder)
+    );
+    assert_eq!(s.holders_of(&bytes, Some(&[]), 10).await?, []);
+    assert_eq!(s.holders_of(&bytes, None, 1).await?.len(), 1, "the limit holds");
+    s.update_artifact(model.id, &meta, true).await?;
+    let public = Holder {
+        is_public: true,
+        ..model_holder
+    };
+    assert_eq!(
+        s.holders_of(&bytes, Some(&[]), 10).await?,
+        std::slice::from_ref(&public),
+        "public for anyone"
+    );
+    assert_eq!(
+        s.holders_of(&bytes, Some(&["acme".into()]), 10).await?,
+        [public, repo_holder],
+        "public first"
+    );
+    assert_eq!(s.holders_of(&digest_of("other bytes"), None, 10).await?, []);
+    assert!(s.org_stores_file(rival.id, &bytes).await?);
+    assert!(
+        !s.org_stores_file(acme.id, &bytes).await?,
+        "a repository link is not a model file"
+    );
+    Ok(())
+}
+
+/// One assembly at a time owns an upload: a fresh claim shuts others out, a stale one is taken
+/// over, and only the owner's outcome is recorded (the version received the file, the upload
+/// is gone, and GC sees the file as referenced until the version is complete).
+async fn file_assembly_claims(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let meta = serde_json::json!({});
+    let model = s
+        .create_artifact(&NewArtifact {
+            kind: ArtifactType::Model,
+            org_id: acme.id,
+            team_id: None,
+            path: "acme/m",
+            name: "m",
+            created_by: None,
+            metadata: &meta,
+        })
+        .await?;
+    let version = s.create_version(&model, "1", None, &meta).await?;
+    let file = digest_of("the whole file");
+    let upload = s.file_upload(version.id, "f.bin", 5, &file, 500).await?;
+    assert_eq!(upload.assembler, None);
+    assert!(s.claim_assembly(&upload.id, "first", now() - 8).await?);
+    assert!(
+        !s.claim_assembly(&upload.id, "second", now() - 8).await?,
+        "a live claim holds"
+    );
+    assert!(
+        s.claim_assembly(&upload.id, "first", now() - 8).await?,
+        "its owner renews it"
+    );
+    let claimed = s.file_upload_by_id(&upload.id).await?.context("upload")?;
+    assert_eq!(claimed.assembler.as_ref().map(|(who, _)| who.as_str()), Some("first"));
+    // Stale: its last renewal is before the cutoff.
+    assert!(
+        s.claim_assembly(&upload.id, "second", now() + 1).await?,
+        "a stale claim is taken over"
+    );
+    assert_err!(s.file_assembled(&claimed, "first").await, Error::NotFound(_));
+    assert_eq!(
+        s.received_file(version.id, &file).await?,
+        None,
+        "the loser records nothing"
+    );
+    s.release_assembly(&upload.id, "first").await?;
+    let after = s.file_upload_by_id(&upload.id).await?.context("upload")?;
+    assert_eq!(
+        after.assembler.as_ref().map(|(who, _)| who.as_str()),
+        Some("second"),
+        "only its owner releases it"
+    );
+    s.file_assembled(&after, "second").await?;
+    assert!(s.file_upload_by_id(&upload.id).await?.is_none(), "the upload is done");
+    assert_eq!(s.received_file(version.id, &file).await?, Some(5));
+    assert!(s.gc_referenced(&[file.as_str()], now()).await?.contains(&file));
+    sqlx::query("INSERT INTO gc_candidates (digest, first_seen, last_seen) VALUES ($1, $2, $2)")
+        .bind(&file)
+        .bind(now() - 7200)
+        .execute(s.pool())
+        .await?;
+    assert!(
+        !s.gc_mark_deleting(&file, now() - 3600).await?,
+        "a received file is kept"
+    );
+    s.complete_version(&model, &version).await?;
+    assert_eq!(
+        s.received_file(version.id, &file).await?,
+        None,
+        "gone once the version is complete"
+    );
     Ok(())
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod app;
 pub mod charts;
 pub mod cli;
 pub mod files;

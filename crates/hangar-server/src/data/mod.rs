@@ -1,66 +1,82 @@
-//! The data plane: file bytes in and out at signed URLs (ngc-api.md §5), which the API hands
-//! out to callers it has checked. Part uploads go straight into the blob store, hashed while
-//! streaming; downloads stream from it, with ranges.
+//! The data plane: file bytes in and out at the links the API hands out (ngc-api.md §5;
+//! `catalog::links`). Part uploads go straight into the blob store, hashed while streaming;
+//! downloads stream from it, with ranges, and whole versions stream as zips. Every use checks
+//! the link's signature and that whoever it was handed to may still do what it allows, on a
+//! version that still exists.
 
-pub mod signing;
-
+use crate::catalog::access::may_artifact;
+use crate::catalog::blobs::{blob_response, parse_range};
+use crate::catalog::links::{LinkQuery, Principal, Resource, verify};
+use crate::catalog::zip::zip_body;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{ETAG, RANGE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, RANGE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, put};
 use futures::StreamExt;
+use hangar_core::policy::ArtifactOp;
 use hangar_store::blob::Digest;
-use serde::Deserialize;
-
-/// How long a data URL stays good.
-pub const URL_TTL_SECONDS: i64 = 24 * 60 * 60;
+use hangar_store::meta::{Artifact, ArtifactVersion, UPLOAD_COMPLETE, UPLOAD_PENDING};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/data/uploads/{id}/{part}", put(put_part))
-        .route("/data/files/{digest}/{*name}", get(get_file))
+        .route("/data/versions/{version}/files/{*path}", get(get_file))
+        .route("/data/versions/{version}/zip", get(get_zip))
 }
 
-#[derive(Deserialize)]
-pub struct Signed {
-    expires: Option<i64>,
-    signature: Option<String>,
-}
-
-/// The URL a part of an upload goes to.
-pub fn part_url(state: &AppState, base: &str, upload_id: &str, part: i64) -> String {
-    let path = format!("/data/uploads/{upload_id}/{part}");
-    format!("{base}{}", state.urls.sign("PUT", &path, URL_TTL_SECONDS))
-}
-
-/// The URL a stored file is read from; `name` is only for people and logs.
-pub fn file_url(state: &AppState, base: &str, digest: &str, name: &str) -> String {
-    let name: String = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).collect();
-    let path = format!("/data/files/{digest}/{name}");
-    format!("{base}{}", state.urls.sign("GET", &path, URL_TTL_SECONDS))
+/// The version a link is about and its entity, if the link's holder may still do `op` to it:
+/// downloads need a complete version, uploads a pending one.
+async fn linked_version(
+    state: &AppState,
+    principal: Principal,
+    version_id: i64,
+    op: ArtifactOp,
+) -> ApiResult<(Artifact, ArtifactVersion)> {
+    let gone = || ApiError::NotFound("this version no longer exists".into());
+    let version = state.meta.version_by_id(version_id).await?.ok_or_else(gone)?;
+    let artifact = state.meta.artifact_by_id(version.artifact_id).await?.ok_or_else(gone)?;
+    let wanted = if op == ArtifactOp::Upload {
+        UPLOAD_PENDING
+    } else {
+        UPLOAD_COMPLETE
+    };
+    if version.status != wanted {
+        return Err(ApiError::Conflict(format!(
+            "version '{}' of '{}' is {}",
+            version.version, artifact.path, version.status
+        )));
+    }
+    let caller = principal.caller(state).await?;
+    if !may_artifact(&caller, op, &artifact) {
+        return Err(ApiError::Forbidden(format!(
+            "whoever this data URL was given to may no longer use '{}'",
+            artifact.path
+        )));
+    }
+    Ok((artifact, version))
 }
 
 /// `PUT /data/uploads/{id}/{part}`: one part of a file upload, exactly its size.
 async fn put_part(
     State(state): State<AppState>,
     Path((id, part)): Path<(String, i64)>,
-    Query(signed): Query<Signed>,
+    Query(query): Query<LinkQuery>,
     body: Body,
 ) -> ApiResult<Response> {
-    let path = format!("/data/uploads/{id}/{part}");
-    state
-        .urls
-        .check("PUT", &path, signed.expires, signed.signature.as_deref())?;
+    let principal = verify(&state, Resource::Part { upload: &id, part }, &query)?;
     let upload = state
         .meta
         .file_upload_by_id(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("upload '{id}' is not known (completed or expired)")))?;
+    linked_version(&state, principal, upload.version_id, ArtifactOp::Upload).await?;
     if part < 1 || part > upload.part_count() {
         return Err(ApiError::BadRequest(format!(
             "part {part} is outside 1..={}",
@@ -68,21 +84,32 @@ async fn put_part(
         )));
     }
     let expected = upload.part_len(part) as u64;
+    let client_fault = Arc::new(AtomicBool::new(false));
+    let fault = client_fault.clone();
     let mut seen = 0u64;
     let stream = body
         .into_data_stream()
         .map(move |chunk| {
-            let chunk = chunk.map_err(std::io::Error::other)?;
+            let chunk = chunk.map_err(|e| {
+                fault.store(true, Ordering::Relaxed);
+                std::io::Error::other(e)
+            })?;
             seen += chunk.len() as u64;
             if seen > expected {
+                fault.store(true, Ordering::Relaxed);
                 return Err(std::io::Error::other("the part is longer than announced"));
             }
             Ok(chunk)
         })
         .boxed();
-    let info = state.blobs.put_unknown(stream).await.map_err(|e| match e {
-        hangar_store::Error::Io(io) => ApiError::BadRequest(format!("part {part}: {io}")),
-        other => other.into(),
+    let info = state.blobs.put_unknown(stream).await.map_err(|e| {
+        // The request's fault (a broken or overlong body) is the client's; anything else is
+        // the store's, a 5xx.
+        if client_fault.load(Ordering::Relaxed) {
+            ApiError::BadRequest(format!("part {part}: {e}"))
+        } else {
+            e.into()
+        }
     })?;
     if info.size != expected {
         return Err(ApiError::BadRequest(format!(
@@ -102,31 +129,60 @@ async fn put_part(
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// `GET /data/files/{digest}/{name}`: a stored file, whole or a range. A malformed range is
-/// ignored, as S3 does (NGC's client asks for an empty file as `bytes=0--1`).
+/// `attachment; filename="…"` for a download saved under `name`.
+fn attachment(name: &str) -> String {
+    format!("attachment; filename=\"{}\"", name.replace(['"', '\\'], "_"))
+}
+
+/// `GET /data/versions/{version}/files/{path}`: a file of a version, whole or a range. A
+/// malformed range is ignored, as S3 does (NGC's client asks for an empty file as `bytes=0--1`).
 async fn get_file(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
-    Path((digest, name)): Path<(String, String)>,
-    Query(signed): Query<Signed>,
+    Path((version_id, path)): Path<(i64, String)>,
+    Query(query): Query<LinkQuery>,
 ) -> ApiResult<Response> {
-    let encoded: String = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC).collect();
-    let path = format!("/data/files/{digest}/{encoded}");
-    state
-        .urls
-        .check("GET", &path, signed.expires, signed.signature.as_deref())?;
-    let d: Digest = digest
-        .parse()
-        .map_err(|_| ApiError::BadRequest(format!("invalid digest '{digest}'")))?;
-    let size = state
-        .blobs
-        .stat(&d)
+    let resource = Resource::File {
+        version: version_id,
+        path: &path,
+    };
+    let principal = verify(&state, resource, &query)?;
+    let (_, version) = linked_version(&state, principal, version_id, ArtifactOp::Download).await?;
+    let file = state
+        .meta
+        .version_files(version.id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("the file is no longer stored".into()))?;
+        .into_iter()
+        .find(|f| f.path == path)
+        .ok_or_else(|| ApiError::NotFound(format!("no file '{path}' in this version")))?;
+    let digest: Digest = file
+        .digest
+        .parse()
+        .map_err(|_| ApiError::Internal(format!("stored digest {}", file.digest)))?;
+    let size = file.size as u64;
     let range = headers
         .get(RANGE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| crate::oci::parse_range(v, size).ok());
-    crate::oci::blob_response(&state, Response::builder(), &method, &d, size, range).await
+        .and_then(|v| parse_range(v, size));
+    let name = path.rsplit('/').next().unwrap_or("file");
+    let builder = Response::builder().header(CONTENT_DISPOSITION, attachment(name));
+    blob_response(&state, builder, &method, &digest, size, range).await
+}
+
+/// `GET /data/versions/{version}/zip`: the whole version as one zip, `<name>_v<version>.zip`.
+async fn get_zip(
+    State(state): State<AppState>,
+    Path(version_id): Path<i64>,
+    Query(query): Query<LinkQuery>,
+) -> ApiResult<Response> {
+    let principal = verify(&state, Resource::Zip { version: version_id }, &query)?;
+    let (artifact, version) = linked_version(&state, principal, version_id, ArtifactOp::Download).await?;
+    let files = state.meta.version_files(version.id).await?;
+    let name = format!("{}_v{}.zip", artifact.name, version.version);
+    Response::builder()
+        .header(CONTENT_TYPE, "application/zip")
+        .header(CONTENT_DISPOSITION, attachment(&name))
+        .body(zip_body(state.blobs.clone(), files))
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -21,7 +21,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-pub use blobs::{blob_response, parse_range};
 use path::Endpoint;
 pub use repo::locate;
 use std::collections::HashMap;

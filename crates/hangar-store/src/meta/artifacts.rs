@@ -23,7 +23,7 @@ impl ArtifactType {
         }
     }
 
-    fn parse(word: &str) -> Result<Self> {
+    pub(super) fn parse(word: &str) -> Result<Self> {
         [ArtifactType::Model, ArtifactType::Resource, ArtifactType::Chart]
             .into_iter()
             .find(|t| t.as_str() == word)
@@ -152,7 +152,7 @@ impl MetaStore {
             .ok_or_else(|| Error::NotFound(new.path.to_string()))
     }
 
-    async fn artifact_by_id(&self, id: i64) -> Result<Option<Artifact>> {
+    pub async fn artifact_by_id(&self, id: i64) -> Result<Option<Artifact>> {
         let row = sqlx::query("SELECT * FROM artifacts WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -256,6 +256,15 @@ impl MetaStore {
         row.map(version_row).transpose()
     }
 
+    pub async fn version_by_id(&self, id: i64) -> Result<Option<ArtifactVersion>> {
+        let sql = format!("{VERSIONS} WHERE v.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(version_row).transpose()
+    }
+
     /// Every version of an entity, oldest first.
     pub async fn versions(&self, artifact_id: i64) -> Result<Vec<ArtifactVersion>> {
         let sql = format!("{VERSIONS} WHERE v.artifact_id = $1 ORDER BY v.created_at, v.id");
@@ -282,6 +291,11 @@ impl MetaStore {
         sqlx::query("UPDATE artifact_versions SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(UPLOAD_COMPLETE)
             .bind(now())
+            .bind(version.id)
+            .execute(&mut *tx)
+            .await?;
+        // Its files are committed: what it received while pending is no longer needed.
+        sqlx::query("DELETE FROM received_files WHERE version_id = $1")
             .bind(version.id)
             .execute(&mut *tx)
             .await?;

@@ -15,7 +15,7 @@
 //! outcome. A claim that comes after the pass finished finds no row, so callers that stored
 //! bytes before claiming check afterwards that the blob still exists.
 
-use super::{MetaStore, now};
+use super::{MetaStore, now, placeholders};
 use crate::{Error, Result};
 use sqlx::any::Any;
 use sqlx::{Row, Transaction};
@@ -23,14 +23,6 @@ use std::collections::{HashMap, HashSet};
 
 /// Most digests bound in one statement.
 const MAX_BATCH: usize = 500;
-
-/// `$first, $first+1, …` — `n` placeholders.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Claims `digests` for a write that is about to refer to them, as the first statement of its
 /// transaction `tx`: they stop being GC candidates. `Error::Collected` when a GC pass has
@@ -119,6 +111,11 @@ impl MetaStore {
             .bind(before)
             .execute(&self.pool)
             .await?;
+        // Files a version received and never committed are dropped with the same patience.
+        sqlx::query("DELETE FROM received_files WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
         sqlx::query(
             "DELETE FROM file_upload_parts WHERE NOT EXISTS \
              (SELECT 1 FROM file_uploads u WHERE u.id = file_upload_parts.upload_id)",
@@ -129,7 +126,7 @@ impl MetaStore {
     }
 
     /// Of `digests`, those referenced: by a manifest, by a file of a model or resource version, by a chart archive,
-    /// by a part of a file upload, by a chunk of an upload session, or by a link into a
+    /// by a part of a file upload, by a file a pending version received, by a chunk of an upload session, or by a link into a
     /// repository created after `links_since` (Unix seconds).
     pub async fn gc_referenced(&self, digests: &[&str], links_since: i64) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
@@ -141,6 +138,7 @@ impl MetaStore {
                  UNION SELECT f.digest FROM artifact_files f WHERE f.digest IN ({list}) \
                  UNION SELECT a.digest FROM chart_archives a WHERE a.digest IN ({list}) \
                  UNION SELECT p.digest FROM file_upload_parts p WHERE p.digest IN ({list}) \
+                 UNION SELECT x.digest FROM received_files x WHERE x.digest IN ({list}) \
                  UNION SELECT c.digest FROM {LIVE_CHUNKS} WHERE c.digest IN ({list}) \
                  UNION SELECT b.digest FROM repository_blobs b WHERE b.digest IN ({list}) AND b.created_at > ${since}"
             );
@@ -215,6 +213,7 @@ impl MetaStore {
              AND NOT EXISTS (SELECT 1 FROM artifact_files f WHERE f.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM chart_archives a WHERE a.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM file_upload_parts p WHERE p.digest = $1) \
+             AND NOT EXISTS (SELECT 1 FROM received_files x WHERE x.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM {LIVE_CHUNKS} WHERE c.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM repository_blobs b WHERE b.digest = $1 AND b.created_at > $2)"
         );

@@ -6,6 +6,7 @@ mod artifacts;
 mod catalog;
 mod charts;
 mod gc;
+mod holders;
 mod invitations;
 mod keys;
 mod orgs;
@@ -17,6 +18,7 @@ mod users;
 pub use artifacts::{Artifact, ArtifactType, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE, UPLOAD_PENDING};
 pub use catalog::{RepositoryInfo, TaggedManifest};
 pub use charts::{ChartArchive, ChartFile, IndexedChart, NewChartVersion};
+pub use holders::{Holder, HolderKind};
 pub use invitations::{Invitation, NewInvitation, OutboxMail};
 pub use keys::{ApiKey, KeyChange, NewKey};
 pub use orgs::{Org, Team};
@@ -47,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0006_file_transfers.sql"),
     ),
     (7, "charts", include_str!("../../migrations/0007_charts.sql")),
+    (
+        8,
+        "transfer_ownership",
+        include_str!("../../migrations/0008_transfer_ownership.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,4 +165,12 @@ pub(crate) fn conflict(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> E
 /// Splits a comma-separated column into its non-empty items.
 pub(crate) fn split_list(value: &str) -> impl Iterator<Item = &str> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `$first, $first+1, …` — `n` placeholders.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -25,6 +25,9 @@ pub struct FileUpload {
     pub part_size: i64,
     /// The parts received so far: (1-based part number, blob digest, size).
     pub parts: Vec<(i64, String, i64)>,
+    /// The assembly attempt putting the parts together, if one claimed it, and when it last
+    /// renewed its claim (Unix seconds).
+    pub assembler: Option<(String, i64)>,
 }
 
 impl FileUpload {
@@ -129,13 +132,17 @@ impl MetaStore {
         Ok(())
     }
 
-    /// Whether some version of any entity has a file with this digest: the bytes are already
-    /// here (NGC's dedupe check).
-    pub async fn file_known(&self, digest: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM artifact_files WHERE digest = $1 LIMIT 1")
-            .bind(digest)
-            .fetch_optional(&self.pool)
-            .await?;
+    /// Whether the org's models or resources hold a file with this digest already (so storing it
+    /// again costs the org nothing).
+    pub async fn org_stores_file(&self, org_id: i64, digest: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM artifact_files f JOIN artifact_versions v ON v.id = f.version_id \
+             JOIN artifacts a ON a.id = v.artifact_id WHERE f.digest = $1 AND a.org_id = $2 LIMIT 1",
+        )
+        .bind(digest)
+        .bind(org_id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(found.is_some())
     }
 
@@ -216,6 +223,8 @@ impl MetaStore {
             .into_iter()
             .map(|r| Ok((r.try_get("part")?, r.try_get("digest")?, r.try_get("size")?)))
             .collect::<Result<Vec<_>>>()?;
+        let assembler: Option<String> = row.try_get("assembler")?;
+        let seen: Option<i64> = row.try_get("assembler_seen")?;
         Ok(Some(FileUpload {
             id: row.try_get("id")?,
             version_id: row.try_get("version_id")?,
@@ -224,6 +233,7 @@ impl MetaStore {
             digest: row.try_get("digest")?,
             part_size: row.try_get("part_size")?,
             parts,
+            assembler: assembler.map(|a| (a, seen.unwrap_or(0))),
         }))
     }
 
@@ -275,5 +285,72 @@ impl MetaStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Claims the assembly of an upload for `holder`: when nobody has claimed it, when the last
+    /// claim was not renewed since `stale_before` (its server died), or when `holder` has it.
+    /// `false` when a live assembly of someone else's runs, or the upload is gone.
+    pub async fn claim_assembly(&self, upload_id: &str, holder: &str, stale_before: i64) -> Result<bool> {
+        let claimed = sqlx::query(
+            "UPDATE file_uploads SET assembler = $2, assembler_seen = $3 WHERE id = $1 \
+             AND (assembler IS NULL OR assembler = $2 OR assembler_seen < $4)",
+        )
+        .bind(upload_id)
+        .bind(holder)
+        .bind(now())
+        .bind(stale_before)
+        .execute(&self.pool)
+        .await?;
+        Ok(claimed.rows_affected() > 0)
+    }
+
+    /// Gives up `holder`'s claim on an upload's assembly (it failed; another may try).
+    pub async fn release_assembly(&self, upload_id: &str, holder: &str) -> Result<()> {
+        sqlx::query("UPDATE file_uploads SET assembler = NULL, assembler_seen = NULL WHERE id = $1 AND assembler = $2")
+            .bind(upload_id)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends an upload whose file `holder` put together and stored: the version has received
+    /// that file (its blob claimed from garbage collection), and the upload is gone, in one
+    /// transaction. `NotFound` when `holder` no longer had the upload (it was replaced, expired,
+    /// or taken over): then nothing changes.
+    pub async fn file_assembled(&self, upload: &FileUpload, holder: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        claim_blobs(&mut tx, &[upload.digest.as_str()]).await?;
+        let gone = sqlx::query("DELETE FROM file_uploads WHERE id = $1 AND assembler = $2")
+            .bind(&upload.id)
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?;
+        if gone.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("upload '{}'", upload.id)));
+        }
+        sqlx::query(
+            "INSERT INTO received_files (version_id, digest, size, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (version_id, digest) DO NOTHING",
+        )
+        .bind(upload.version_id)
+        .bind(&upload.digest)
+        .bind(upload.size)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The size of the file `digest` if the version received it through an upload.
+    pub async fn received_file(&self, version_id: i64, digest: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT size FROM received_files WHERE version_id = $1 AND digest = $2")
+                .bind(version_id)
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 }

@@ -3,20 +3,19 @@
 //!
 //! - `/v2/{kind}/{org}[/{team}]/{name}[/versions[/{version}[/files[/{path}]|/zip]]]`
 //! - `/v2/{kind}/org/{org}[/team/{team}]/{name}/{version}/files[?path=…]`: the download URLs,
-//!   or with `path` and `redirect=true` the file itself (`wget --content-disposition`).
+//!   or with `path` and `redirect=true` a redirect to the file itself (`wget --content-disposition`).
 //!
 //! Each is answered by the same handler as the `/v2/org/…` path, so the same rights apply.
 
 use super::kind::Kind;
-use super::transfer::{FilePath, FilesQuery, download_file, file_urls, list_files};
-use super::zip::download_zip;
+use super::transfer::{FilesQuery, download_zip, file_urls, list_files, redirect_to_file};
 use super::{EntityPath, info, version_info, versions};
 use crate::api::extract::{Path, Query};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -40,7 +39,6 @@ pub async fn read(
     kind: &'static Kind,
     State(state): State<AppState>,
     caller: Caller,
-    method: Method,
     headers: HeaderMap,
     Path(rest): Path<String>,
     Query(query): Query<GuestQuery>,
@@ -60,8 +58,7 @@ pub async fn read(
         };
         let path = entity(org, team, name, Some(version));
         if let (Some(file), true) = (&query.path, query.redirect) {
-            let file = FilePath::new(path, file);
-            return download_file(kind, State(state), caller, method, headers, Path(file)).await;
+            return redirect_to_file(&state, kind, &caller, &headers, &path, file).await;
         }
         let files = FilesQuery { path: query.path };
         return Ok(file_urls(kind, State(state), caller, headers, Path(path), Query(files))
@@ -90,10 +87,9 @@ pub async fn read(
             .await?
             .into_response(),
         [_, "zip"] | [_, "files", ..] if !kind.has_file_uploads() => return Err(not_found()),
-        [version, "zip"] => download_zip(kind, State(state), caller, Path(path(Some(version)))).await?,
+        [version, "zip"] => download_zip(kind, State(state), caller, headers, Path(path(Some(version)))).await?,
         [version, "files", file @ ..] if !file.is_empty() => {
-            let file = FilePath::new(path(Some(version)), &file.join("/"));
-            download_file(kind, State(state), caller, method, headers, Path(file)).await?
+            redirect_to_file(&state, kind, &caller, &headers, &path(Some(version)), &file.join("/")).await?
         }
         _ => return Err(not_found()),
     };

@@ -7,7 +7,6 @@ mod guest;
 pub mod kind;
 mod transfer;
 mod views;
-mod zip;
 
 use super::extract::{Json, Path, Query};
 use super::space::{Space, SpacePath};
@@ -42,10 +41,9 @@ pub fn routes() -> Router<AppState> {
             get(
                 move |s: State<AppState>,
                       c: Caller,
-                      m: axum::http::Method,
                       h: axum::http::HeaderMap,
                       p: Path<String>,
-                      q: Query<guest::GuestQuery>| guest::read(kind, s, c, m, h, p, q),
+                      q: Query<guest::GuestQuery>| guest::read(kind, s, c, h, p, q),
             ),
         );
         for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
@@ -112,18 +110,18 @@ pub fn routes() -> Router<AppState> {
                 .route(
                     &format!("{base}/{{name}}/versions/{{version}}/files/{{*path}}"),
                     get(
-                        move |s: State<AppState>,
-                              c: Caller,
-                              m: axum::http::Method,
-                              h: axum::http::HeaderMap,
-                              p: Path<transfer::FilePath>| {
-                            transfer::download_file(kind, s, c, m, h, p)
+                        move |s: State<AppState>, c: Caller, h: axum::http::HeaderMap, p: Path<transfer::FilePath>| {
+                            transfer::download_file(kind, s, c, h, p)
                         },
                     ),
                 )
                 .route(
                     &format!("{base}/{{name}}/versions/{{version}}/zip"),
-                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| zip::download_zip(kind, s, c, p)),
+                    get(
+                        move |s: State<AppState>, c: Caller, h: axum::http::HeaderMap, p: Path<EntityPath>| {
+                            transfer::download_zip(kind, s, c, h, p)
+                        },
+                    ),
                 )
                 .route(
                     &format!("{base}/{{name}}/{{version}}/files"),
@@ -186,7 +184,12 @@ impl Found {
 /// Whether the caller may do `op` to entity `a` of `space`: by role, or as anyone for reads of a
 /// public one.
 pub(crate) fn may(kind: &Kind, space: &Space, caller: &Caller, op: ArtifactOp, a: &Artifact) -> bool {
-    space.allows(caller, kind.policy, op, Some(&a.path)) || (op.reads() && a.is_public)
+    let target = Target {
+        org: &space.org.name,
+        team: space.team_name(),
+        entity: Some(&a.path),
+    };
+    crate::catalog::access::may(caller, kind.policy, op, &target, a.is_public)
 }
 
 /// The entity of `path`, if the caller may do `op` to it. One the caller may not even see (list

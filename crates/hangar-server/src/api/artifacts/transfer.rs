@@ -8,21 +8,22 @@ use crate::api::extract::{Json, Path, Query};
 use crate::api::space::SpacePath;
 use crate::api::views::success;
 use crate::auth::Caller;
-use crate::data::{file_url, part_url};
+use crate::catalog::assembly;
+use crate::catalog::links::{self, PART_LINK_TTL, Principal, Resource, base_url};
+use crate::catalog::reuse::reusable;
 use crate::error::{ApiError, ApiResult};
-use crate::oci::{blob_response, parse_range};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HOST, RANGE};
-use axum::http::{HeaderMap, Method};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hangar_core::names::{validate_artifact_name, validate_file_path, validate_version};
 use hangar_core::policy::ArtifactOp;
 use hangar_store::blob::Digest;
-use hangar_store::meta::{ArtifactVersion, FileChange, FileUpload, UPLOAD_PENDING, VersionFile};
+use hangar_store::meta::{ArtifactVersion, FileChange, UPLOAD_COMPLETE, UPLOAD_PENDING, VersionFile};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -44,13 +45,6 @@ fn sha256_digest(b64: &str) -> ApiResult<Digest> {
     format!("sha256:{}", hex::encode(bytes))
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("'{b64}' is not a base64 SHA-256")))
-}
-
-/// Where this server is reachable for the caller, for the URLs it hands out.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = if state.settings.tls { "https" } else { "http" };
-    format!("{scheme}://{host}")
 }
 
 fn kind_of(artifact_type: &str) -> ApiResult<&'static Kind> {
@@ -106,8 +100,9 @@ pub struct DedupeFile {
     sha256: String,
 }
 
-/// `POST {OT}/{kind}/{name}/files`: which of these files are stored already (in any entity),
-/// so the client need not send them.
+/// `POST {OT}/{kind}/{name}/files`: which of these files need not be sent: bytes stored already
+/// in something the caller may download (`catalog::reuse`). Of bytes the caller may not read
+/// the answer is "not stored", whether they are or not.
 pub async fn dedupe(
     kind: &'static Kind,
     State(state): State<AppState>,
@@ -124,24 +119,25 @@ pub async fn dedupe(
     let mut files = vec![];
     for file in body.files {
         let digest = sha256_digest(&file.sha256)?;
-        let exists = state.meta.file_known(digest.as_str()).await? && state.blobs.stat(&digest).await?.is_some();
+        let exists = reusable(&state, &caller, &digest).await?.is_some();
         files.push(json!({"sha256": file.sha256, "exists": exists}));
     }
     Ok(Json(success(json!({ "files": files }))))
 }
 
-/// Refuses a new file that would take the org past its quota (files stored already cost
-/// nothing more).
+/// Refuses a new file that would take the org past its quota (files the org stores already
+/// cost nothing more).
 async fn check_quota(state: &AppState, found: &Found, size: i64, digest: &Digest) -> ApiResult<()> {
-    if state.meta.file_known(digest.as_str()).await? {
+    let org = &found.space.org;
+    if state.meta.org_stores_file(org.id, digest.as_str()).await? {
         return Ok(());
     }
     let quota = state.settings.org_artifact_quota_bytes;
-    let used = state.meta.org_artifact_bytes(found.space.org.id).await? as u64;
+    let used = state.meta.org_artifact_bytes(org.id).await? as u64;
     if used.saturating_add(size as u64) > quota {
         return Err(ApiError::PayloadTooLarge(format!(
             "org '{}' stores {used} bytes of models and resources; {size} more would pass its quota of {quota} bytes",
-            found.space.org.name
+            org.name
         )));
     }
     Ok(())
@@ -194,7 +190,17 @@ pub async fn start_upload(
         )));
     }
     let base = base_url(&state, &headers);
-    let urls: Vec<String> = parts.iter().map(|p| part_url(&state, &base, &upload.id, *p)).collect();
+    let principal = Principal::of(&caller);
+    let urls: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let part = Resource::Part {
+                upload: &upload.id,
+                part: *p,
+            };
+            links::link(&state, &base, part, principal, PART_LINK_TTL)
+        })
+        .collect();
     // Hangar's own addition: the parts already stored, so a client can resume without state of
     // its own (NGC's client ignores it and keeps its own).
     let received: Vec<i64> = upload
@@ -218,43 +224,6 @@ pub struct CompleteUpload {
     upload_id: String,
 }
 
-/// Puts the parts of `upload` together into the file's blob, verified against its SHA-256.
-async fn assemble(state: &AppState, upload: &FileUpload) -> ApiResult<()> {
-    let expected: Digest = upload
-        .digest
-        .parse()
-        .map_err(|_| ApiError::Internal(format!("stored digest {}", upload.digest)))?;
-    if let Some(n) = upload.missing_part() {
-        return Err(ApiError::BadRequest(format!(
-            "part {n} of '{}' has not been uploaded",
-            upload.path
-        )));
-    }
-    if let [(_, only, _)] = upload.parts.as_slice()
-        && *only == upload.digest
-    {
-        return Ok(());
-    }
-    let parts: Vec<Digest> = upload
-        .parts
-        .iter()
-        .map(|(_, d, _)| d.parse().map_err(|_| ApiError::Internal(format!("stored digest {d}"))))
-        .collect::<ApiResult<_>>()?;
-    let body = hangar_store::blob::concat(state.blobs.clone(), parts);
-    match state.blobs.put(&expected, Some(upload.size as u64), body).await {
-        Ok(_) => Ok(()),
-        Err(e @ (hangar_store::Error::DigestMismatch { .. } | hangar_store::Error::SizeMismatch { .. })) => {
-            // Which part is wrong cannot be told: every part must come again.
-            state.meta.clear_file_parts(&upload.id).await?;
-            Err(ApiError::BadRequest(format!(
-                "'{}': {e}; its parts were dropped, send them all again",
-                upload.path
-            )))
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
 /// How long a completion waits for its file to be put together before it answers 200 and
 /// keeps the connection alive with a space every [`KEEP_ALIVE`] until the outcome, as S3's
 /// CompleteMultipartUpload does: NGC's client gives up after 30 s without a byte (then
@@ -265,6 +234,10 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// How long a commit waits for files whose uploads are still being put together (NGC's client
 /// waits 5 minutes for its commit).
 const ASSEMBLY_WAIT: Duration = Duration::from_secs(240);
+
+/// How long a completion's assembly may wait for another one (on another replica) of the same
+/// file before giving up.
+const COMPLETION_LIMIT: Duration = Duration::from_secs(60 * 60);
 
 /// `PUT {OT}/files/multipart`: the parts are all there; the file is put together and checked.
 /// That runs on its own task, so a client that stops waiting does not stop it.
@@ -281,11 +254,14 @@ pub async fn complete_upload(
         .await?
         .filter(|u| u.version_id == version.id && u.path == body.file_path)
         .ok_or_else(|| ApiError::BadRequest(format!("upload '{}' is not open", body.upload_id)))?;
-    let mut task = tokio::spawn(async move {
-        assemble(&state, &upload).await?;
-        state.meta.delete_file_upload(&upload.id).await?;
-        Ok(())
-    });
+    let mut task = finish_in_background(
+        state,
+        upload.id,
+        version.id,
+        upload.path,
+        upload.digest,
+        COMPLETION_LIMIT,
+    );
     match tokio::time::timeout(COMPLETE_PATIENCE, &mut task).await {
         Ok(done) => {
             joined(done)?;
@@ -293,6 +269,21 @@ pub async fn complete_upload(
         }
         Err(_) => Ok(kept_alive(task)),
     }
+}
+
+/// [`assembly::finish`] on a task of its own, within `limit`.
+fn finish_in_background(
+    state: AppState,
+    upload_id: String,
+    version_id: i64,
+    path: String,
+    digest: String,
+    limit: Duration,
+) -> JoinHandle<ApiResult<()>> {
+    tokio::spawn(async move {
+        let deadline = Instant::now() + limit;
+        assembly::finish(&state, &upload_id, version_id, &path, &digest, deadline).await
+    })
 }
 
 fn joined(done: Result<ApiResult<()>, tokio::task::JoinError>) -> ApiResult<()> {
@@ -356,11 +347,17 @@ pub async fn commit(
     }
     if let Some(base) = &body.base_version {
         validate_version(base)?;
+        if !super::may(kind, &found.space, &caller, ArtifactOp::Download, &found.artifact) {
+            return Err(ApiError::Forbidden(format!(
+                "you may not read {} '{}', so no version of it can be a base",
+                kind.wire.noun, found.artifact.path
+            )));
+        }
         let base = state
             .meta
             .version(found.artifact.id, base)
             .await?
-            .filter(|b| b.status == hangar_store::meta::UPLOAD_COMPLETE)
+            .filter(|b| b.status == UPLOAD_COMPLETE)
             .ok_or_else(|| {
                 ApiError::BadRequest(format!(
                     "{} has no complete version '{base}' to start from",
@@ -379,7 +376,7 @@ pub async fn commit(
                     .sha256
                     .ok_or_else(|| ApiError::BadRequest(format!("'{}' needs its sha256", file.file_path)))?;
                 let digest = sha256_digest(&b64)?;
-                let size = stored_size(&state, version.id, &file.file_path, &digest, deadline)
+                let size = committable(&state, &caller, &version, &file.file_path, &digest, deadline)
                     .await?
                     .ok_or_else(|| ApiError::BadRequest(format!("'{}' has not been uploaded", file.file_path)))?;
                 changes.push(FileChange::Add(VersionFile {
@@ -396,30 +393,38 @@ pub async fn commit(
     Ok(Json(success(json!({}))))
 }
 
-/// The size of the stored file `digest`; while the version's upload of `path` has every part
-/// of it (its completion is putting it together, maybe on another replica), waits for it until
-/// `deadline`.
-async fn stored_size(
+/// The size of the file `digest` if the caller may commit it into `version`: the version
+/// received it through an upload (whose assembly, when it still runs or its server died, is
+/// waited for or taken over until `deadline`), or the caller may read stored bytes of it
+/// elsewhere (`catalog::reuse`).
+async fn committable(
     state: &AppState,
-    version_id: i64,
+    caller: &Caller,
+    version: &ArtifactVersion,
     path: &str,
     digest: &Digest,
     deadline: Instant,
 ) -> ApiResult<Option<u64>> {
-    loop {
-        if let Some(size) = state.blobs.stat(digest).await? {
-            return Ok(Some(size));
-        }
-        let assembling = state
-            .meta
-            .file_upload_at(version_id, path)
-            .await?
-            .is_some_and(|u| u.digest == digest.as_str() && u.missing_part().is_none());
-        if !assembling || Instant::now() >= deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    if let Some(size) = state.meta.received_file(version.id, digest.as_str()).await? {
+        return Ok(Some(size as u64));
     }
+    let complete_upload = state
+        .meta
+        .file_upload_at(version.id, path)
+        .await?
+        .filter(|u| u.digest == digest.as_str() && u.missing_part().is_none());
+    if let Some(upload) = complete_upload {
+        let limit = deadline.saturating_duration_since(Instant::now());
+        let task = finish_in_background(state.clone(), upload.id, version.id, upload.path, upload.digest, limit);
+        // An assembly this commit took over goes on after the commit gives up.
+        return match tokio::time::timeout(limit, task).await {
+            Ok(done) => joined(done).map(|()| Some(upload.size as u64)),
+            Err(_) => Err(ApiError::Conflict(format!(
+                "'{path}' is still being put together; commit again in a while"
+            ))),
+        };
+    }
+    reusable(state, caller, digest).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -494,51 +499,88 @@ pub async fn file_urls(
         }
     }
     let base = base_url(&state, &headers);
+    let principal = Principal::of(&caller);
+    let ttl = state.settings.download_url_ttl;
     let urls: Vec<String> = files
         .iter()
-        .map(|f| file_url(&state, &base, &f.digest, &f.path))
+        .map(|f| {
+            let file = Resource::File {
+                version: version.id,
+                path: &f.path,
+            };
+            links::link(&state, &base, file, principal, ttl)
+        })
         .collect();
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     Ok(Json(success(json!({"filepath": paths, "urls": urls}))))
 }
 
-/// `GET {OT}/{kind}/{name}/versions/{version}/files/{path}`: one file, streamed (with a range),
-/// as the Catalog guide's curl and wget recipes fetch it.
+/// `GET {OT}/{kind}/{name}/versions/{version}/files/{path}`: one file, as NGC answers it: a
+/// redirect to a short-lived data-plane URL that serves the bytes (with ranges) under the file's
+/// name, which the Catalog guide's `curl -LO` follows and its wget pipeline reads from the
+/// `Location` header.
 pub async fn download_file(
     kind: &'static Kind,
     State(state): State<AppState>,
     caller: Caller,
-    method: Method,
     headers: HeaderMap,
     Path(path): Path<FilePath>,
 ) -> ApiResult<Response> {
-    let entity = EntityPath {
-        org: path.org,
-        team: path.team,
-        name: path.name,
-        version: Some(path.version),
+    let (entity, file) = path.split();
+    redirect_to_file(&state, kind, &caller, &headers, &entity, &file).await
+}
+
+/// The redirect to file `path` of the version `entity` names.
+pub(super) async fn redirect_to_file(
+    state: &AppState,
+    kind: &'static Kind,
+    caller: &Caller,
+    headers: &HeaderMap,
+    entity: &EntityPath,
+    path: &str,
+) -> ApiResult<Response> {
+    let (_, version) = downloadable(state, kind, caller, entity).await?;
+    validate_file_path(path)?;
+    let files = state.meta.version_files(version.id).await?;
+    if !files.iter().any(|f| f.path == path) {
+        return Err(ApiError::NotFound(format!("no file '{path}' in this version")));
+    }
+    let file = Resource::File {
+        version: version.id,
+        path,
     };
-    let (_, version) = downloadable(&state, kind, &caller, &entity).await?;
-    validate_file_path(&path.path)?;
-    let file = state
-        .meta
-        .version_files(version.id)
-        .await?
-        .into_iter()
-        .find(|f| f.path == path.path)
-        .ok_or_else(|| ApiError::NotFound(format!("no file '{}' in this version", path.path)))?;
-    let digest: Digest = file
-        .digest
-        .parse()
-        .map_err(|_| ApiError::Internal(format!("stored digest {}", file.digest)))?;
-    let size = file.size as u64;
-    let range = headers
-        .get(RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_range(v, size).ok());
-    let name = path.path.rsplit('/').next().unwrap_or("file").replace('"', "");
-    let builder = Response::builder().header(CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""));
-    blob_response(&state, builder, &method, &digest, size, range).await
+    Ok(redirect(state, caller, headers, file))
+}
+
+/// `GET {OT}/{kind}/{name}/versions/{version}/zip`: the whole version as one zip
+/// (`<name>_v<version>.zip`), through a redirect to the data plane as for one file.
+pub async fn download_zip(
+    kind: &'static Kind,
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(path): Path<EntityPath>,
+) -> ApiResult<Response> {
+    let (_, version) = downloadable(&state, kind, &caller, &path).await?;
+    Ok(redirect(
+        &state,
+        &caller,
+        &headers,
+        Resource::Zip { version: version.id },
+    ))
+}
+
+/// 302 to the data-plane URL of `resource`, made for the caller.
+fn redirect(state: &AppState, caller: &Caller, headers: &HeaderMap, resource: Resource) -> Response {
+    let base = base_url(state, headers);
+    let url = links::link(
+        state,
+        &base,
+        resource,
+        Principal::of(caller),
+        state.settings.download_url_ttl,
+    );
+    (StatusCode::FOUND, [(LOCATION, url)]).into_response()
 }
 
 /// `{org}[/team/{team}]/{kind}/{name}/versions/{version}/files/{path}` of a request path.
@@ -552,13 +594,14 @@ pub struct FilePath {
 }
 
 impl FilePath {
-    pub fn new(entity: EntityPath, path: &str) -> FilePath {
-        FilePath {
-            org: entity.org,
-            team: entity.team,
-            name: entity.name,
-            version: entity.version.unwrap_or_default(),
-            path: path.to_string(),
-        }
+    /// The version this names, and the file's path in it.
+    fn split(self) -> (EntityPath, String) {
+        let entity = EntityPath {
+            org: self.org,
+            team: self.team,
+            name: self.name,
+            version: Some(self.version),
+        };
+        (entity, self.path)
     }
 }

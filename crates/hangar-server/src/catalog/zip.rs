@@ -1,19 +1,9 @@
 //! A whole version as one zip, streamed as it is written: stored (not compressed) entries with
 //! data descriptors, zip64 where sizes need it, no temporary file, memory bounded by a pipe.
 
-use super::EntityPath;
-use super::kind::Kind;
-use super::transfer::downloadable;
-use crate::api::extract::Path;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 use async_zip::tokio::write::ZipFileWriter;
 use async_zip::{Compression, ZipEntryBuilder};
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::Response;
 use futures::{AsyncWriteExt, StreamExt};
 use hangar_store::blob::{BlobStore, Digest};
 use hangar_store::meta::VersionFile;
@@ -24,18 +14,11 @@ use tokio_util::io::ReaderStream;
 /// Bytes in flight between the zip writer and the response.
 const PIPE: usize = 1 << 20;
 
-/// `GET {OT}/{kind}/{name}/versions/{version}/zip`.
-pub async fn download_zip(
-    kind: &'static Kind,
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
-) -> ApiResult<Response> {
-    let (found, version) = downloadable(&state, kind, &caller, &path).await?;
-    let files = state.meta.version_files(version.id).await?;
+/// The zip of `files` as a response body, written while it is sent. A zip whose writing fails
+/// does not end like a complete one: the body fails too.
+pub fn zip_body(blobs: Arc<dyn BlobStore>, files: Vec<VersionFile>) -> Body {
     let (writer, reader) = tokio::io::duplex(PIPE);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    let blobs = state.blobs.clone();
     tokio::spawn(async move {
         let result = write_zip(blobs, files, writer).await;
         if let Err(e) = &result {
@@ -43,7 +26,6 @@ pub async fn download_zip(
         }
         let _ = done_tx.send(result);
     });
-    // A zip whose writing failed must not end like a complete one: the body then fails too.
     let failed = futures::stream::once(async move {
         match done_rx.await {
             Ok(Ok(())) => None,
@@ -52,13 +34,7 @@ pub async fn download_zip(
         }
     })
     .filter_map(std::future::ready);
-    let body = Body::from_stream(ReaderStream::new(reader).chain(failed));
-    let name = format!("{}_v{}.zip", found.artifact.name, version.version);
-    Response::builder()
-        .header(CONTENT_TYPE, "application/zip")
-        .header(CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
-        .body(body)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    Body::from_stream(ReaderStream::new(reader).chain(failed))
 }
 
 async fn write_zip(blobs: Arc<dyn BlobStore>, files: Vec<VersionFile>, writer: DuplexStream) -> std::io::Result<()> {
