@@ -456,8 +456,11 @@ async fn ngc_resume(stores: &Stores) {
     let got = dir.join("got");
     std::fs::create_dir_all(&got).unwrap();
     let download = ["registry", "model", "download-version", "acme/big:1.0", "--dest"];
+    let clock = std::time::Instant::now();
     let (code, out, err) = ngc.run(&[&download[..], &[got.to_str().unwrap()]].concat());
     assert_eq!(code, 0, "download-version: {out}{err}");
+    // What a download URL's lifetime (--download-url-ttl) must cover, with a wide margin.
+    eprintln!("download-version of {SIZE} bytes took {:?}", clock.elapsed());
     let fetched = got.join("big_v1.0/weights.bin");
     assert_eq!(sha256sum(&fetched), hex, "download-version");
     std::fs::remove_file(&fetched).unwrap();
