@@ -479,7 +479,8 @@ async fn permissions(stores: &Stores) {
 both_backends!(roles, permissions);
 
 /// Under a configured Helm host name the repository is at the root, as NGC clients expect of
-/// `helm.ngc.nvidia.com`; under any other name it is only at `/helm`.
+/// `helm.ngc.nvidia.com`, and nothing else is there; under any other name it is at the root
+/// too (the Catalog guide's `helm repo add` URLs) and at `/helm`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helm_host_routing() {
     let Some(stores) = common::stores(common::Backend::SqliteFolder).await else {
@@ -518,7 +519,7 @@ async fn helm_host_routing() {
         assert_eq!(resp.status(), 200, "{host}");
         assert!(resp.text().await.unwrap().contains("edge-2.0.0.tgz"));
     }
-    // The REST API is not on the Helm host; the Helm repository is not at the root elsewhere.
+    // The REST API is not on the Helm host; elsewhere the repository is at the root and at /helm.
     let resp = on(
         "helm.example.test",
         reqwest::Method::GET,
@@ -532,7 +533,13 @@ async fn helm_host_routing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.status(), 200);
+    let resp = on("127.0.0.1", reqwest::Method::GET, "/acme/vision/index.yaml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404, "no team vision: Helm's error");
+    assert!(resp.json::<Value>().await.unwrap()["error"].is_string());
     let resp = on("127.0.0.1", reqwest::Method::GET, "/helm/acme/index.yaml")
         .send()
         .await

@@ -605,7 +605,8 @@ async fn helm_repository(stores: &Stores) {
         );
         org.entry(name).or_default().insert(version, tgz);
     }
-    let (status, body) = upload(&api, "/helm/api/acme/charts", &key, &org["alpha"]["1.0.0"]).await;
+    // ChartMuseum's API at the root of the host is the same one.
+    let (status, body) = upload(&api, "/api/acme/charts", &key, &org["alpha"]["1.0.0"]).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(!body["error"].as_str().unwrap_or_default().is_empty(), "{body}");
     let (status, body) = upload(&api, "/helm/api/acme/charts", &key, b"not a chart").await;
@@ -620,8 +621,12 @@ async fn helm_repository(stores: &Stores) {
     );
     team.entry("gamma").or_default().insert("0.5.0", tgz);
 
-    let repo = format!("{}/helm/acme/", server.base);
+    // The Catalog guide's repository URL, `https://<host>/<org>`, with only the host changed;
+    // the same repository is under /helm.
+    let repo = format!("{}/acme/", server.base);
     let index = check_index(&api, &repo, &key, &org).await;
+    check_index(&api, &format!("{}/helm/acme/", server.base), &key, &org).await;
+    check_index(&api, &format!("{}/acme/vision/", server.base), &key, &team).await;
     check_index(&api, &format!("{}/helm/acme/vision/", server.base), &key, &team).await;
     let (status, _) = fetch(&api, &format!("{repo}index.yaml"), &Auth::Bearer(key.clone())).await;
     assert_eq!(status, 200, "Bearer with the key");

@@ -2,7 +2,8 @@
 
 use crate::{Error, Result};
 
-/// Org names that would collide with REST paths sharing the `/v2/` prefix, or are platform namespaces.
+/// Org names that would collide with REST paths sharing the `/v2/` prefix, or with the paths at
+/// the root of the server (the Helm repository answers `/{org}/index.yaml` on every host).
 const RESERVED_ORGS: &[&str] = &[
     "org",
     "orgs",
@@ -20,6 +21,9 @@ const RESERVED_ORGS: &[&str] = &[
     "v2",
     "v3",
     "api",
+    "data",
+    "helm",
+    "device",
     "healthz",
     "metrics",
     "_catalog",

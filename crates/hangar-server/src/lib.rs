@@ -46,6 +46,9 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(api::routes())
         .nest(helm::PREFIX, helm::routes())
+        // The Catalog guide's `helm repo add <name> https://<host>/<org>[/<team>]` on any host:
+        // these exact suffixes collide with no other surface (DESIGN.md, "Surfaces").
+        .merge(helm::routes())
         .merge(oci::routes())
         .merge(data::routes())
         .route("/healthz", get(|| async { "ok" }))

@@ -1,7 +1,9 @@
 //! The Helm repository: `index.yaml` and chart archives per org and team, and ChartMuseum's API
-//! for pushing (`helm cm-push`, NVIDIA's ngc CLI). Under the server's own host names it is at
-//! `/helm`; under the host names configured as Helm hosts it is at the root, as NGC clients
-//! expect of `helm.ngc.nvidia.com`.
+//! for pushing (`helm cm-push`, NVIDIA's ngc CLI). It answers at the root of every host
+//! (`/{org}[/{team}]/index.yaml`, `…/charts/{file}`, `/api/{org}[/{team}]/charts…`, as the
+//! Catalog guide's `helm repo add` URLs have it) and under `/helm`; under the host names
+//! configured as Helm hosts every path is the Helm repository's, as NGC clients expect of
+//! `helm.ngc.nvidia.com`.
 
 pub mod archive;
 pub mod index;
