@@ -355,10 +355,9 @@ async fn transfers_over_http(stores: &Stores) {
     let tampered = url.replace("signature=", "signature=x");
     let r = http.put(&tampered).body(data.clone()).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(
-        r.headers()["connection"],
-        "close",
-        "the unread body closes the connection"
+    assert!(
+        !r.headers().contains_key("connection"),
+        "the unread body is read off the connection, which stays open"
     );
     let r = http.put(&url).body(data[..10].to_vec()).send().await.unwrap();
     assert_eq!(r.status(), 400, "a short part");

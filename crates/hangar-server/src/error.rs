@@ -161,15 +161,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        let mut response = (self.status(), Json(self.body())).into_response();
-        if matches!(self, ApiError::PayloadTooLarge(_)) {
-            // The rest of the body was not read: the connection cannot carry another request.
-            response.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            );
-        }
-        response
+        (self.status(), Json(self.body())).into_response()
     }
 }
 
@@ -266,12 +258,6 @@ impl IntoResponse for HelmError {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Basic realm=\"Hangar Helm repository\""),
-            );
-        }
-        if matches!(self.0, ApiError::PayloadTooLarge(_)) {
-            response.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
             );
         }
         response

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod catalog;
+mod connection;
 pub mod data;
 mod error;
 pub mod gc;
@@ -59,7 +60,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             retire_cache_on_write,
         ))
-        .layer(axum::middleware::from_fn(close_after_refused_body))
+        .layer(axum::middleware::from_fn(connection::keep_usable))
         .layer(axum::middleware::map_request(host_from_authority))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a request handler panicked".into()).into_response()
@@ -83,24 +84,6 @@ async fn retire_cache_on_write(
     let response = next.run(request).await;
     if writes && response.extensions().get::<cache::Unchanged>().is_none() {
         state.cache.retire();
-    }
-    response
-}
-
-/// A request refused before its body was read leaves that body on an HTTP/1 connection, which
-/// the server then closes; saying so in the answer keeps clients from reusing it meanwhile.
-async fn close_after_refused_body(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let http1 = request.version() <= axum::http::Version::HTTP_11;
-    let has_body = request
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .is_some_and(|v| v.as_bytes() != b"0")
-        || request.headers().contains_key(axum::http::header::TRANSFER_ENCODING);
-    let mut response = next.run(request).await;
-    if http1 && has_body && (response.status().is_client_error() || response.status().is_server_error()) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }
