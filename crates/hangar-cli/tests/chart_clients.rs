@@ -11,9 +11,9 @@
 //! - The Helm repository: charts uploaded ChartMuseum-style, `index.yaml` checked field by field
 //!   and loaded by the Helm SDK (`repo add`, then a chart read through the index).
 //!
-//! The clients come from `scripts/test-services install` (venvs named by HANGAR_TEST_NGC_PYTHON,
-//! HANGAR_TEST_NGC_CLI, HANGAR_TEST_HELM_PYTHON). Without them a test says so and passes, unless
-//! `HANGAR_TEST_REQUIRE_ALL=1`: then it fails.
+//! The clients come from `scripts/test-services install` (venvs named by HANGAR_TEST_NGC_PYTHON
+//! and HANGAR_TEST_HELM_PYTHON; `ngc` is run by scripts/ngc). Without them a test says so and
+//! passes, unless `HANGAR_TEST_REQUIRE_ALL=1`: then it fails.
 
 mod common;
 

@@ -16,28 +16,28 @@ const OTHER_PROXY_VARS: [&str; 6] = [
     "no_proxy",
 ];
 
-/// Where `scripts/test-services install` put the CLI: a venv's python and the `ngc` script.
+/// The CLI: a venv's python (where `scripts/test-services install` put ngcsdk) and the
+/// project's runner `scripts/ngc`.
 #[derive(Debug, Clone)]
 pub struct NgcPaths {
     pub python: String,
-    pub cli: String,
+    pub cli: PathBuf,
 }
 
-/// The CLI named by `HANGAR_TEST_NGC_PYTHON` and `HANGAR_TEST_NGC_CLI`, or None (with a note,
-/// the test then skips) when one is missing; under `HANGAR_TEST_REQUIRE_ALL=1` a missing one
-/// fails the test.
+/// The CLI run by the python named by `HANGAR_TEST_NGC_PYTHON`, or None (with a note, the test
+/// then skips) when that is not set; under `HANGAR_TEST_REQUIRE_ALL=1` a missing one fails the
+/// test.
 pub fn ngc_paths() -> Option<NgcPaths> {
-    let python = std::env::var("HANGAR_TEST_NGC_PYTHON").ok().filter(|v| !v.is_empty());
-    let cli = std::env::var("HANGAR_TEST_NGC_CLI").ok().filter(|v| !v.is_empty());
-    match (python, cli) {
-        (Some(python), Some(cli)) => Some(NgcPaths { python, cli }),
-        _ if std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
-            panic!("HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_NGC_PYTHON / HANGAR_TEST_NGC_CLI are not set")
+    match std::env::var("HANGAR_TEST_NGC_PYTHON").ok().filter(|v| !v.is_empty()) {
+        Some(python) => Some(NgcPaths {
+            python,
+            cli: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/ngc"),
+        }),
+        None if std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
+            panic!("HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_NGC_PYTHON is not set")
         }
-        _ => {
-            eprintln!(
-                "note: the ngc CLI is not configured (HANGAR_TEST_NGC_PYTHON / HANGAR_TEST_NGC_CLI; run scripts/test); skipping"
-            );
+        None => {
+            eprintln!("note: the ngc CLI is not configured (HANGAR_TEST_NGC_PYTHON; run scripts/test); skipping");
             None
         }
     }
