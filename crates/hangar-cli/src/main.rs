@@ -3,6 +3,7 @@
 
 mod admin;
 mod client;
+mod memory;
 mod serve;
 mod settings;
 
@@ -32,6 +33,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve(_)) {
+        memory::give_back_large_blocks();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
