@@ -3,14 +3,15 @@
 //! body is off the wire, and a client still sending a body it is not read from sees a reset
 //! ("broken pipe") instead of the answer; on HTTP/2 the stream is reset. So once the handler
 //! is done, what it left of the body is read and thrown away — up to [`DRAIN_LIMIT`] bytes
-//! ([`DRAIN_LIMIT_HTTP2`] on HTTP/2) and [`DRAIN_TIME`] — before the answer goes out; only a body beyond that closes an HTTP/1.1
-//! connection (`Connection: close`), as does a body its client holds back until `100 Continue`
+//! ([`DRAIN_LIMIT_HTTP2`] on HTTP/2) and [`DRAIN_TIME`] — before the answer goes out. Only a
+//! body beyond that closes an HTTP/1.1 connection (`Connection: close`, and the answer still
+//! arrives: see [`crate::linger`]), as does a body its client holds back until `100 Continue`
 //! (reading it would ask for it). HTTP/2 forbids connection-specific headers: none is ever sent
 //! there.
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::Request;
-use axum::http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use axum::http::header::{CONNECTION, EXPECT};
 use axum::http::{HeaderValue, Version};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -34,11 +35,8 @@ type Unread = Arc<Mutex<Option<axum::body::BodyDataStream>>>;
 /// is drained afterwards.
 pub async fn keep_usable(request: Request, next: Next) -> Response {
     let http1 = request.version() <= Version::HTTP_11;
-    let has_body = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .is_some_and(|v| v.as_bytes() != b"0")
-        || request.headers().contains_key(TRANSFER_ENCODING);
+    // Not the headers: an HTTP/2 body may come without a length.
+    let has_body = !request.body().is_end_stream();
     // A client that waits for `100 Continue` has sent nothing yet: reading would ask it to.
     let waits = request
         .headers()

@@ -10,6 +10,7 @@ mod error;
 pub mod gc;
 pub mod helm;
 pub mod identity;
+mod linger;
 pub mod oci;
 pub mod server;
 pub mod state;

@@ -6,6 +6,7 @@ use crate::cache::ReadCache;
 use crate::catalog::signing::UrlSigner;
 use crate::gc::GcConfig;
 use crate::identity::bootstrap::{Bootstrapped, InitialOrg, bootstrap};
+use crate::linger::LingeringClose;
 use crate::state::{AppState, Settings};
 use crate::{ServerError, router};
 use hangar_store::blob::Digest;
@@ -104,6 +105,7 @@ impl Server {
                 },
                 _ = &mut shutdown => break,
             };
+            let stream = LingeringClose::new(stream);
             let service = TowerToHyperService::new(app.clone());
             let (builder, tls, watcher) = (builder.clone(), self.tls.clone(), graceful.watcher());
             tokio::spawn(async move {
