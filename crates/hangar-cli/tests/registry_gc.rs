@@ -5,7 +5,7 @@
 mod common;
 
 use common::app::TestApp;
-use common::registry::{CONFIG, OCI_MANIFEST, Registry, sha};
+use common::registry::{CONFIG, OCI_MANIFEST, Registry, image_manifest, sha};
 use common::{Backend, Server, Stores};
 use futures::StreamExt;
 use hangar_server::gc::{GcOptions, GcReport, LEASE, gc_once};
@@ -13,7 +13,7 @@ use hangar_server::state::AppState;
 use hangar_store::blob::{ByteStream, Digest};
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const MANIFEST: &str = OCI_MANIFEST;
 /// Two hours: more than the grace period of one hour the passes use.
@@ -286,9 +286,110 @@ async fn marked_blobs_refuse_pushes(stores: &Stores) {
 }
 both_backends!(marked_blobs, marked_blobs_refuse_pushes);
 
+/// Sleeps until Unix second `second` begins.
+async fn sleep_until_second(second: i64) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let target = Duration::from_secs(u64::try_from(second).unwrap());
+    if let Some(wait) = target.checked_sub(now) {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// When the link of `digest` into a repository was made (whole seconds, as stored).
+async fn linked_at(state: &AppState, digest: &str) -> i64 {
+    sqlx::query_scalar("SELECT created_at FROM repository_blobs WHERE digest = $1")
+        .bind(digest)
+        .fetch_one(state.meta.pool())
+        .await
+        .expect("the link")
+}
+
+/// A push's link keeps its blob for the whole grace period, although times are stored in whole
+/// seconds and a pass reads the references and notes candidates in separate statements. Here,
+/// with a grace period of 2 s: a pass reads the references at the start of second S, a push
+/// links a layer in that second, and the pass notes the layer as unreferenced since S (as it
+/// does when its read came just before the link). The next pass runs in second S + 2, when the
+/// link is 1 to 2 s old: it must keep the layer, and the manifest that follows is accepted.
+async fn keeps_fresh_links_at_second_boundaries(stores: &Stores) {
+    let server = Server::start(stores);
+    let reg = Registry::new(&server, Some(server.key()));
+    let state = open_state(stores).await;
+    let grace = GcOptions {
+        grace: Duration::from_secs(2),
+        ..options()
+    };
+    let config = reg.push_blob("acme/app", CONFIG).await;
+    // Each try needs the push within second S and the whole pass within second S + 2; a busy
+    // machine can miss either, then the next try (with another layer) runs.
+    for attempt in 0..5 {
+        let layer = format!("linked while a pass ran, try {attempt}").into_bytes();
+        sleep_until_second(hangar_store::meta::now() + 1).await;
+        let seen = hangar_store::meta::now();
+        let pushed = reg.push_blob("acme/app", &layer).await;
+        if linked_at(&state, &pushed).await != seen {
+            continue;
+        }
+        let earlier = state.meta.gc_note(&[], &[pushed.as_str()], seen).await.unwrap();
+        assert!(earlier.is_empty(), "a new candidate: {earlier:?}");
+
+        sleep_until_second(seen + 2).await;
+        let report = gc(&state, &grace).await;
+        if hangar_store::meta::now() != seen + 2 {
+            continue;
+        }
+        let manifest = image_manifest(&config, &[(&pushed, layer.len())], None);
+        let r = reg.push_manifest("acme/app", "v1", MANIFEST, &manifest).await;
+        let status = r.status();
+        assert_eq!(status, 201, "after {report:?}: {}", r.text().await.unwrap());
+        assert_eq!(report.blobs_deleted, 0, "{report:?}");
+        assert!(stored(&state, &pushed).await);
+        assert!(
+            !candidates(&state).await.contains(&pushed),
+            "the fresh link is a reference"
+        );
+        return;
+    }
+    panic!("no try ran its steps within the seconds it needs (the machine is too busy)");
+}
+both_backends!(fresh_links, keeps_fresh_links_at_second_boundaries);
+
+/// A push that finds the blob it stored gone (a pass deleted it between the store and the link)
+/// fails without touching the link that another push made meanwhile with the same bytes, whose
+/// manifest is then accepted. Here a mount is that push: the bytes are deleted just before it
+/// and stored again just after it, as a pass and the other push would.
+async fn keeps_links_of_other_pushes(stores: &Stores) {
+    let server = Server::start(stores);
+    let reg = Registry::new(&server, Some(server.key()));
+    let state = open_state(stores).await;
+    let layer: &[u8] = b"pushed twice at once";
+    let pushed = reg.push_blob("acme/other", layer).await;
+    let config = reg.push_blob("acme/app", CONFIG).await;
+    reg.push_blob("acme/app", layer).await;
+
+    state.blobs.delete(&pushed.parse().unwrap()).await.unwrap();
+    let r = reg
+        .http
+        .post(format!(
+            "{}/v2/acme/app/blobs/uploads/?mount={pushed}&from=acme/other",
+            reg.base
+        ))
+        .basic_auth("$oauthtoken", reg.key.as_ref())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "the blob is gone: an upload instead of the mount");
+    orphan(&state, layer).await;
+
+    let manifest = image_manifest(&config, &[(&pushed, layer.len())], None);
+    let r = reg.push_manifest("acme/app", "v1", MANIFEST, &manifest).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(blob_status(&reg, "acme/app", &pushed).await, 200);
+}
+both_backends!(links_of_other_pushes, keeps_links_of_other_pushes);
+
 /// The cutoff of a pass with the grace period of [`options`], now.
 fn cutoff() -> i64 {
-    hangar_store::meta::now() - 60 * 60
+    hangar_server::gc::cutoff(hangar_store::meta::now(), options().grace)
 }
 
 /// Idle upload sessions expire and their chunks go after the grace period; live sessions and

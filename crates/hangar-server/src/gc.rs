@@ -14,9 +14,16 @@
 //!    manifest). Pushes that refer to a blob claim it in their own transactions, so a push and
 //!    the deletion of the same blob never both succeed (see `hangar_store::meta::gc`).
 //!
-//! A blob is thus deleted only when two passes at least the grace period apart found it
-//! unreferenced and nothing referred to it when it was marked. A pass first finishes deletions
-//! that an earlier pass marked and did not complete.
+//! A blob is thus deleted only when nothing referred to it when it was marked, its links were
+//! all more than the grace period old, and a pass at least the grace period earlier found it
+//! unreferenced. A pass first finishes deletions that an earlier pass marked and did not
+//! complete.
+//!
+//! Times are whole Unix seconds, cut down, so "more than the grace period ago" is "stamped at or
+//! before `seen - grace - 1`" ([`cutoff`]); a link stamped `seen - grace` may be barely more
+//! than `grace - 1` seconds old. The mark's own check of the links is what protects a push: a
+//! pass reads the references and notes candidates in separate statements, so a push can link a
+//! blob in between, and its candidate then looks first seen before the link.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -71,6 +78,14 @@ pub struct GcReport {
 
 fn seconds(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The last whole second surely more than `grace` before `seen` (a pass's `now()`): a time
+/// stamped second `t` happened within `[t, t + 1)`, and `seen` itself can be late in its second.
+/// Links stamped after the cutoff count as recent; candidates first seen at or before it are due.
+pub fn cutoff(seen: i64, grace: Duration) -> i64 {
+    let whole = seconds(grace.saturating_add(Duration::from_nanos(999_999_999)));
+    seen.saturating_sub(whole).saturating_sub(1)
 }
 
 /// One GC pass, if no other replica is running one (then the report says `skipped`).
@@ -146,7 +161,7 @@ async fn sweep(
 ) -> Result<(), ApiError> {
     let meta = &state.meta;
     let seen = now();
-    let cutoff = seen.saturating_sub(seconds(options.grace));
+    let cutoff = cutoff(seen, options.grace);
     let digests: Vec<&str> = batch.iter().map(|b| b.digest.as_str()).collect();
     let referenced = meta.gc_referenced(&digests, cutoff).await?;
     let (used, unused): (Vec<&str>, Vec<&str>) = digests.iter().partition(|d| referenced.contains(**d));

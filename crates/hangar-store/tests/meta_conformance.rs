@@ -1386,7 +1386,10 @@ async fn gc_mark_and_claim_exclude_each_other(db: Db) -> Result<()> {
             .bind(long_ago)
             .execute(s.pool())
             .await?;
-        let (marked, linked) = tokio::join!(s.gc_mark_deleting(&digest, cutoff), s.link_blob(repo.id, &digest, 1));
+        let (marked, linked) = tokio::join!(
+            s.gc_mark_deleting(&digest, cutoff),
+            s.link_blob(repo.id, &digest, 1, stored())
+        );
         let marked = marked?;
         let linked_now = s.linked_blob(repo.id, &digest).await?.is_some();
         match linked {
@@ -1415,10 +1418,14 @@ async fn gc_mark_and_claim_exclude_each_other(db: Db) -> Result<()> {
     let unfinished = s.gc_unfinished().await?;
     assert_eq!(unfinished.len(), marks + 1);
     assert!(unfinished.contains(&digest));
-    assert_err!(s.link_blob(repo.id, &digest, 1).await, Error::Collected(_));
+    assert_err!(s.link_blob(repo.id, &digest, 1, stored()).await, Error::Collected(_));
     s.gc_forget(&digest).await?;
-    s.link_blob(repo.id, &digest, 1).await?;
+    s.link_blob(repo.id, &digest, 1, stored()).await?;
     assert!(!s.gc_mark_deleting(&digest, cutoff).await?, "no longer a candidate");
+    // A blob gone from the blob store is not linked, and the link made before stays as it was.
+    let gone = std::future::ready(Ok(false));
+    assert_err!(s.link_blob(repo.id, &digest, 1, gone).await, Error::Collected(_));
+    assert!(s.linked_blob(repo.id, &digest).await?.is_some());
     Ok(())
 }
 
@@ -1526,6 +1533,11 @@ async fn artifacts_and_versions(db: Db) -> Result<()> {
     Ok(())
 }
 
+/// For `link_blob` without a blob store: the blob is there.
+fn stored() -> std::future::Ready<hangar_store::Result<bool>> {
+    std::future::ready(Ok(true))
+}
+
 fn digest_of(text: &str) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(text)))
 }
@@ -1540,7 +1552,7 @@ async fn holders_of_stored_bytes(db: Db) -> Result<()> {
     let rival = new_org(&db, "rival").await?;
     let bytes = digest_of("held bytes");
     let repo = s.ensure_repository(acme.id, Some(vision.id), "acme/vision/app").await?;
-    s.link_blob(repo.id, &bytes, 10).await?;
+    s.link_blob(repo.id, &bytes, 10, stored()).await?;
     let meta = serde_json::json!({});
     let model = s
         .create_artifact(&NewArtifact {

@@ -55,13 +55,13 @@ pub async fn for_push(state: &AppState, rc: &RegistryCaller, name: &str, need: N
 
 /// Links a blob stored by this request into the repository. The link claims the blob from
 /// garbage collection; a pass that finished deleting it between the store and the claim left no
-/// trace to claim, so the blob's existence is checked once more after the link is made.
+/// trace to claim, so the link is made only if the blob is still there after the claim.
 pub async fn link_stored(state: &AppState, repo: &Repository, d: &Digest, size: u64) -> ApiResult<()> {
-    state.meta.link_blob(repo.id, d.as_str(), size as i64).await?;
-    if state.blobs.stat(d).await?.is_none() {
-        state.meta.unlink_blob(repo.id, d.as_str()).await?;
-        return Err(hangar_store::Error::Collected(d.to_string()).into());
-    }
+    let still_stored = async { Ok(state.blobs.stat(d).await?.is_some()) };
+    state
+        .meta
+        .link_blob(repo.id, d.as_str(), size as i64, still_stored)
+        .await?;
     Ok(())
 }
 

@@ -5,7 +5,9 @@
 //! A blob is *referenced* when a manifest refers to it, when it is a chunk of an upload session,
 //! or when it is linked into a repository recently (a push in progress: its layers are linked
 //! before the manifest comes). A link older than the grace period that no manifest needs is
-//! stale: GC removes it together with the blob.
+//! stale: GC removes it together with the blob. Times are whole Unix seconds, cut down, so the
+//! cutoff a pass passes here is the last second surely more than the grace period ago
+//! (`now - grace - 1`): a link stamped after it may be younger than the grace period.
 //!
 //! The race between deleting a blob and a push that starts using it again is settled in the
 //! database: a pass marks the candidate `deleting` ([`MetaStore::gc_mark_deleting`]) only if
@@ -13,7 +15,8 @@
 //! manifest) first claims its blobs ([`claim_blobs`]), which deletes their candidate rows and
 //! fails on one marked `deleting`. Whichever transaction comes second sees the first one's
 //! outcome. A claim that comes after the pass finished finds no row, so callers that stored
-//! bytes before claiming check afterwards that the blob still exists.
+//! bytes before claiming check after the claim that the blob still exists (a link, inside the
+//! claim's transaction: [`MetaStore::link_blob`]).
 
 use super::{MetaStore, now, placeholders};
 use crate::{Error, Result};

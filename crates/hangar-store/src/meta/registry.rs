@@ -148,10 +148,23 @@ impl MetaStore {
     }
 
     /// Links a stored blob into the repository (a link made again is renewed). Claims the blob
-    /// from garbage collection first: `Error::Collected` when a pass is deleting it.
-    pub async fn link_blob(&self, repository_id: i64, digest: &str, size: i64) -> Result<()> {
+    /// from garbage collection first: `Error::Collected` when a pass is deleting it. A pass that
+    /// finished deleting it before the claim left nothing to claim, so `still_stored` (awaited
+    /// after the claim, inside the transaction) looks in the blob store: when the blob is gone,
+    /// `Error::Collected` too, and nothing changes — a link that another push made with bytes it
+    /// stored again stays as it was.
+    pub async fn link_blob(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        size: i64,
+        still_stored: impl Future<Output = Result<bool>>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         claim_blobs(&mut tx, &[digest]).await?;
+        if !still_stored.await? {
+            return Err(Error::Collected(digest.to_string()));
+        }
         sqlx::query(
             "INSERT INTO repository_blobs (repository_id, digest, size, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (repository_id, digest) DO UPDATE SET created_at = excluded.created_at",
