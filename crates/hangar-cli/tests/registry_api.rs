@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::registry::{CONFIG, Registry, errors_code, image_manifest, sha};
+use common::registry::{CONFIG, OCI_INDEX, OCI_MANIFEST, Registry, errors_code, image_manifest, sha};
 use common::{Server, Stores, admin_ok, member};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -699,3 +699,134 @@ async fn cross_repository_mounts(stores: &Stores) {
     );
 }
 both_backends!(mounts, cross_repository_mounts);
+
+/// Creates the org `org` with an owner and returns the owner's key.
+fn org_owner(stores: &Stores, org: &str) -> String {
+    let email = format!("owner@{org}.test");
+    admin_ok(stores, &["org", "create", org]);
+    admin_ok(stores, &["user", "create", &email, "--name", &email]);
+    admin_ok(stores, &["role", "grant", &email, "--org", org, "--role", "ORG_OWNER"]);
+    admin_ok(stores, &["key", "personal", "--org", org, "--user", &email])
+}
+
+/// Mounts as clients without a token cache send them (the conformance suite with
+/// `OCI_CACHE_AUTH=false`): no token, one challenge, one token for exactly the challenged scope,
+/// one retry. The first challenge names everything a mount needs, so that one retry mounts the
+/// blob; a caller who may not read the source gets an upload session after the same dance.
+async fn mounts_after_one_challenge(stores: &Stores) {
+    let server = Server::start(stores);
+    let owner = Registry::new(&server, Some(server.key()));
+    let layer = owner.push_blob("acme/src", b"a layer mounted in one round").await;
+    let mount = |target: &str, source: &str| format!("/v2/{target}/blobs/uploads/?mount={layer}&from={source}");
+
+    let r = reqwest::Client::new()
+        .post(format!("{}{}", server.base, mount("acme/dst", "acme/src")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(
+        challenge.contains(r#"scope="repository:acme/dst:pull,push repository:acme/src:pull""#),
+        "{challenge}"
+    );
+    // `send` is that client: it asks /token for the challenged scope and retries once.
+    let r = owner
+        .send(Method::POST, &mount("acme/dst", "acme/src"), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["location"], format!("/v2/acme/dst/blobs/{layer}").as_str());
+
+    // Another org's owner may not read acme/src: an upload session, not the blob.
+    let other = Registry::new(&server, Some(org_owner(stores, "beta")));
+    let r = other
+        .send(Method::POST, &mount("beta/dst", "acme/src"), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 202, "falls back to an upload");
+    let location = r.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/v2/beta/dst/blobs/uploads/"), "{location}");
+    let r = other
+        .send(Method::HEAD, &format!("/v2/beta/dst/blobs/{layer}"), &[], vec![])
+        .await;
+    assert_eq!(r.status(), 404, "nothing was mounted");
+    // Nor the other way round.
+    let theirs = other.push_blob("beta/src", b"beta's own layer").await;
+    let r = owner
+        .send(
+            Method::POST,
+            &format!("/v2/acme/dst/blobs/uploads/?mount={theirs}&from=beta/src"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status(), 202, "falls back to an upload");
+}
+both_backends!(mount_in_one_round, mounts_after_one_challenge);
+
+/// Sparse manifests (OCI lets a registry take them): an index naming children that were not
+/// pushed is stored and served, and a child pushed later is served too; an image manifest may
+/// name layers not in the repository. Naming a digest claims nothing: another org's layer named
+/// so is neither readable through the repository nor held against garbage collection. A layer
+/// pushed after the manifest is the manifest's from then on.
+async fn sparse_manifests(stores: &Stores) {
+    let server = Server::start(stores);
+    let reg = Registry::new(&server, Some(server.key()));
+    let (amd, amd_len, _) = reg.push_platform("acme/multi", "amd64", b"amd64 layer").await;
+    let config = reg.push_blob("acme/multi", CONFIG).await;
+    let later: &[u8] = b"arm64 layer, pushed after its manifest";
+    let other = Registry::new(&server, Some(org_owner(stores, "beta")));
+    let foreign = other.push_blob("beta/private", b"beta's private layer").await;
+    let arm_manifest = image_manifest(&config, &[(&sha(later), later.len()), (&foreign, 20)], None);
+    let arm_bytes = serde_json::to_vec(&arm_manifest).unwrap();
+    let arm = sha(&arm_bytes);
+    let child = |digest: &str, size: usize, arch: &str| json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size, "platform": {"os": "linux", "architecture": arch}});
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [child(&amd, amd_len, "amd64"), child(&arm, arm_bytes.len(), "arm64")],
+    });
+    let r = reg.push_manifest("acme/multi", "sparse", OCI_INDEX, &index).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = reg
+        .send(Method::GET, "/v2/acme/multi/manifests/sparse", &[], vec![])
+        .await;
+    assert_eq!(r.bytes().await.unwrap(), serde_json::to_vec(&index).unwrap());
+    let r = reg
+        .send(Method::GET, &format!("/v2/acme/multi/manifests/{arm}"), &[], vec![])
+        .await;
+    assert_eq!(errors_code(r).await, "MANIFEST_UNKNOWN");
+
+    // The child, itself sparse: neither of its layers is in acme/multi.
+    let r = reg.push_manifest("acme/multi", &arm, OCI_MANIFEST, &arm_manifest).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = reg
+        .send(Method::GET, &format!("/v2/acme/multi/manifests/{arm}"), &[], vec![])
+        .await;
+    assert_eq!(r.bytes().await.unwrap(), arm_bytes);
+    let r = reg
+        .send(Method::GET, &format!("/v2/acme/multi/blobs/{foreign}"), &[], vec![])
+        .await;
+    assert_eq!(errors_code(r).await, "BLOB_UNKNOWN", "naming a digest reads nothing");
+    let view = common::files::StoreView::open(stores).await;
+    let held = |digests: Vec<String>| {
+        let meta = view.meta.clone();
+        async move {
+            let names: Vec<&str> = digests.iter().map(String::as_str).collect();
+            meta.gc_referenced(&names, i64::MAX).await.unwrap()
+        }
+    };
+    let found = held(vec![foreign.clone(), config.clone()]).await;
+    assert!(found.contains(&config), "the config is held");
+    assert!(!found.contains(&foreign), "a digest named by hash alone holds nothing");
+
+    let pushed = reg.push_blob("acme/multi", later).await;
+    assert!(held(vec![pushed.clone()]).await.contains(&pushed), "pushed later, held");
+    let r = reg
+        .send(Method::GET, &format!("/v2/acme/multi/blobs/{pushed}"), &[], vec![])
+        .await;
+    assert_eq!(r.bytes().await.unwrap(), later);
+    let owner = common::Auth::Bearer(server.key());
+    let (status, image) = server.api().get("/v2/org/acme/repos/multi/images/sparse", &owner).await;
+    assert_eq!(status, 200, "{image}");
+}
+both_backends!(sparse, sparse_manifests);

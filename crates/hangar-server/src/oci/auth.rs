@@ -128,44 +128,52 @@ impl RegistryCaller {
             .allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target))
     }
 
-    /// A mount from `source` into `target` needs pull on `source` too. A token that does not
-    /// carry it, held by a caller who may pull from there, gets the challenge for both scopes
-    /// (as Distribution answers) so the client can fetch one that does; any other caller's
-    /// mount falls back to a normal upload.
-    pub async fn require_mount_source(&self, state: &AppState, target: &str, source: &str) -> ApiResult<()> {
-        let named = validate_repository(source).is_ok();
-        if !named || self.access.is_none() || self.token_allows("repository", source, PULL.action) {
-            return Ok(());
+    /// A push into `target` that mounts a blob from `source`. Its challenge names the whole
+    /// scope such a mount needs — pull and push on the target, pull on the source, as
+    /// Distribution asks — so a client that fetches one token for the challenge and retries once
+    /// gets the mount. A token without pull on the source, held by a caller who may pull from
+    /// there, is challenged for it; any other caller's mount falls back to a normal upload,
+    /// which tells nothing about the source.
+    pub async fn require_mount(&self, state: &AppState, target: &str, source: &str) -> ApiResult<Located> {
+        if validate_repository(source).is_err() {
+            return self.require(state, target, PUSH).await;
         }
-        let Some(located) = locate(state, source).await? else {
-            return Ok(());
+        let scope = format!("repository:{target}:pull,push repository:{source}:pull");
+        let located = self.require_naming(state, target, PUSH, &scope).await?;
+        if self.access.is_none() || self.token_allows("repository", source, PULL.action) {
+            return Ok(located);
+        }
+        let Some(from) = locate(state, source).await? else {
+            return Ok(located);
         };
         let target_of_source = Target {
-            org: &located.org,
-            team: located.team.as_deref(),
+            org: &from.org,
+            team: from.team.as_deref(),
             entity: Some(source),
         };
         let may_pull = self
             .caller
             .allowed(Action::Artifact(ArtifactKind::Container, PULL.op), &target_of_source)
-            || public_read(&located, PULL.op);
-        if !may_pull {
-            return Ok(());
+            || public_read(&from, PULL.op);
+        if may_pull {
+            return Err(self.challenge(Some(scope), true));
         }
-        Err(self.challenge(
-            Some(format!("repository:{target}:pull,push repository:{source}:pull")),
-            true,
-        ))
+        Ok(located)
     }
 
     /// Checks `need` on repository `name` and returns where it lives. A guest, or a token
     /// without the action, gets the challenge; a known caller without the right gets DENIED.
     /// Anyone may pull from a public repository (with a token, anonymous or not).
     pub async fn require(&self, state: &AppState, name: &str, need: Need) -> ApiResult<Located> {
-        let scope = format!("repository:{name}:{}", need.action);
+        self.require_naming(state, name, need, &format!("repository:{name}:{}", need.action))
+            .await
+    }
+
+    /// [`RegistryCaller::require`] whose challenge names `scope`: everything the request needs.
+    async fn require_naming(&self, state: &AppState, name: &str, need: Need, scope: &str) -> ApiResult<Located> {
         let resolved = locate(state, name).await?;
         if self.caller.is_guest() && self.access.as_ref().is_none_or(|a| a.is_empty()) {
-            return Err(self.challenge(Some(scope), false));
+            return Err(self.challenge(Some(scope.to_string()), false));
         }
         let Some(located) = resolved else {
             return Err(registry(
@@ -174,7 +182,7 @@ impl RegistryCaller {
             ));
         };
         if !self.token_allows("repository", name, need.action) {
-            return Err(self.challenge(Some(scope), true));
+            return Err(self.challenge(Some(scope.to_string()), true));
         }
         let target = Target {
             org: &located.org,

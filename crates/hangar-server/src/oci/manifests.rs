@@ -1,13 +1,15 @@
 //! `HEAD|GET|PUT|DELETE /v2/<name>/manifests/<tag or digest>`: Docker schema 2 manifests and
-//! lists, OCI manifests and indexes, artifacts with `artifactType` and `subject`.
+//! lists, OCI manifests and indexes (sparse ones too), artifacts with `artifactType` and
+//! `subject`.
 
 use super::auth::{DELETE, PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
+use super::body::{Fault, read_whole};
 use super::document::{Descriptor, Document};
 use super::repo::{digest, existing, for_push};
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
@@ -27,6 +29,10 @@ const MAX_TAG_PARAMS: usize = 100;
 
 fn invalid(message: impl Into<String>) -> ApiError {
     registry(RegistryCode::ManifestInvalid, message)
+}
+
+fn wrong_size(d: &Descriptor, stored: i64) -> ApiError {
+    invalid(format!("{} has size {stored}, not {}", d.digest, d.size))
 }
 
 /// Layers that registries do not hold: non-distributable and foreign layers with URLs.
@@ -107,11 +113,12 @@ pub async fn write(
     for tag in tag_params {
         validate_tag(tag).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
     }
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_MANIFEST).await.map_err(|_| {
-        registry(
+    let bytes = read_whole(body, MAX_MANIFEST).await.map_err(|fault| match fault {
+        Fault::TooLarge => registry(
             RegistryCode::TooLarge,
             format!("a manifest may be at most {MAX_MANIFEST} bytes"),
-        )
+        ),
+        broken @ Fault::Broken(_) => invalid(broken.to_string()),
     })?;
     let (digest_text, tag) = if reference.contains(':') {
         let expected = digest(reference)?;
@@ -159,26 +166,39 @@ pub async fn write(
                 .layers
                 .as_ref()
                 .ok_or_else(|| invalid("an image manifest needs layers"))?;
-            for d in std::iter::once(config).chain(layers.iter().filter(|d| !external(d))) {
+            // Sparse image manifests (OCI allows them): a layer not in the repository is
+            // recorded as absent — it holds nothing and reads nothing, since naming a digest
+            // claims no bytes — and becomes a reference once it is pushed. The config must be
+            // here: it describes the image; so must a Helm chart's layers, which are read to
+            // record the chart.
+            let artifact_type = doc.artifact_type.clone().or_else(|| config.media_type.clone());
+            let sparse = artifact_type.as_deref() != Some(crate::helm::oci::HELM_CONFIG);
+            let config_digest = descriptor_digest(config)?;
+            match state.meta.linked_blob(repo.id, config_digest.as_str()).await? {
+                Some(size) if size == config.size => references.push(Reference::Blob(config.digest.as_str())),
+                Some(size) => return Err(wrong_size(config, size)),
+                None => missing.push(config.digest.clone()),
+            }
+            for d in layers.iter().filter(|d| !external(d)) {
                 let blob = descriptor_digest(d)?;
                 match state.meta.linked_blob(repo.id, blob.as_str()).await? {
-                    Some(size) if size == d.size => references.push(d.digest.as_str()),
-                    Some(size) => return Err(invalid(format!("{} has size {size}, not {}", d.digest, d.size))),
+                    Some(size) if size == d.size => references.push(Reference::Blob(d.digest.as_str())),
+                    Some(size) => return Err(wrong_size(d, size)),
+                    None if sparse => references.push(Reference::Absent(d.digest.as_str())),
                     None => missing.push(d.digest.clone()),
                 }
             }
-            doc.artifact_type.clone().or_else(|| config.media_type.clone())
+            artifact_type
         }
         OCI_INDEX | DOCKER_LIST => {
             let children = doc
                 .manifests
                 .as_ref()
                 .ok_or_else(|| invalid("an index needs manifests"))?;
+            // A sparse index (OCI allows them): children not pushed yet are served once pushed.
             for d in children {
-                let child = descriptor_digest(d)?;
-                if state.meta.manifest(repo.id, child.as_str()).await?.is_none() {
-                    missing.push(d.digest.clone());
-                }
+                descriptor_digest(d)?;
+                references.push(Reference::Manifest(d.digest.as_str()));
             }
             doc.artifact_type.clone()
         }
@@ -191,16 +211,6 @@ pub async fn write(
         ));
     }
     let subject = doc.subject.as_ref().map(descriptor_digest).transpose()?;
-    let is_index = doc.manifests.is_some();
-    let mut refs: Vec<Reference> = references.iter().map(|d| Reference::Blob(d)).collect();
-    if is_index {
-        refs = doc
-            .manifests
-            .iter()
-            .flatten()
-            .map(|d| Reference::Manifest(d.digest.as_str()))
-            .collect();
-    }
     let new = NewManifest {
         digest: &digest_text,
         media_type: &media_type,
@@ -211,7 +221,7 @@ pub async fn write(
             .as_ref()
             .map(|a| serde_json::Value::Object(a.clone()).to_string()),
         content: &bytes,
-        references: refs,
+        references,
     };
     // A push by tag sets that tag; a push by digest may carry tags as `?tag=` parameters.
     let tags: Vec<&str> = match tag {

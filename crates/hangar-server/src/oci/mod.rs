@@ -3,6 +3,7 @@
 
 mod auth;
 mod blobs;
+mod body;
 pub(crate) mod document;
 mod listing;
 mod manifests;

@@ -42,6 +42,11 @@ pub async fn existing(state: &AppState, rc: &RegistryCaller, name: &str, need: N
 /// The repository to push into, created on first push.
 pub async fn for_push(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> ApiResult<Repository> {
     let located = rc.require(state, name, need).await?;
+    ensure(state, name, located).await
+}
+
+/// The repository `located` stands for, created when it does not exist yet.
+pub async fn ensure(state: &AppState, name: &str, located: Located) -> ApiResult<Repository> {
     if let Some(repo) = located.repo {
         return Ok(repo);
     }

@@ -4,19 +4,17 @@
 
 use super::auth::{PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
-use super::repo::{digest, existing, for_push, link_stored};
+use super::body::{Fault, Watch, limited};
+use super::repo::{digest, ensure, existing, link_stored};
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::header::{CONTENT_LENGTH, LOCATION, RANGE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use futures::StreamExt;
-use hangar_store::blob::{ByteStream, Digest};
+use hangar_store::blob::Digest;
 use hangar_store::meta::{Repository, Upload};
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 const UUID_HEADER: &str = "Docker-Upload-UUID";
 
@@ -49,22 +47,6 @@ fn created(name: &str, d: &Digest) -> ApiResult<Response> {
     )
 }
 
-/// The request body as a byte stream that fails once more than `limit` bytes came.
-fn limited(body: Body, limit: u64, exceeded: Arc<AtomicBool>) -> ByteStream {
-    let mut seen = 0u64;
-    body.into_data_stream()
-        .map(move |chunk| {
-            let chunk = chunk.map_err(std::io::Error::other)?;
-            seen += chunk.len() as u64;
-            if seen > limit {
-                exceeded.store(true, Ordering::Relaxed);
-                return Err(std::io::Error::other("the blob is larger than the server allows"));
-            }
-            Ok(chunk)
-        })
-        .boxed()
-}
-
 fn too_large(state: &AppState) -> ApiError {
     registry(
         RegistryCode::TooLarge,
@@ -80,12 +62,13 @@ pub async fn start(
     query: &HashMap<String, String>,
     body: Body,
 ) -> ApiResult<Response> {
-    let repo = for_push(state, rc, name, PUSH).await?;
+    let located = match (query.get("mount"), query.get("from")) {
+        (Some(_), Some(source)) => rc.require_mount(state, name, source).await?,
+        _ => rc.require(state, name, PUSH).await?,
+    };
+    let repo = ensure(state, name, located).await?;
     if let Some(mount) = query.get("mount") {
         let d = digest(mount)?;
-        if let Some(source) = query.get("from") {
-            rc.require_mount_source(state, name, source).await?;
-        }
         if let Some(size) = mountable(state, rc, &d, query.get("from")).await? {
             // A blob that garbage collection took meanwhile is uploaded instead.
             if link_stored(state, &repo, &d, size as u64).await.is_ok() {
@@ -94,13 +77,13 @@ pub async fn start(
         }
     } else if let Some(text) = query.get("digest") {
         let d = digest(text)?;
-        let exceeded = Arc::new(AtomicBool::new(false));
-        let stream = limited(body, state.settings.max_layer_bytes, exceeded.clone());
+        let watch = Watch::default();
+        let stream = limited(body, state.settings.max_layer_bytes, &watch);
         let info = state
             .blobs
             .put(&d, None, stream)
             .await
-            .map_err(|e| upload_error(state, e, &exceeded))?;
+            .map_err(|e| upload_error(state, e, &watch))?;
         link_stored(state, &repo, &d, info.size).await?;
         return created(name, &d);
     }
@@ -122,9 +105,13 @@ async fn mountable(state: &AppState, rc: &RegistryCaller, d: &Digest, from: Opti
     Ok(None)
 }
 
-fn upload_error(state: &AppState, e: hangar_store::Error, exceeded: &AtomicBool) -> ApiError {
-    if exceeded.load(Ordering::Relaxed) {
-        return too_large(state);
+/// A failed store of a request body: the client's fault when the body was too large or broke
+/// off (the store then reports an I/O error too); otherwise the store's answer.
+fn upload_error(state: &AppState, e: hangar_store::Error, watch: &Watch) -> ApiError {
+    match watch.fault() {
+        Some(Fault::TooLarge) => return too_large(state),
+        Some(broken @ Fault::Broken(_)) => return registry(RegistryCode::BlobUploadInvalid, broken.to_string()),
+        None => {}
     }
     match e {
         hangar_store::Error::DigestMismatch { .. } => registry(RegistryCode::DigestInvalid, e.to_string()),
@@ -164,12 +151,12 @@ async fn append(state: &AppState, upload: &mut Upload, headers: &HeaderMap, body
         ));
     }
     let room = state.settings.max_layer_bytes.saturating_sub(offset);
-    let exceeded = Arc::new(AtomicBool::new(false));
+    let watch = Watch::default();
     let info = state
         .blobs
-        .put_unknown(limited(body, room, exceeded.clone()))
+        .put_unknown(limited(body, room, &watch))
         .await
-        .map_err(|e| upload_error(state, e, &exceeded))?;
+        .map_err(|e| upload_error(state, e, &watch))?;
     if let Some((start, end)) = range
         && end + 1 - start != info.size
     {
@@ -248,7 +235,7 @@ pub async fn finish(
         _ => {
             concat(state, &d, parts)
                 .await
-                .map_err(|e| upload_error(state, e, &AtomicBool::new(false)))?
+                .map_err(|e| upload_error(state, e, &Watch::default()))?
                 .size
         }
     };

@@ -137,7 +137,7 @@ impl MetaStore {
             let list = placeholders(1, batch.len());
             let since = batch.len() + 1;
             let sql = format!(
-                "SELECT r.digest FROM manifest_references r WHERE r.digest IN ({list}) \
+                "SELECT r.digest FROM manifest_references r WHERE r.kind = 'blob' AND r.digest IN ({list}) \
                  UNION SELECT f.digest FROM artifact_files f WHERE f.digest IN ({list}) \
                  UNION SELECT a.digest FROM chart_archives a WHERE a.digest IN ({list}) \
                  UNION SELECT p.digest FROM file_upload_parts p WHERE p.digest IN ({list}) \
@@ -212,7 +212,7 @@ impl MetaStore {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "UPDATE gc_candidates SET deleting = 1 WHERE digest = $1 AND deleting = 0 AND first_seen <= $2 \
-             AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = $1) \
+             AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = $1 AND r.kind = 'blob') \
              AND NOT EXISTS (SELECT 1 FROM artifact_files f WHERE f.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM chart_archives a WHERE a.digest = $1) \
              AND NOT EXISTS (SELECT 1 FROM file_upload_parts p WHERE p.digest = $1) \

@@ -35,7 +35,13 @@ pub struct Manifest {
 /// What a manifest refers to: a blob (config, layer) or another manifest (an index's child).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reference<'a> {
+    /// A blob linked into the manifest's repository: it holds the bytes against garbage
+    /// collection.
     Blob(&'a str),
+    /// A layer of a sparse manifest, not (yet) in the repository. It holds nothing — naming a
+    /// digest claims no bytes — until the blob is linked into the repository, which makes it a
+    /// `Blob` reference in the same transaction.
+    Absent(&'a str),
     Manifest(&'a str),
 }
 
@@ -175,13 +181,52 @@ impl MetaStore {
         .bind(now())
         .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE manifest_references SET kind = 'blob' WHERE kind = 'absent' AND digest = $2 \
+             AND manifest_id IN (SELECT id FROM manifests WHERE repository_id = $1)",
+        )
+        .bind(repository_id)
+        .bind(digest)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The size of a blob linked into the repository.
+    /// The size of a blob linked into the repository. Whoever finds it may rely on it next (a
+    /// push that finds a layer by HEAD skips its upload and sends the manifest), so a link to a
+    /// blob that garbage collection has noted unreferenced is renewed, claiming the blob as a new
+    /// link does; `None` when a pass is deleting the blob or has deleted it.
     pub async fn linked_blob(&self, repository_id: i64, digest: &str) -> Result<Option<i64>> {
-        linked_size(&self.pool, repository_id, digest).await
+        let row = sqlx::query(
+            "SELECT b.size, c.first_seen FROM repository_blobs b LEFT JOIN gc_candidates c ON c.digest = b.digest \
+             WHERE b.repository_id = $1 AND b.digest = $2",
+        )
+        .bind(repository_id)
+        .bind(digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        if row.try_get::<Option<i64>, _>("first_seen")?.is_none() {
+            return Ok(Some(row.try_get("size")?));
+        }
+        let mut tx = self.pool.begin().await?;
+        match claim_blobs(&mut tx, &[digest]).await {
+            Err(Error::Collected(_)) => return Ok(None),
+            claimed => claimed?,
+        }
+        // The pass that marks a blob removes its links in the same transaction: a link still
+        // here after the claim is to bytes that stay.
+        let size = sqlx::query_scalar(
+            "UPDATE repository_blobs SET created_at = $3 WHERE repository_id = $1 AND digest = $2 RETURNING size",
+        )
+        .bind(repository_id)
+        .bind(digest)
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(size)
     }
 
     pub async fn unlink_blob(&self, repository_id: i64, digest: &str) -> Result<bool> {
@@ -295,7 +340,7 @@ impl MetaStore {
             .iter()
             .filter_map(|r| match r {
                 Reference::Blob(d) => Some(*d),
-                Reference::Manifest(_) => None,
+                Reference::Absent(_) | Reference::Manifest(_) => None,
             })
             .collect();
         blobs.sort_unstable();
@@ -326,6 +371,7 @@ impl MetaStore {
             for reference in &m.references {
                 let (digest, kind) = match reference {
                     Reference::Blob(d) => (d, "blob"),
+                    Reference::Absent(d) => (d, "absent"),
                     Reference::Manifest(d) => (d, "manifest"),
                 };
                 sqlx::query("INSERT INTO manifest_references (manifest_id, digest, kind) VALUES ($1, $2, $3)")
