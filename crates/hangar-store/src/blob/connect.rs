@@ -68,6 +68,14 @@ async fn folder(path: &str) -> Result<ObjectBlobStore> {
 /// file is refused); a download streamed for longer is resumed by object_store with a range.
 const S3_REQUEST_TIMEOUT: &str = "10 minutes";
 
+/// Blob reads streaming from S3 at once. Each holds a connection whose read buffer grows to
+/// ~400 KiB; more readers wait for one to finish (scripts/bench-load: 200 clients on S3 peaked
+/// at ~300 MiB unbounded).
+const S3_MAX_READS: usize = 64;
+/// Uploads into S3 at once; each buffers its parts in memory, up to 24 MiB for blobs above
+/// 8 MiB, so more uploads wait before reading their body.
+const S3_MAX_UPLOADS: usize = 16;
+
 /// `rest` is what follows `s3://`: `bucket[/prefix]`.
 fn s3(rest: &str) -> Result<ObjectBlobStore> {
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -99,5 +107,5 @@ fn s3(rest: &str) -> Result<ObjectBlobStore> {
         "" => Arc::new(s3),
         prefix => Arc::new(PrefixStore::new(s3, prefix)),
     };
-    Ok(ObjectBlobStore::remote(store))
+    Ok(ObjectBlobStore::remote(store, S3_MAX_READS, S3_MAX_UPLOADS))
 }

@@ -57,6 +57,9 @@ pub struct BlobInfo {
     pub size: u64,
 }
 
+/// A store may bound how many reads stream and how many puts run at once (S3 does, to bound the
+/// memory their buffers take); the others wait. So a caller must not hold a read's stream while
+/// it waits for a put or another read, except as the body of that put (as [`concat`] does).
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
     /// Streams `body` into the store, hashing it with `expected`'s algorithm while writing;

@@ -6,12 +6,14 @@ use crate::{Error, Result};
 use async_trait::async_trait;
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
+use object_store::limit::LimitStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{GetOptions, GetResult, GetResultPayload, ObjectStore, ObjectStoreExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Committed blobs live at `blobs/<algorithm>/<first two hex>/<hex>`.
 const BLOBS: &str = "blobs";
@@ -30,11 +32,17 @@ enum Backend {
     /// that is completed only after verification (an incomplete multipart upload is invisible).
     /// Uploads staged in `tmp/` are copied into place server-side when at most `copy_limit`
     /// bytes, otherwise streamed again into a new multipart upload.
-    Remote { copy_limit: u64 },
+    /// Each upload buffers its parts in memory (S3 takes a part whole): `uploads` bounds how many
+    /// run at once; the others wait for a permit before reading their body.
+    Remote { copy_limit: u64, uploads: Semaphore },
 }
 
 pub(super) struct ObjectBlobStore {
     store: Arc<dyn ObjectStore>,
+    /// `store` for reading blobs. In S3 it lets a bounded number of reads stream at once, since
+    /// each holds a connection whose read buffer grows to ~400 KiB (hyper's default, which
+    /// reqwest does not let us lower); a read's permit lasts as long as its stream.
+    reads: Arc<dyn ObjectStore>,
     backend: Backend,
 }
 
@@ -43,19 +51,34 @@ impl ObjectBlobStore {
     pub(super) fn local(fs: LocalFileSystem) -> Result<Self> {
         let tmp_dir = fs.path_to_filesystem(&Path::from(TMP))?;
         std::fs::create_dir_all(&tmp_dir)?;
+        let store: Arc<dyn ObjectStore> = Arc::new(fs);
         Ok(ObjectBlobStore {
-            store: Arc::new(fs),
+            reads: store.clone(),
+            store,
             backend: Backend::Local { tmp_dir },
         })
     }
 
-    /// A store in S3 (or another store with multipart uploads and server-side copy).
-    pub(super) fn remote(store: Arc<dyn ObjectStore>) -> Self {
+    /// A store in S3 (or another store with multipart uploads and server-side copy), with at
+    /// most `max_reads` blob reads streaming and `max_uploads` uploads running at once.
+    pub(super) fn remote(store: Arc<dyn ObjectStore>, max_reads: usize, max_uploads: usize) -> Self {
         ObjectBlobStore {
+            reads: Arc::new(LimitStore::new(store.clone(), max_reads)),
             store,
             backend: Backend::Remote {
                 copy_limit: S3_COPY_LIMIT,
+                uploads: Semaphore::new(max_uploads),
             },
+        }
+    }
+
+    /// In S3, a permit to run one upload. It is taken before any read the upload makes (a
+    /// restream, the chunks of an upload put together), so permits are always taken in the
+    /// same order, upload then read, and cannot deadlock.
+    async fn upload_permit(&self) -> Result<Option<SemaphorePermit<'_>>> {
+        match &self.backend {
+            Backend::Remote { uploads, .. } => Ok(Some(uploads.acquire().await.map_err(std::io::Error::other)?)),
+            Backend::Local { .. } => Ok(None),
         }
     }
 
@@ -70,12 +93,15 @@ impl ObjectBlobStore {
         let tmp = Path::from_iter([TMP, &id]);
         let info = match &self.backend {
             Backend::Local { tmp_dir } => direct::stage(&tmp_dir.join(&id), expect, body).await?,
-            Backend::Remote { .. } => self.write(&tmp, expect, body).await?,
+            Backend::Remote { .. } => {
+                let _upload = self.upload_permit().await?;
+                self.write(&tmp, expect, body).await?
+            }
         };
         let dest = blob_path(&info.digest);
-        let promoted = match self.backend {
+        let promoted = match &self.backend {
             Backend::Local { .. } => self.store.rename(&tmp, &dest).await.map_err(Error::from),
-            Backend::Remote { copy_limit } if info.size <= copy_limit => {
+            Backend::Remote { copy_limit, .. } if info.size <= *copy_limit => {
                 self.store.copy(&tmp, &dest).await.map_err(Error::from)
             }
             Backend::Remote { .. } => self.restream(&tmp, &dest, &info).await,
@@ -92,7 +118,8 @@ impl ObjectBlobStore {
 
     /// Copies a staged blob into place by streaming it through a new, verified multipart upload.
     async fn restream(&self, tmp: &Path, dest: &Path, info: &BlobInfo) -> Result<()> {
-        let body = byte_stream(self.store.get(tmp).await?);
+        let _upload = self.upload_permit().await?;
+        let body = byte_stream(self.reads.get(tmp).await?);
         let expect = Expect {
             digest: Some(&info.digest),
             size: Some(info.size),
@@ -110,7 +137,10 @@ impl BlobStore for ObjectBlobStore {
         };
         match self.backend {
             Backend::Local { .. } => self.stage_and_promote(expect, body).await,
-            Backend::Remote { .. } => self.write(&blob_path(expected), expect, body).await,
+            Backend::Remote { .. } => {
+                let _upload = self.upload_permit().await?;
+                self.write(&blob_path(expected), expect, body).await
+            }
         }
     }
 
@@ -151,7 +181,7 @@ impl BlobStore for ObjectBlobStore {
             }
             options = options.with_range(Some(start..end));
         }
-        let result = self.store.get_opts(&path, options).await;
+        let result = self.reads.get_opts(&path, options).await;
         Ok(byte_stream(result.map_err(not_found)?))
     }
 
@@ -233,13 +263,24 @@ mod tests {
     use super::*;
     use object_store::memory::InMemory;
 
+    /// The S3 code paths in memory, staged blobs above `copy_limit` streamed into place, with at
+    /// most `permits` reads and uploads at once.
+    fn remote_in_memory(copy_limit: u64, permits: usize) -> ObjectBlobStore {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        ObjectBlobStore {
+            reads: Arc::new(LimitStore::new(store.clone(), permits)),
+            store,
+            backend: Backend::Remote {
+                copy_limit,
+                uploads: Semaphore::new(permits),
+            },
+        }
+    }
+
     /// The S3 path for staged blobs above the copy limit (5 GiB in production), with a limit of 0.
     #[tokio::test]
     async fn staged_blob_above_copy_limit_is_streamed_into_place() -> Result<()> {
-        let store = ObjectBlobStore {
-            store: Arc::new(InMemory::new()),
-            backend: Backend::Remote { copy_limit: 0 },
-        };
+        let store = remote_in_memory(0, 1);
         let data = bytes::Bytes::from(vec![7u8; 3 << 20]);
         let body = stream::iter([Ok(data.clone())]).boxed();
         let info = store.put_unknown(body).await?;
@@ -247,6 +288,42 @@ mod tests {
         let stored: Vec<bytes::Bytes> = store.get(&info.digest, None).await?.try_collect().await?;
         assert_eq!(stored.concat(), data);
         assert_eq!(store.store.list(Some(&Path::from(TMP))).count().await, 0);
+        Ok(())
+    }
+
+    /// Uploads that read (streaming a staged blob into place, putting chunks together) next to
+    /// plain reads, with one permit of each: every permit order must let them all finish.
+    #[tokio::test]
+    async fn uploads_that_read_finish_with_one_permit_each() -> Result<()> {
+        let store: Arc<dyn BlobStore> = Arc::new(remote_in_memory(0, 1));
+        let chunk = |n: u8| bytes::Bytes::from(vec![n; 256 << 10]);
+        let body = |data: bytes::Bytes| stream::iter([Ok(data)]).boxed();
+        let parts = vec![
+            store.put_unknown(body(chunk(1))).await?.digest,
+            store.put_unknown(body(chunk(2))).await?.digest,
+        ];
+        let whole = Digest::sha256(&[chunk(1), chunk(2)].concat());
+        let work = (0..4u8).map(|i| {
+            let store = store.clone();
+            let (parts, whole) = (parts.clone(), whole.clone());
+            async move {
+                match i % 4 {
+                    0 => store.put_unknown(body(chunk(10 + i))).await.map(drop),
+                    1 => store
+                        .put(&whole, None, super::super::concat(store.clone(), parts))
+                        .await
+                        .map(drop),
+                    _ => {
+                        let read: Vec<bytes::Bytes> = store.get(&parts[0], None).await?.try_collect().await?;
+                        assert_eq!(read.concat(), chunk(1));
+                        Ok(())
+                    }
+                }
+            }
+        });
+        // A deadlock fails the test instead of hanging it.
+        let all = tokio::time::timeout(Duration::from_secs(60), futures::future::try_join_all(work)).await;
+        all.expect("uploads and reads waited on each other's permits")?;
         Ok(())
     }
 }
