@@ -232,34 +232,18 @@ impl From<FormRejection> for ApiError {
     }
 }
 
-/// An error of the Helm repository and ChartMuseum API, answered as `{"error": "…"}`; a 401
-/// carries a Basic challenge, so that Helm sends the `$oauthtoken` credentials it was given.
-#[derive(Debug)]
-pub struct HelmError(pub ApiError);
-
-impl<E: Into<ApiError>> From<E> for HelmError {
-    fn from(e: E) -> Self {
-        HelmError(e.into())
-    }
-}
-
-impl IntoResponse for HelmError {
-    fn into_response(self) -> Response {
-        let status = self.0.status();
-        if let ApiError::Internal(detail) = &self.0 {
-            tracing::error!(%detail, "request failed");
+impl From<crate::catalog::error::DomainError> for ApiError {
+    fn from(e: crate::catalog::error::DomainError) -> Self {
+        use crate::catalog::error::DomainError as D;
+        match e {
+            D::NotFound(what) => ApiError::NotFound(what),
+            D::Unauthenticated => ApiError::unauthenticated(),
+            D::Forbidden(why) => ApiError::Forbidden(why),
+            D::Invalid(why) => ApiError::BadRequest(why),
+            D::Conflict(why) => ApiError::Conflict(why),
+            D::TooLarge(why) => ApiError::PayloadTooLarge(why),
+            D::Store(e) => e.into(),
+            D::Internal(detail) => ApiError::Internal(detail),
         }
-        let message = match &self.0 {
-            ApiError::Internal(_) => "internal error; see the server log".to_string(),
-            other => other.to_string(),
-        };
-        let mut response = (status, Json(json!({ "error": message }))).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Basic realm=\"Hangar Helm repository\""),
-            );
-        }
-        response
     }
 }

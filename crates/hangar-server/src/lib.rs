@@ -15,7 +15,7 @@ pub mod oci;
 pub mod server;
 pub mod state;
 
-pub use error::{ApiError, ApiResult, HelmError, RegistryCode, registry};
+pub use error::{ApiError, ApiResult, RegistryCode, registry};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};

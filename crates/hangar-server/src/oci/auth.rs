@@ -1,10 +1,11 @@
 //! Who may do what to a repository: API keys (Basic `$oauthtoken:<key>` or Bearer key) and
 //! Docker bearer tokens from `/token`, checked through the one policy.
 
-use super::repo::locate;
 use crate::auth::caller::{Caller, authenticate, caller_for_key};
 use crate::auth::token::{Access, looks_like_jwt};
 use crate::cache::{Credentials, Located};
+use crate::catalog::repositories::{guarded, locate};
+use crate::catalog::reveal::may;
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::http::HeaderMap;
@@ -146,15 +147,7 @@ impl RegistryCaller {
         let Some(from) = locate(state, source).await? else {
             return Ok(located);
         };
-        let target_of_source = Target {
-            org: &from.org,
-            team: from.team.as_deref(),
-            entity: Some(source),
-        };
-        let may_pull = self
-            .caller
-            .allowed(Action::Artifact(ArtifactKind::Container, PULL.op), &target_of_source)
-            || public_read(&from, PULL.op);
+        let may_pull = may(&self.caller, &guarded(&from, source), PULL.op);
         if may_pull {
             return Err(self.challenge(Some(scope), true));
         }
@@ -184,16 +177,7 @@ impl RegistryCaller {
         if !self.token_allows("repository", name, need.action) {
             return Err(self.challenge(Some(scope.to_string()), true));
         }
-        let target = Target {
-            org: &located.org,
-            team: located.team.as_deref(),
-            entity: Some(name),
-        };
-        if !self
-            .caller
-            .allowed(Action::Artifact(ArtifactKind::Container, need.op), &target)
-            && !public_read(&located, need.op)
-        {
+        if !may(&self.caller, &guarded(&located, name), need.op) {
             return Err(registry(
                 RegistryCode::Denied,
                 format!("you may not {} '{name}'", need.action),
@@ -201,11 +185,6 @@ impl RegistryCaller {
         }
         Ok(located)
     }
-}
-
-/// Whether `op` is a read of a public repository, which everyone may do.
-pub fn public_read(located: &Located, op: ArtifactOp) -> bool {
-    op.reads() && located.repo.as_ref().is_some_and(|r| r.info.is_public)
 }
 
 /// The caller and token grants an `Authorization` value stands for, from the read cache when

@@ -5,8 +5,9 @@
 use super::auth::{DELETE, PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
 use super::body::{Fault, read_whole};
-use super::document::{Descriptor, Document};
 use super::repo::{digest, existing, for_push};
+use crate::catalog::document::{Descriptor, Document};
+use crate::catalog::pushed::{PushedManifest, layers_required, manifest_pushed};
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::body::Body;
@@ -172,7 +173,7 @@ pub async fn write(
             // here: it describes the image; so must a Helm chart's layers, which are read to
             // record the chart.
             let artifact_type = doc.artifact_type.clone().or_else(|| config.media_type.clone());
-            let sparse = artifact_type.as_deref() != Some(crate::helm::oci::HELM_CONFIG);
+            let sparse = !layers_required(artifact_type.as_deref());
             let config_digest = descriptor_digest(config)?;
             match state.meta.linked_blob(repo.id, config_digest.as_str()).await? {
                 Some(size) if size == config.size => references.push(Reference::Blob(config.digest.as_str())),
@@ -239,15 +240,18 @@ pub async fn write(
             }
             other => other.into(),
         })?;
-    if let (Some(tag), Some(crate::helm::oci::HELM_CONFIG)) = (tag, artifact_type.as_deref())
-        && let Some(layer) = doc
+    let pushed = PushedManifest {
+        repository: name,
+        tag,
+        artifact_type: artifact_type.as_deref(),
+        layers: doc
             .layers
             .iter()
             .flatten()
-            .find(|l| l.media_type.as_deref() == Some(crate::helm::oci::HELM_CHART_LAYER))
-    {
-        crate::helm::oci::record_pushed_chart(state, &rc.caller, name, tag, (&layer.digest, layer.size)).await;
-    }
+            .map(|l| (l.media_type.as_deref(), l.digest.as_str(), l.size))
+            .collect(),
+    };
+    manifest_pushed(state, &rc.caller, &pushed).await;
     let used = state.meta.org_image_bytes(repo.org_id).await?;
     let mut builder = Response::builder()
         .status(StatusCode::CREATED)

@@ -4,7 +4,6 @@
 mod auth;
 mod blobs;
 mod body;
-pub(crate) mod document;
 mod listing;
 mod manifests;
 mod path;
@@ -15,7 +14,6 @@ use crate::cache::Unchanged;
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use auth::RegistryCaller;
-pub use auth::public_read;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -23,7 +21,6 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use path::Endpoint;
-pub use repo::locate;
 use std::collections::HashMap;
 
 const API_VERSION: (&str, &str) = ("Docker-Distribution-API-Version", "registry/2.0");

@@ -3,33 +3,9 @@
 use super::auth::{Need, RegistryCaller};
 use crate::cache::Located;
 use crate::error::{ApiResult, RegistryCode, registry};
-use crate::identity::names::entity_scope;
 use crate::state::AppState;
 use hangar_store::blob::Digest;
 use hangar_store::meta::Repository;
-
-/// The org, team and (once it exists) repository of a name; `None` when the org does not
-/// exist. Found repositories are kept in the read cache.
-pub async fn locate(state: &AppState, name: &str) -> ApiResult<Option<Located>> {
-    if let Some(hit) = state.cache.get(&state.cache.repositories, &name.to_string()) {
-        return Ok(Some(hit));
-    }
-    let stamp = state.cache.stamp();
-    let Some((org, team)) = entity_scope(&state.meta, name).await? else {
-        return Ok(None);
-    };
-    let located = Located {
-        org,
-        team,
-        repo: state.meta.repository(name).await?,
-    };
-    if located.repo.is_some() {
-        state
-            .cache
-            .put(&state.cache.repositories, name.to_string(), located.clone(), stamp);
-    }
-    Ok(Some(located))
-}
 
 /// An existing repository the caller may use for `need`.
 pub async fn existing(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> ApiResult<Repository> {

@@ -9,9 +9,10 @@
 
 use super::kind::Kind;
 use super::transfer::{FilesQuery, download_zip, file_urls, list_files, redirect_to_file};
-use super::{EntityPath, info, version_info, versions};
+use super::{info, version_info, versions};
 use crate::api::extract::{Path, Query};
 use crate::auth::Caller;
+use crate::catalog::entities::EntityPath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;

@@ -9,18 +9,20 @@ mod transfer;
 mod views;
 
 use super::extract::{Json, Path, Query};
-use super::space::{Space, SpacePath};
 use super::views::success;
 use crate::auth::Caller;
+use crate::catalog::access::may_artifact;
+use crate::catalog::entities::{EntityPath, Found, find, find_version, latest_of, remove_version_of, require_remove};
+use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use hangar_core::names::{validate_artifact_name, validate_version};
-use hangar_core::policy::{ArtifactOp, Target, may_remove};
-pub(crate) use hangar_core::versions::latest_first;
-use hangar_store::meta::{Artifact, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE};
+use hangar_core::policy::ArtifactOp;
+use hangar_core::versions::latest_first;
+use hangar_store::meta::{ArtifactVersion, NewArtifact, UPLOAD_COMPLETE};
 use kind::{CHART, Kind, MODEL, RESOURCE};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -140,124 +142,27 @@ pub fn routes() -> Router<AppState> {
     router
 }
 
-/// `{org}[/team/{team}]/{kind}/{name}[/versions/{version}]` of a request path.
-#[derive(Debug, Deserialize)]
-pub struct EntityPath {
-    org: String,
-    team: Option<String>,
-    name: String,
-    version: Option<String>,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct LatestParam {
     #[serde(rename = "set-latest", default)]
     set_latest: bool,
 }
 
-/// An entity and where it lives.
-pub(crate) struct Found {
-    pub space: Space,
-    pub artifact: Artifact,
-}
-
-impl Found {
-    fn target(&self) -> Target<'_> {
-        Target {
-            org: &self.space.org.name,
-            team: self.space.team_name(),
-            entity: Some(&self.artifact.path),
-        }
-    }
-
-    fn json(&self, kind: &Kind, latest: Option<&ArtifactVersion>) -> Value {
-        views::entity(
-            kind,
-            &self.artifact,
-            &self.space.org.name,
-            self.space.team_name(),
-            latest,
-        )
-    }
-}
-
-/// Whether the caller may do `op` to entity `a` of `space`: by role, or as anyone for reads of a
-/// public one.
-pub(crate) fn may(kind: &Kind, space: &Space, caller: &Caller, op: ArtifactOp, a: &Artifact) -> bool {
-    let target = Target {
-        org: &space.org.name,
-        team: space.team_name(),
-        entity: Some(&a.path),
-    };
-    crate::catalog::access::may(caller, kind.policy, op, &target, a.is_public)
-}
-
-/// The entity of `path`, if the caller may do `op` to it. One the caller may not even see (list
-/// or read in any way) is "not found", as one that does not exist.
-pub(crate) async fn find(
-    state: &AppState,
-    kind: &Kind,
-    caller: &Caller,
-    path: &EntityPath,
-    op: ArtifactOp,
-) -> ApiResult<Found> {
-    let space = Space::find(state, &path.org, path.team.as_deref()).await?;
-    validate_artifact_name(&path.name)?;
-    let full = space.full_name(&path.name);
-    let not_found = || ApiError::NotFound(format!("{} '{full}' could not be found", kind.wire.noun));
-    let artifact = state.meta.artifact(kind.stored, &full).await?.ok_or_else(not_found)?;
-    if may(kind, &space, caller, op, &artifact) {
-        return Ok(Found { space, artifact });
-    }
-    if caller.is_guest() {
-        return Err(ApiError::unauthenticated());
-    }
-    let visible = ArtifactOp::ALL
-        .into_iter()
-        .filter(|op| op.reads())
-        .any(|op| may(kind, &space, caller, op, &artifact));
-    if !visible {
-        return Err(not_found());
-    }
-    let verb = match op {
-        ArtifactOp::Get | ArtifactOp::List => "see",
-        ArtifactOp::Download => "download",
-        ArtifactOp::Upload => "upload to",
-        ArtifactOp::Create | ArtifactOp::Update | ArtifactOp::Delete => "change",
-    };
-    Err(ApiError::Forbidden(format!(
-        "you may not {verb} {} '{full}'",
-        kind.wire.noun
-    )))
-}
-
-pub(crate) async fn find_version(
-    state: &AppState,
-    kind: &Kind,
-    found: &Found,
-    path: &EntityPath,
-) -> ApiResult<ArtifactVersion> {
-    let version = path.version.as_deref().unwrap_or_default();
-    validate_version(version)?;
-    state.meta.version(found.artifact.id, version).await?.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "{} '{}:{version}' could not be found",
-            kind.wire.noun, found.artifact.path
-        ))
-    })
+/// The entity as NGC's JSON.
+fn entity_json(kind: &Kind, found: &Found, latest: Option<&ArtifactVersion>) -> Value {
+    views::entity(
+        kind,
+        &found.artifact,
+        &found.space.org.name,
+        found.space.team_name(),
+        latest,
+    )
 }
 
 fn object(body: Value) -> ApiResult<Map<String, Value>> {
     match body {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::BadRequest("the body must be a JSON object".into())),
-    }
-}
-
-async fn latest_of(state: &AppState, a: &Artifact) -> ApiResult<Option<ArtifactVersion>> {
-    match &a.latest_version {
-        Some(v) => Ok(state.meta.version(a.id, v).await?),
-        None => Ok(None),
     }
 }
 
@@ -343,7 +248,7 @@ async fn create(
             .await?;
         found.artifact.is_public = public;
     }
-    Ok(Json(success(json!({ kind.wire.key: found.json(kind, None) }))))
+    Ok(Json(success(json!({ kind.wire.key: entity_json(kind, &found, None) }))))
 }
 
 /// `GET {OT}/{kind}`: the entities of the org (or team) the caller may see.
@@ -357,7 +262,7 @@ async fn list(
     let team = Some(space.team.as_ref().map(|t| t.id));
     let mut items = vec![];
     for artifact in state.meta.artifacts_of(kind.stored, space.org.id, team).await? {
-        if may(kind, &space, &caller, ArtifactOp::List, &artifact) {
+        if may_artifact(&caller, ArtifactOp::List, &artifact) {
             let latest = latest_of(&state, &artifact).await?;
             let (org, team) = (&space.org.name, space.team_name());
             items.push(views::entity(kind, &artifact, org, team, latest.as_ref()));
@@ -373,10 +278,10 @@ async fn info(
     caller: Caller,
     Path(path): Path<EntityPath>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
+    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
     let latest = latest_of(&state, &found.artifact).await?;
     Ok(Json(success(
-        json!({ kind.wire.key: found.json(kind, latest.as_ref()) }),
+        json!({ kind.wire.key: entity_json(kind, &found, latest.as_ref()) }),
     )))
 }
 
@@ -389,7 +294,7 @@ async fn update(
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Value>> {
     let body = object(body)?;
-    let mut found = find(&state, kind, &caller, &path, ArtifactOp::Update).await?;
+    let mut found = find(&state, kind.stored, &caller, &path, ArtifactOp::Update).await?;
     if body
         .get("name")
         .is_some_and(|n| n.as_str() != Some(found.artifact.name.as_str()))
@@ -407,23 +312,7 @@ async fn update(
         .await?;
     let latest = latest_of(&state, &found.artifact).await?;
     Ok(Json(success(
-        json!({ kind.wire.key: found.json(kind, latest.as_ref()) }),
-    )))
-}
-
-/// Removal: registry admins and org owners, or `creators` (of the entity, of the version).
-fn require_remove(kind: &Kind, caller: &Caller, found: &Found, creators: &[Option<i64>]) -> ApiResult<()> {
-    let me = caller.user.as_ref().map(|u| u.id);
-    let creator = me.is_some() && creators.contains(&me);
-    if may_remove(&caller.subject, kind.policy, &found.target(), creator) {
-        return Ok(());
-    }
-    if caller.is_guest() {
-        return Err(ApiError::unauthenticated());
-    }
-    Err(ApiError::Forbidden(format!(
-        "only registry admins, org owners and its creator may remove {} '{}'",
-        kind.wire.noun, found.artifact.path
+        json!({ kind.wire.key: entity_json(kind, &found, latest.as_ref()) }),
     )))
 }
 
@@ -434,8 +323,8 @@ async fn remove(
     caller: Caller,
     Path(path): Path<EntityPath>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
-    require_remove(kind, &caller, &found, &[found.artifact.created_by])?;
+    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
+    require_remove(&caller, &found, &[found.artifact.created_by])?;
     state.meta.delete_artifact(found.artifact.id).await?;
     Ok(Json(success(json!({}))))
 }
@@ -447,14 +336,14 @@ async fn versions(
     caller: Caller,
     Path(path): Path<EntityPath>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
+    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
     let mut all = state.meta.versions(found.artifact.id).await?;
     all.sort_by(|a, b| latest_first(&a.version, &b.version));
     let listed: Vec<Value> = all.iter().map(|v| views::version(kind, v)).collect();
     let total = listed.len();
     Ok(Json(success(json!({
         kind.wire.versions_key: listed,
-        kind.wire.key: found.json(kind, None),
+        kind.wire.key: entity_json(kind, &found, None),
         "paginationInfo": {"index": 0, "size": total.max(1), "totalPages": 1, "totalResults": total},
     }))))
 }
@@ -468,7 +357,7 @@ async fn create_version(
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Value>> {
     let body = object(body)?;
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Upload).await?;
+    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Upload).await?;
     let version = body
         .get("versionId")
         .and_then(Value::as_str)
@@ -504,11 +393,11 @@ async fn version_info(
     caller: Caller,
     Path(path): Path<EntityPath>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
-    let version = find_version(&state, kind, &found, &path).await?;
+    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, &found, &path).await?;
     Ok(Json(success(json!({
         kind.wire.version_key: views::version(kind, &version),
-        kind.wire.key: found.json(kind, None),
+        kind.wire.key: entity_json(kind, &found, None),
     }))))
 }
 
@@ -537,8 +426,8 @@ async fn update_version(
     } else {
         ArtifactOp::Update
     };
-    let found = find(&state, kind, &caller, &path, op).await?;
-    let version = find_version(&state, kind, &found, &path).await?;
+    let found = find(&state, kind.stored, &caller, &path, op).await?;
+    let version = find_version(&state, &found, &path).await?;
     let mut metadata = version.metadata.as_object().cloned().unwrap_or_default();
     fields::apply(kind.version_fields, &body, &["status", "versionId"], &mut metadata)?;
     state.meta.update_version(version.id, &Value::Object(metadata)).await?;
@@ -563,7 +452,7 @@ async fn update_version(
                 other => other.into(),
             })?;
     }
-    let version = find_version(&state, kind, &found, &path).await?;
+    let version = find_version(&state, &found, &path).await?;
     Ok(Json(success(
         json!({ kind.wire.version_key: views::version(kind, &version) }),
     )))
@@ -576,21 +465,8 @@ async fn remove_version(
     caller: Caller,
     Path(path): Path<EntityPath>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
-    let version = find_version(&state, kind, &found, &path).await?;
-    remove_version_of(&state, kind, &caller, &found, &version).await?;
+    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, &found, &path).await?;
+    remove_version_of(&state, &caller, &found, &version).await?;
     Ok(Json(success(json!({}))))
-}
-
-/// Removes a version if the caller may.
-pub(crate) async fn remove_version_of(
-    state: &AppState,
-    kind: &Kind,
-    caller: &Caller,
-    found: &Found,
-    version: &ArtifactVersion,
-) -> ApiResult<()> {
-    require_remove(kind, caller, found, &[found.artifact.created_by, version.created_by])?;
-    state.meta.delete_version(&found.artifact, version).await?;
-    Ok(())
 }

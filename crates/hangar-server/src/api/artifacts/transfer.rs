@@ -3,14 +3,15 @@
 //! of a version's file list (with a base version), and file listings and signed download URLs.
 
 use super::kind::{Kind, MODEL, RESOURCE};
-use super::{EntityPath, Found, find, find_version};
 use crate::api::extract::{Json, Path, Query};
-use crate::api::space::SpacePath;
 use crate::api::views::success;
 use crate::auth::Caller;
+use crate::catalog::access::may_artifact;
 use crate::catalog::assembly;
+use crate::catalog::entities::{EntityPath, Found, find, find_version};
 use crate::catalog::links::{self, PART_LINK_TTL, Principal, Resource, base_url};
 use crate::catalog::reuse::reusable;
+use crate::catalog::space::SpacePath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
@@ -79,8 +80,8 @@ async fn pending_version(
         name: target.name.clone(),
         version: Some(target.version.clone()),
     };
-    let found = find(state, kind, caller, &path, ArtifactOp::Upload).await?;
-    let version = find_version(state, kind, &found, &path).await?;
+    let found = find(state, kind.stored, caller, &path, ArtifactOp::Upload).await?;
+    let version = find_version(state, &found, &path).await?;
     if version.status != UPLOAD_PENDING {
         return Err(ApiError::Conflict(format!(
             "{} '{}:{}' is complete; its files cannot change",
@@ -110,7 +111,7 @@ pub async fn dedupe(
     Path(path): Path<EntityPath>,
     Json(body): Json<DedupeRequest>,
 ) -> ApiResult<Json<Value>> {
-    find(&state, kind, &caller, &path, ArtifactOp::Upload).await?;
+    find(&state, kind.stored, &caller, &path, ArtifactOp::Upload).await?;
     if body.files.len() > MAX_FILES_PER_REQUEST {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_FILES_PER_REQUEST} files per request"
@@ -347,7 +348,7 @@ pub async fn commit(
     }
     if let Some(base) = &body.base_version {
         validate_version(base)?;
-        if !super::may(kind, &found.space, &caller, ArtifactOp::Download, &found.artifact) {
+        if !may_artifact(&caller, ArtifactOp::Download, &found.artifact) {
             return Err(ApiError::Forbidden(format!(
                 "you may not read {} '{}', so no version of it can be a base",
                 kind.wire.noun, found.artifact.path
@@ -439,8 +440,8 @@ pub(super) async fn downloadable(
     caller: &Caller,
     path: &EntityPath,
 ) -> ApiResult<(Found, ArtifactVersion)> {
-    let found = find(state, kind, caller, path, ArtifactOp::Download).await?;
-    let version = find_version(state, kind, &found, path).await?;
+    let found = find(state, kind.stored, caller, path, ArtifactOp::Download).await?;
+    let version = find_version(state, &found, path).await?;
     if version.status != hangar_store::meta::UPLOAD_COMPLETE {
         return Err(ApiError::BadRequest(format!(
             "{} '{}:{}' is still being uploaded",
@@ -458,8 +459,8 @@ pub async fn list_files(
     caller: Caller,
     Path(path): Path<EntityPath>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
-    let version = find_version(&state, kind, &found, &path).await?;
+    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, &found, &path).await?;
     let files: Vec<Value> = if kind.has_file_uploads() {
         let files = state.meta.version_files(version.id).await?;
         files

@@ -7,10 +7,10 @@ pub mod summary;
 mod views;
 
 use super::extract::{Json, Page, Path, Query};
-use super::limits;
 use super::views::success;
-use crate::api::space::{Space, SpacePath};
 use crate::auth::Caller;
+use crate::catalog::limits;
+use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use access::{RepoPath, may, repository};
