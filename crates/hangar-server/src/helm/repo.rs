@@ -109,7 +109,7 @@ pub async fn archive(
     let digest: Digest = stored
         .digest
         .parse()
-        .map_err(|e: hangar_store::Error| ApiError::Internal(e.to_string()))?;
+        .map_err(|e: hangar_core::Error| ApiError::Internal(e.to_string()))?;
     let stream = state.blobs.get(&digest, None).await?;
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();

@@ -4,12 +4,13 @@
 use crate::auth::caller::{Caller, authenticate, caller_for_key};
 use crate::auth::token::{Access, looks_like_jwt};
 use crate::cache::{Credentials, Located};
+use crate::catalog::links::base_url;
 use crate::catalog::repositories::{guarded, locate};
 use crate::catalog::reveal::may;
 use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::header::AUTHORIZATION;
 use hangar_core::names::validate_repository;
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
 use sha2::{Digest as _, Sha256};
@@ -48,12 +49,10 @@ pub struct RegistryCaller {
 
 impl RegistryCaller {
     pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> ApiResult<Self> {
-        let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-        let scheme = if state.settings.tls { "https" } else { "http" };
         let mut me = RegistryCaller {
             caller: Caller::guest(),
             access: None,
-            realm: format!("{scheme}://{host}/token"),
+            realm: format!("{}/token", base_url(state, headers)),
             service: state.settings.registry_service.clone(),
         };
         let Some(value) = headers.get(AUTHORIZATION) else {

@@ -46,7 +46,7 @@ async fn record_chart(
     let space = Space::find(state, org, team).await?;
     let digest: Digest = layer
         .parse()
-        .map_err(|e: hangar_store::Error| DomainError::Invalid(e.to_string()))?;
+        .map_err(|e: hangar_core::Error| DomainError::Invalid(e.to_string()))?;
     let stream = state.blobs.get(&digest, None).await?;
     let reader =
         tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream.map_err(std::io::Error::other)));
