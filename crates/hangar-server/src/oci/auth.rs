@@ -12,7 +12,7 @@ use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use hangar_core::names::validate_repository;
-use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+use hangar_core::policy::ArtifactOp;
 use sha2::{Digest as _, Sha256};
 
 /// A Docker token action and the policy operation behind it.
@@ -118,14 +118,7 @@ impl RegistryCaller {
         let Some(located) = locate(state, name).await? else {
             return Ok(false);
         };
-        let target = Target {
-            org: &located.org,
-            team: located.team.as_deref(),
-            entity: Some(name),
-        };
-        Ok(self
-            .caller
-            .allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target))
+        Ok(may(&self.caller, &guarded(&located, name), ArtifactOp::List))
     }
 
     /// A push into `target` that mounts a blob from `source`. Its challenge names the whole

@@ -154,6 +154,9 @@ async fn create(
     let name = space.full_name(&short);
     validate_repository(&name)?;
     if !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Create, Some(&name)) {
+        if caller.is_guest() {
+            return Err(ApiError::unauthenticated());
+        }
         return Err(ApiError::Forbidden(format!("you may not create repository '{name}'")));
     }
     if fields.is_public == Some(true)
