@@ -247,3 +247,13 @@ impl From<crate::catalog::error::DomainError> for ApiError {
         }
     }
 }
+
+impl From<crate::identity::error::IdentityError> for ApiError {
+    fn from(e: crate::identity::error::IdentityError) -> Self {
+        use crate::identity::error::IdentityError as I;
+        match e {
+            I::Invalid(why) => ApiError::BadRequest(why),
+            I::Store(e) => e.into(),
+        }
+    }
+}

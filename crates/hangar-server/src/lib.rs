@@ -41,6 +41,8 @@ pub enum ServerError {
     #[error("{0}")]
     Api(#[from] ApiError),
     #[error(transparent)]
+    Identity(#[from] identity::error::IdentityError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
