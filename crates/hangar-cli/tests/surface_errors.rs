@@ -1,12 +1,13 @@
 //! Every surface answers in its own wire format, whatever refuses or fails underneath: a
-//! credential that is not good, and a database that is gone under a running router. In-process
-//! (`TestApp`).
+//! credential that is not good, a blob store that cannot write, and a database that is gone under
+//! a running router. In-process (`TestApp`).
 
 mod common;
 
 use axum::http::Method;
 use common::app::{Reply, TestApp};
-use common::{Auth, Stores};
+use common::files::Target;
+use common::{Auth, Backend, Stores};
 use hangar_core::roles::Role;
 
 const WRONG_KEY: &str = "nvapi-this-key-does-not-exist-000000000000000000000000000000000000000";
@@ -67,3 +68,58 @@ async fn refusals_in_each_format(stores: &Stores) {
     assert_ngc(&reply, 500, "models without a database");
 }
 both_backends!(refusals, refusals_in_each_format);
+
+/// NGC REST paths of every kind of handler: lists, entities, versions, files, the guest paths.
+const NGC_PATHS: [(&str, &str); 10] = [
+    ("GET", "/v2/org/acme/models"),
+    ("GET", "/v2/org/acme/models/m"),
+    ("GET", "/v2/org/acme/models/m/versions"),
+    ("GET", "/v2/org/acme/models/m/versions/1"),
+    ("GET", "/v2/org/acme/models/m/versions/1/files"),
+    ("GET", "/v2/org/acme/team/t/resources/r"),
+    ("GET", "/v2/org/acme/helm-charts/c/versions"),
+    ("GET", "/v2/models/acme/m/versions/1"),
+    ("PATCH", "/v2/org/acme/models/m"),
+    ("DELETE", "/v2/org/acme/models/m/versions/1"),
+];
+
+async fn store_failures_in_each_format(stores: &Stores) {
+    let app = TestApp::new(stores).await;
+    app.org("acme").await;
+    app.team("acme", "t").await;
+    let (_, member) = app
+        .user("member@acme.test", &[("acme", None, Role::RegistryAdmin)])
+        .await;
+    let target = Target {
+        space: "/v2/org/acme",
+        kind: "models",
+        name: "m",
+        version: "1",
+    };
+    app.new_version(&member, &target).await;
+    let data = b"bytes of a part the store cannot take";
+    let started = app.start_upload(&member, &target, "weights.bin", data).await;
+    let part = started["urls"][0].as_str().unwrap().to_string();
+
+    // The blob folder cannot take the part (its staging folder is a file now): the store's
+    // failure, a server error in the data plane's format, not the client's 400.
+    if stores.backend == Backend::SqliteFolder {
+        let staging = std::path::Path::new(&stores.blobs).join("tmp");
+        std::fs::remove_dir_all(&staging).unwrap();
+        std::fs::write(&staging, b"not a folder").unwrap();
+        let reply = app.send(Method::PUT, &part, &Auth::None, &[], data.to_vec()).await;
+        assert_ngc(&reply, 500, "a part the blob folder cannot store");
+    }
+
+    // The database goes away under the running router: every NGC handler answers 500 NGC JSON.
+    app.state.meta.pool().close().await;
+    for (method, path) in NGC_PATHS {
+        let method: Method = method.parse().unwrap();
+        let body = (method == Method::PATCH).then(|| serde_json::json!({"description": "d"}));
+        let reply = app.call(method, path, &member, body).await;
+        assert_ngc(&reply, 500, &format!("{path} without a database"));
+    }
+    let reply = app.send(Method::PUT, &part, &Auth::None, &[], data.to_vec()).await;
+    assert_ngc(&reply, 500, "a part upload without a database");
+}
+both_backends!(store_failures, store_failures_in_each_format);

@@ -25,6 +25,9 @@ pub enum ApiError {
     Unsupported(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The stores have no room left (a full disk): 507.
+    #[error("insufficient storage: {0}")]
+    InsufficientStorage(String),
     /// An error of the registry API, answered in OCI's error format.
     #[error("{message}")]
     Registry { code: RegistryCode, message: String },
@@ -97,6 +100,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unsupported(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Registry { code, .. } => code.parts().0,
             ApiError::RegistryChallenge { .. } => StatusCode::UNAUTHORIZED,
         }
@@ -113,6 +117,7 @@ impl ApiError {
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unsupported(_) => "METHOD_NOT_ALLOWED",
             ApiError::Internal(_) => "INTERNAL_ERROR",
+            ApiError::InsufficientStorage(_) => "INSUFFICIENT_STORAGE",
         }
     }
 
@@ -129,6 +134,7 @@ impl ApiError {
     pub fn body(&self) -> serde_json::Value {
         let description = match self {
             ApiError::Internal(_) => "internal error; see the server log".to_string(),
+            ApiError::InsufficientStorage(_) => "the server has no room left to store this".to_string(),
             other => other.to_string(),
         };
         json!({
@@ -143,7 +149,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
+        if let ApiError::Internal(detail) | ApiError::InsufficientStorage(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
         match &self {
@@ -177,9 +183,24 @@ fn registry_response((status, code): (StatusCode, &str), message: &str, challeng
     response
 }
 
+/// Whether a store failure is a full disk (ENOSPC), wherever in its chain of causes the I/O
+/// error sits (`object_store` wraps the local folder's errors in its own).
+pub fn out_of_space(e: &hangar_store::Error) -> bool {
+    fn full(err: &(dyn std::error::Error + 'static)) -> bool {
+        let io = err.downcast_ref::<std::io::Error>();
+        io.is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::StorageFull || io.get_ref().is_some_and(|inner| full(inner))
+        }) || err.source().is_some_and(full)
+    }
+    full(e)
+}
+
 impl From<hangar_store::Error> for ApiError {
     fn from(e: hangar_store::Error) -> Self {
         use hangar_store::Error as E;
+        if out_of_space(&e) {
+            return ApiError::InsufficientStorage(e.to_string());
+        }
         match e {
             E::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             E::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
@@ -254,6 +275,35 @@ impl From<crate::identity::error::IdentityError> for ApiError {
         match e {
             I::Invalid(why) => ApiError::BadRequest(why),
             I::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    fn full_disk() -> IoError {
+        IoError::from(ErrorKind::StorageFull)
+    }
+
+    #[test]
+    fn a_full_disk_is_507_in_ngc_json() {
+        let direct = hangar_store::Error::Io(full_disk());
+        let wrapped = hangar_store::Error::Io(IoError::other(full_disk()));
+        for e in [direct, wrapped] {
+            let answer = ApiError::from(e);
+            assert_eq!(answer.status(), StatusCode::INSUFFICIENT_STORAGE, "{answer}");
+            assert_eq!(answer.body()["requestStatus"]["statusCode"], "INSUFFICIENT_STORAGE");
+        }
+    }
+
+    #[test]
+    fn other_io_failures_are_500_not_400() {
+        for kind in [ErrorKind::PermissionDenied, ErrorKind::NotADirectory, ErrorKind::Other] {
+            let answer = ApiError::from(hangar_store::Error::Io(IoError::from(kind)));
+            assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR, "{kind:?}");
         }
     }
 }

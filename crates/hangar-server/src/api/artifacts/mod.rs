@@ -2,6 +2,7 @@
 //! and their versions, at `/v2/org/{org}[/team/{team}]/models|resources|helm-charts…`. File
 //! transfer is separate; chart versions come from the Helm repository (`crate::helm`).
 
+mod entity;
 mod fields;
 mod guest;
 pub mod kind;
@@ -12,13 +13,14 @@ use super::extract::{Json, Path, Query};
 use super::views::success;
 use crate::auth::Caller;
 use crate::catalog::access::may_artifact;
-use crate::catalog::entities::{EntityPath, Found, find, find_version, latest_of, remove_version_of, require_remove};
+use crate::catalog::entities::{Found, find_version, latest_of, remove_version_of, require_remove};
 use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get, post};
+use axum::{Extension, Router};
+use entity::{Entity, Named, See};
 use hangar_core::names::{validate_artifact_name, validate_version};
 use hangar_core::policy::ArtifactOp;
 use hangar_core::versions::latest_first;
@@ -27,119 +29,62 @@ use kind::{CHART, Kind, MODEL, RESOURCE};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+/// Where entities live: an org, or a team of it.
+const SPACES: [&str; 2] = ["/v2/org/{org}", "/v2/org/{org}/team/{team}"];
+
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
-    for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
+    for space in SPACES {
         router = router
             .route(
-                &format!("{prefix}/files/multipart"),
-                axum::routing::post(transfer::start_upload).put(transfer::complete_upload),
+                &format!("{space}/files/multipart"),
+                post(transfer::start_upload).put(transfer::complete_upload),
             )
-            .route(&format!("{prefix}/files/commit"), axum::routing::post(transfer::commit));
+            .route(&format!("{space}/files/commit"), post(transfer::commit));
     }
     for kind in [&MODEL, &RESOURCE, &CHART] {
-        router = router.route(
-            &format!("/v2/{}/{{*rest}}", kind.wire.segment),
-            get(
-                move |s: State<AppState>,
-                      c: Caller,
-                      h: axum::http::HeaderMap,
-                      p: Path<String>,
-                      q: Query<guest::GuestQuery>| guest::read(kind, s, c, h, p, q),
-            ),
-        );
-        for prefix in ["/v2/org/{org}", "/v2/org/{org}/team/{team}"] {
-            let base = format!("{prefix}/{}", kind.wire.segment);
-            router = router
-                .route(
-                    &base,
-                    get(move |s: State<AppState>, c: Caller, p: Path<SpacePath>| list(kind, s, c, p)).post(
-                        move |s: State<AppState>, c: Caller, p: Path<SpacePath>, b: Json<Value>| {
-                            create(kind, s, c, p, b)
-                        },
-                    ),
-                )
-                .route(
-                    &format!("{base}/{{name}}"),
-                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| info(kind, s, c, p))
-                        .patch(
-                            move |s: State<AppState>, c: Caller, p: Path<EntityPath>, b: Json<Value>| {
-                                update(kind, s, c, p, b)
-                            },
-                        )
-                        .delete(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| remove(kind, s, c, p)),
-                )
-                .route(
-                    &format!("{base}/{{name}}/versions/{{version}}/files"),
-                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| transfer::list_files(kind, s, c, p)),
-                )
-                .route(
-                    &format!("{base}/{{name}}/versions/{{version}}"),
-                    get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| version_info(kind, s, c, p))
-                        .patch(
-                            move |s: State<AppState>,
-                                  c: Caller,
-                                  p: Path<EntityPath>,
-                                  q: Query<LatestParam>,
-                                  b: Json<Value>| update_version(kind, s, c, p, q, b),
-                        )
-                        .delete(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| {
-                            remove_version(kind, s, c, p)
-                        }),
-                );
-            let versions_route = get(move |s: State<AppState>, c: Caller, p: Path<EntityPath>| versions(kind, s, c, p));
-            if !kind.has_file_uploads() {
-                router = router.route(&format!("{base}/{{name}}/versions"), versions_route);
-                continue;
-            }
-            router = router
-                .route(
-                    &format!("{base}/{{name}}/versions"),
-                    versions_route.post(
-                        move |s: State<AppState>, c: Caller, p: Path<EntityPath>, b: Json<Value>| {
-                            create_version(kind, s, c, p, b)
-                        },
-                    ),
-                )
-                .route(
-                    &format!("{base}/{{name}}/files"),
-                    axum::routing::post(
-                        move |s: State<AppState>, c: Caller, p: Path<EntityPath>, b: Json<transfer::DedupeRequest>| {
-                            transfer::dedupe(kind, s, c, p, b)
-                        },
-                    ),
-                )
-                .route(
-                    &format!("{base}/{{name}}/versions/{{version}}/files/{{*path}}"),
-                    get(
-                        move |s: State<AppState>, c: Caller, h: axum::http::HeaderMap, p: Path<transfer::FilePath>| {
-                            transfer::download_file(kind, s, c, h, p)
-                        },
-                    ),
-                )
-                .route(
-                    &format!("{base}/{{name}}/versions/{{version}}/zip"),
-                    get(
-                        move |s: State<AppState>, c: Caller, h: axum::http::HeaderMap, p: Path<EntityPath>| {
-                            transfer::download_zip(kind, s, c, h, p)
-                        },
-                    ),
-                )
-                .route(
-                    &format!("{base}/{{name}}/{{version}}/files"),
-                    get(
-                        move |s: State<AppState>,
-                              c: Caller,
-                              h: axum::http::HeaderMap,
-                              p: Path<EntityPath>,
-                              q: Query<transfer::FilesQuery>| {
-                            transfer::file_urls(kind, s, c, h, p, q)
-                        },
-                    ),
-                );
-        }
+        router = router.merge(kind_routes(kind));
     }
     router
+}
+
+/// Every route of one kind; its handlers learn the kind from the `Extension`.
+fn kind_routes(kind: &'static Kind) -> Router<AppState> {
+    let mut router = Router::new().route(&format!("/v2/{}/{{*rest}}", kind.wire.segment), get(guest::read));
+    for space in SPACES {
+        let base = format!("{space}/{}", kind.wire.segment);
+        for (suffix, methods) in entity_routes(kind) {
+            router = router.route(&format!("{base}{suffix}"), methods);
+        }
+    }
+    router.route_layer(Extension(kind))
+}
+
+/// The routes under `{OT}/{kind}`: path suffix and methods. Charts get their versions from
+/// pushed archives, so they have no version creation and no file transfer.
+fn entity_routes(kind: &Kind) -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let versions_route = get(versions);
+    let mut table = vec![
+        ("", get(list).post(create)),
+        ("/{name}", get(info).patch(update).delete(remove)),
+        (
+            "/{name}/versions/{version}",
+            get(version_info).patch(update_version).delete(remove_version),
+        ),
+        ("/{name}/versions/{version}/files", get(transfer::list_files)),
+    ];
+    if !kind.has_file_uploads() {
+        table.push(("/{name}/versions", versions_route));
+        return table;
+    }
+    table.extend([
+        ("/{name}/versions", versions_route.post(create_version)),
+        ("/{name}/files", post(transfer::dedupe)),
+        ("/{name}/versions/{version}/files/{*path}", get(transfer::download_file)),
+        ("/{name}/versions/{version}/zip", get(transfer::download_zip)),
+        ("/{name}/{version}/files", get(transfer::file_urls)),
+    ]);
+    table
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,8 +135,8 @@ fn public_flag(
 
 /// `POST {OT}/{kind}`: a new entity; 409 when it exists.
 async fn create(
-    kind: &'static Kind,
     State(state): State<AppState>,
+    Extension(kind): Extension<&'static Kind>,
     caller: Caller,
     Path(path): Path<SpacePath>,
     Json(body): Json<Value>,
@@ -253,8 +198,8 @@ async fn create(
 
 /// `GET {OT}/{kind}`: the entities of the org (or team) the caller may see.
 async fn list(
-    kind: &'static Kind,
     State(state): State<AppState>,
+    Extension(kind): Extension<&'static Kind>,
     caller: Caller,
     Path(path): Path<SpacePath>,
 ) -> ApiResult<Json<Value>> {
@@ -272,13 +217,7 @@ async fn list(
 }
 
 /// `GET {OT}/{kind}/{name}`.
-async fn info(
-    kind: &'static Kind,
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
-) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
+async fn info(State(state): State<AppState>, Entity { kind, found, .. }: Entity<See>) -> ApiResult<Json<Value>> {
     let latest = latest_of(&state, &found.artifact).await?;
     Ok(Json(success(
         json!({ kind.wire.key: entity_json(kind, &found, latest.as_ref()) }),
@@ -286,15 +225,14 @@ async fn info(
 }
 
 /// `PATCH {OT}/{kind}/{name}`: the given fields change; `publicDatasetUsed: {}` changes nothing.
-async fn update(
-    kind: &'static Kind,
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
-    Json(body): Json<Value>,
-) -> ApiResult<Json<Value>> {
+async fn update(State(state): State<AppState>, named: Named, Json(body): Json<Value>) -> ApiResult<Json<Value>> {
     let body = object(body)?;
-    let mut found = find(&state, kind.stored, &caller, &path, ArtifactOp::Update).await?;
+    let Entity {
+        kind,
+        caller,
+        mut found,
+        ..
+    } = named.find(&state, ArtifactOp::Update).await?;
     if body
         .get("name")
         .is_some_and(|n| n.as_str() != Some(found.artifact.name.as_str()))
@@ -317,26 +255,14 @@ async fn update(
 }
 
 /// `DELETE {OT}/{kind}/{name}`: the entity with every version.
-async fn remove(
-    kind: &'static Kind,
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
-) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
+async fn remove(State(state): State<AppState>, Entity { caller, found, .. }: Entity<See>) -> ApiResult<Json<Value>> {
     require_remove(&caller, &found, &[found.artifact.created_by])?;
     state.meta.delete_artifact(found.artifact.id).await?;
     Ok(Json(success(json!({}))))
 }
 
 /// `GET {OT}/{kind}/{name}/versions`: newest semantic version first.
-async fn versions(
-    kind: &'static Kind,
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
-) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
+async fn versions(State(state): State<AppState>, Entity { kind, found, .. }: Entity<See>) -> ApiResult<Json<Value>> {
     let mut all = state.meta.versions(found.artifact.id).await?;
     all.sort_by(|a, b| latest_first(&a.version, &b.version));
     let listed: Vec<Value> = all.iter().map(|v| views::version(kind, v)).collect();
@@ -350,14 +276,14 @@ async fn versions(
 
 /// `POST {OT}/{kind}/{name}/versions`: a new version, `UPLOAD_PENDING`; 409 when it exists.
 async fn create_version(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
+    named: Named,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Value>> {
     let body = object(body)?;
-    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Upload).await?;
+    let Entity {
+        kind, caller, found, ..
+    } = named.find(&state, ArtifactOp::Upload).await?;
     let version = body
         .get("versionId")
         .and_then(Value::as_str)
@@ -388,12 +314,9 @@ async fn create_version(
 
 /// `GET {OT}/{kind}/{name}/versions/{version}`.
 async fn version_info(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
+    Entity { kind, path, found, .. }: Entity<See>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
     let version = find_version(&state, &found, &path).await?;
     Ok(Json(success(json!({
         kind.wire.version_key: views::version(kind, &version),
@@ -404,10 +327,8 @@ async fn version_info(
 /// `PATCH {OT}/{kind}/{name}/versions/{version}[?set-latest=true]`: metadata, the commit
 /// (`{"status":"UPLOAD_COMPLETE"}`), and making it the latest.
 async fn update_version(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
+    named: Named,
     Query(query): Query<LatestParam>,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Value>> {
@@ -426,7 +347,13 @@ async fn update_version(
     } else {
         ArtifactOp::Update
     };
-    let found = find(&state, kind.stored, &caller, &path, op).await?;
+    let Entity {
+        kind,
+        caller,
+        path,
+        found,
+        ..
+    } = named.find(&state, op).await?;
     let version = find_version(&state, &found, &path).await?;
     let mut metadata = version.metadata.as_object().cloned().unwrap_or_default();
     fields::apply(kind.version_fields, &body, &["status", "versionId"], &mut metadata)?;
@@ -460,12 +387,11 @@ async fn update_version(
 
 /// `DELETE {OT}/{kind}/{name}/versions/{version}`.
 async fn remove_version(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
+    Entity {
+        caller, path, found, ..
+    }: Entity<See>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind.stored, &caller, &path, ArtifactOp::Get).await?;
     let version = find_version(&state, &found, &path).await?;
     remove_version_of(&state, &caller, &found, &version).await?;
     Ok(Json(success(json!({}))))
