@@ -5,10 +5,10 @@
 use super::auth::{DELETE, PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
 use super::body::{Fault, read_whole};
+use super::error::{OciError, OciResult, RegistryCode, registry};
 use super::repo::{digest, existing, for_push};
 use crate::catalog::document::{Descriptor, Document};
 use crate::catalog::pushed::{PushedManifest, layers_required, manifest_pushed};
-use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
@@ -28,11 +28,11 @@ pub const MAX_MANIFEST: usize = 4 * 1024 * 1024;
 /// The most `?tag=` parameters one manifest push may carry.
 const MAX_TAG_PARAMS: usize = 100;
 
-fn invalid(message: impl Into<String>) -> ApiError {
+fn invalid(message: impl Into<String>) -> OciError {
     registry(RegistryCode::ManifestInvalid, message)
 }
 
-fn wrong_size(d: &Descriptor, stored: i64) -> ApiError {
+fn wrong_size(d: &Descriptor, stored: i64) -> OciError {
     invalid(format!("{} has size {stored}, not {}", d.digest, d.size))
 }
 
@@ -47,7 +47,7 @@ fn compute(algorithm: Algorithm, bytes: &[u8]) -> String {
 }
 
 /// The manifest `reference` (a tag or digest) names in `repo`, from the read cache when fresh.
-async fn find(state: &AppState, repo: &Repository, reference: &str) -> ApiResult<Arc<Manifest>> {
+async fn find(state: &AppState, repo: &Repository, reference: &str) -> OciResult<Arc<Manifest>> {
     let cache_key = (repo.id, reference.to_string());
     if let Some(hit) = state.cache.get(&state.cache.manifests, &cache_key) {
         return Ok(hit);
@@ -78,7 +78,7 @@ pub async fn read(
     method: &Method,
     name: &str,
     reference: &str,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = existing(state, rc, name, PULL).await?;
     let manifest = find(state, &repo, reference).await?;
     let builder = Response::builder()
@@ -92,7 +92,7 @@ pub async fn read(
     } else {
         Body::from(manifest.content.clone())
     };
-    builder.body(body).map_err(|e| ApiError::Internal(e.to_string()))
+    builder.body(body).map_err(OciError::internal)
 }
 
 pub async fn write(
@@ -103,7 +103,7 @@ pub async fn write(
     reference: &str,
     tag_params: &[String],
     body: Body,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = for_push(state, rc, name, PUSH).await?;
     if tag_params.len() > MAX_TAG_PARAMS {
         return Err(registry(
@@ -272,12 +272,10 @@ pub async fn write(
         tracing::warn!(repository = %name, "{warning}");
         builder = builder.header("Warning", format!("299 - \"{warning}\""));
     }
-    builder
-        .body(Body::empty())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    builder.body(Body::empty()).map_err(OciError::internal)
 }
 
-fn descriptor_digest(d: &Descriptor) -> ApiResult<Digest> {
+fn descriptor_digest(d: &Descriptor) -> OciResult<Digest> {
     if d.size < 0 {
         return Err(invalid(format!("descriptor {} has a negative size", d.digest)));
     }
@@ -286,7 +284,7 @@ fn descriptor_digest(d: &Descriptor) -> ApiResult<Digest> {
         .map_err(|_| invalid(format!("invalid digest '{}' in the manifest", d.digest)))
 }
 
-pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, reference: &str) -> ApiResult<Response> {
+pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, reference: &str) -> OciResult<Response> {
     let repo = existing(state, rc, name, DELETE).await?;
     let gone = if reference.contains(':') {
         let d = digest(reference)?;
@@ -305,5 +303,5 @@ pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, reference
         .status(StatusCode::ACCEPTED)
         .header(CONTENT_LENGTH, 0)
         .body(Body::empty())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(OciError::internal)
 }
