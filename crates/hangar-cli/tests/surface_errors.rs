@@ -9,6 +9,7 @@ use common::app::{Reply, TestApp};
 use common::files::Target;
 use common::{Auth, Backend, Stores};
 use hangar_core::roles::Role;
+use sha2::{Digest, Sha256};
 
 const WRONG_KEY: &str = "nvapi-this-key-does-not-exist-000000000000000000000000000000000000000";
 
@@ -30,6 +31,29 @@ fn assert_ngc(reply: &Reply, status: u16, what: &str) {
         "{what}: {}",
         reply.text()
     );
+}
+
+/// OCI's format: `{"errors": [{"code": …, "message": …}]}` (a HEAD answer has no body).
+fn assert_oci(reply: &Reply, status: u16, what: &str) {
+    assert_eq!(reply.status.as_u16(), status, "{what}: {}", reply.text());
+    if !reply.body.is_empty() {
+        assert!(
+            reply.json()["errors"][0]["code"].is_string(),
+            "{what}: {}",
+            reply.text()
+        );
+    }
+}
+
+/// Registry requests that reach the stores: a read, a blob check and a monolithic upload.
+fn registry_requests() -> Vec<(Method, String, Vec<u8>)> {
+    let blob = b"a layer".to_vec();
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&blob)));
+    vec![
+        (Method::GET, "/v2/acme/x/manifests/latest".into(), vec![]),
+        (Method::HEAD, format!("/v2/acme/x/blobs/{digest}"), vec![]),
+        (Method::POST, format!("/v2/acme/x/blobs/uploads/?digest={digest}"), blob),
+    ]
 }
 
 const HELM_PATHS: [&str; 4] = [
@@ -59,7 +83,16 @@ async fn refusals_in_each_format(stores: &Stores) {
     assert_helm(&reply, 404, "a chart archive that is not there");
 
     // The database goes away under the running router: server errors, each in its format.
+    // The member's credentials are in the read cache: the registry gets past them to the stores.
+    let reply = app.send(Method::GET, "/v2/", &member, &[], vec![]).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
     app.state.meta.pool().close().await;
+    for auth in [&member, &Auth::None] {
+        for (method, path, body) in registry_requests() {
+            let reply = app.send(method.clone(), &path, auth, &[], body).await;
+            assert_oci(&reply, 500, &format!("{method} {path} without a database"));
+        }
+    }
     for path in HELM_PATHS {
         let reply = app.send(Method::GET, path, &member, &[], vec![]).await;
         assert_helm(&reply, 500, &format!("{path} without a database"));

@@ -28,63 +28,6 @@ pub enum ApiError {
     /// The stores have no room left (a full disk): 507.
     #[error("insufficient storage: {0}")]
     InsufficientStorage(String),
-    /// An error of the registry API, answered in OCI's error format.
-    #[error("{message}")]
-    Registry { code: RegistryCode, message: String },
-    /// The registry's Bearer challenge (`WWW-Authenticate`), answered with 401.
-    #[error("authentication required")]
-    RegistryChallenge {
-        challenge: String,
-        insufficient_scope: bool,
-    },
-}
-
-/// The error codes of the OCI distribution spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegistryCode {
-    BlobUnknown,
-    BlobUploadInvalid,
-    BlobUploadUnknown,
-    DigestInvalid,
-    ManifestBlobUnknown,
-    ManifestInvalid,
-    ManifestUnknown,
-    NameInvalid,
-    NameUnknown,
-    SizeInvalid,
-    Denied,
-    Unsupported,
-    RangeInvalid,
-    TooLarge,
-}
-
-impl RegistryCode {
-    fn parts(self) -> (StatusCode, &'static str) {
-        match self {
-            RegistryCode::BlobUnknown => (StatusCode::NOT_FOUND, "BLOB_UNKNOWN"),
-            RegistryCode::BlobUploadInvalid => (StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID"),
-            RegistryCode::BlobUploadUnknown => (StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"),
-            RegistryCode::DigestInvalid => (StatusCode::BAD_REQUEST, "DIGEST_INVALID"),
-            RegistryCode::ManifestBlobUnknown => (StatusCode::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN"),
-            RegistryCode::ManifestInvalid => (StatusCode::BAD_REQUEST, "MANIFEST_INVALID"),
-            RegistryCode::ManifestUnknown => (StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN"),
-            RegistryCode::NameInvalid => (StatusCode::BAD_REQUEST, "NAME_INVALID"),
-            RegistryCode::NameUnknown => (StatusCode::NOT_FOUND, "NAME_UNKNOWN"),
-            RegistryCode::SizeInvalid => (StatusCode::BAD_REQUEST, "SIZE_INVALID"),
-            RegistryCode::Denied => (StatusCode::FORBIDDEN, "DENIED"),
-            RegistryCode::Unsupported => (StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED"),
-            RegistryCode::RangeInvalid => (StatusCode::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID"),
-            RegistryCode::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID"),
-        }
-    }
-}
-
-/// Shorthand for a registry error.
-pub fn registry(code: RegistryCode, message: impl Into<String>) -> ApiError {
-    ApiError::Registry {
-        code,
-        message: message.into(),
-    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -101,8 +44,6 @@ impl ApiError {
             ApiError::Unsupported(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-            ApiError::Registry { code, .. } => code.parts().0,
-            ApiError::RegistryChallenge { .. } => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -110,8 +51,7 @@ impl ApiError {
     fn status_code_word(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) | ApiError::PayloadTooLarge(_) => "INVALID_REQUEST",
-            ApiError::Unauthorized(_) | ApiError::RegistryChallenge { .. } => "UNAUTHORIZED",
-            ApiError::Registry { code, .. } => code.parts().1,
+            ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict(_) => "CONFLICT",
@@ -152,64 +92,21 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) | ApiError::InsufficientStorage(detail) = &self {
             tracing::error!(%detail, "request failed");
         }
-        match &self {
-            ApiError::Registry { code, message } => return registry_response(code.parts(), message, None),
-            ApiError::RegistryChallenge {
-                challenge,
-                insufficient_scope,
-            } => {
-                let message = if *insufficient_scope {
-                    "the token lacks the scope for this request"
-                } else {
-                    "authentication required"
-                };
-                return registry_response((StatusCode::UNAUTHORIZED, "UNAUTHORIZED"), message, Some(challenge));
-            }
-            _ => {}
-        }
         (self.status(), Json(self.body())).into_response()
     }
-}
-
-/// OCI's error body, `{"errors":[{"code","message","detail"}]}`, with the Bearer challenge on 401.
-fn registry_response((status, code): (StatusCode, &str), message: &str, challenge: Option<&str>) -> Response {
-    let body = json!({"errors": [{"code": code, "message": message, "detail": {}}]});
-    let mut response = (status, Json(body)).into_response();
-    if let Some(value) = challenge.and_then(|c| axum::http::HeaderValue::from_str(c).ok()) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
-/// Whether a store failure is a full disk (ENOSPC), wherever in its chain of causes the I/O
-/// error sits (`object_store` wraps the local folder's errors in its own).
-pub fn out_of_space(e: &hangar_store::Error) -> bool {
-    fn full(err: &(dyn std::error::Error + 'static)) -> bool {
-        let io = err.downcast_ref::<std::io::Error>();
-        io.is_some_and(|io| {
-            io.kind() == std::io::ErrorKind::StorageFull || io.get_ref().is_some_and(|inner| full(inner))
-        }) || err.source().is_some_and(full)
-    }
-    full(e)
 }
 
 impl From<hangar_store::Error> for ApiError {
     fn from(e: hangar_store::Error) -> Self {
         use hangar_store::Error as E;
-        if out_of_space(&e) {
+        if crate::catalog::error::out_of_space(&e) {
             return ApiError::InsufficientStorage(e.to_string());
         }
         match e {
             E::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             E::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             E::Limit(why) | E::Invalid(why) => ApiError::BadRequest(why),
-            E::Collected(_) => ApiError::Registry {
-                code: RegistryCode::BlobUploadInvalid,
-                message: e.to_string(),
-            },
-            E::DigestMismatch { .. } | E::SizeMismatch { .. } | E::RangeNotSatisfiable => {
+            E::Collected(_) | E::DigestMismatch { .. } | E::SizeMismatch { .. } | E::RangeNotSatisfiable => {
                 ApiError::BadRequest(e.to_string())
             }
             other => ApiError::Internal(other.to_string()),

@@ -41,3 +41,15 @@ impl DomainError {
         DomainError::Internal(e.to_string())
     }
 }
+
+/// Whether a store failure is a full disk (ENOSPC), wherever in its chain of causes the I/O
+/// error sits (`object_store` wraps the local folder's errors in its own).
+pub fn out_of_space(e: &hangar_store::Error) -> bool {
+    fn full(err: &(dyn std::error::Error + 'static)) -> bool {
+        let io = err.downcast_ref::<std::io::Error>();
+        io.is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::StorageFull || io.get_ref().is_some_and(|inner| full(inner))
+        }) || err.source().is_some_and(full)
+    }
+    full(e)
+}

@@ -1,7 +1,7 @@
 //! The first start: an org, its owner, and one personal key printed once.
 
-use super::keys::{PersonalKeyRequest, issue_personal_key};
 use super::error::IdentityResult;
+use super::keys::{PersonalKeyRequest, issue_personal_key};
 use hangar_core::names::{normalize_email, validate_org};
 use hangar_core::roles::Role;
 use hangar_store::meta::{MetaStore, Org, RoleChange, User};

@@ -84,7 +84,9 @@ pub fn personal_services(
         Some(names) => names.iter().map(|n| n.parse()).collect::<Result<_, _>>()?,
     };
     if chosen.is_empty() {
-        return Err(IdentityError::Invalid("a personal key needs at least one service".into()));
+        return Err(IdentityError::Invalid(
+            "a personal key needs at least one service".into(),
+        ));
     }
     if let Some(missing) = chosen.iter().find(|s| !allowed.contains(s)) {
         return Err(IdentityError::Invalid(format!(
@@ -168,7 +170,11 @@ pub async fn issue_service_key(
 }
 
 /// A new legacy key for the user; the previous one stops working at once.
-pub async fn issue_legacy_key(meta: &MetaStore, user: &User, created_by: Option<i64>) -> IdentityResult<(ApiKey, String)> {
+pub async fn issue_legacy_key(
+    meta: &MetaStore,
+    user: &User,
+    created_by: Option<i64>,
+) -> IdentityResult<(ApiKey, String)> {
     let new = NewKey {
         kind: KeyKind::Legacy,
         name: "legacy".into(),
