@@ -17,6 +17,9 @@ pub enum Error {
     UnknownRole(String),
     #[error("unknown {what} '{value}'")]
     Unknown { what: &'static str, value: String },
+    /// A malformed content digest, worded as clients were always shown it.
+    #[error("invalid input: {0}")]
+    InvalidDigest(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -25,63 +25,9 @@ pub enum ApiError {
     Unsupported(String),
     #[error("internal error: {0}")]
     Internal(String),
-    /// An error of the registry API, answered in OCI's error format.
-    #[error("{message}")]
-    Registry { code: RegistryCode, message: String },
-    /// The registry's Bearer challenge (`WWW-Authenticate`), answered with 401.
-    #[error("authentication required")]
-    RegistryChallenge {
-        challenge: String,
-        insufficient_scope: bool,
-    },
-}
-
-/// The error codes of the OCI distribution spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegistryCode {
-    BlobUnknown,
-    BlobUploadInvalid,
-    BlobUploadUnknown,
-    DigestInvalid,
-    ManifestBlobUnknown,
-    ManifestInvalid,
-    ManifestUnknown,
-    NameInvalid,
-    NameUnknown,
-    SizeInvalid,
-    Denied,
-    Unsupported,
-    RangeInvalid,
-    TooLarge,
-}
-
-impl RegistryCode {
-    fn parts(self) -> (StatusCode, &'static str) {
-        match self {
-            RegistryCode::BlobUnknown => (StatusCode::NOT_FOUND, "BLOB_UNKNOWN"),
-            RegistryCode::BlobUploadInvalid => (StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID"),
-            RegistryCode::BlobUploadUnknown => (StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"),
-            RegistryCode::DigestInvalid => (StatusCode::BAD_REQUEST, "DIGEST_INVALID"),
-            RegistryCode::ManifestBlobUnknown => (StatusCode::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN"),
-            RegistryCode::ManifestInvalid => (StatusCode::BAD_REQUEST, "MANIFEST_INVALID"),
-            RegistryCode::ManifestUnknown => (StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN"),
-            RegistryCode::NameInvalid => (StatusCode::BAD_REQUEST, "NAME_INVALID"),
-            RegistryCode::NameUnknown => (StatusCode::NOT_FOUND, "NAME_UNKNOWN"),
-            RegistryCode::SizeInvalid => (StatusCode::BAD_REQUEST, "SIZE_INVALID"),
-            RegistryCode::Denied => (StatusCode::FORBIDDEN, "DENIED"),
-            RegistryCode::Unsupported => (StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED"),
-            RegistryCode::RangeInvalid => (StatusCode::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID"),
-            RegistryCode::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID"),
-        }
-    }
-}
-
-/// Shorthand for a registry error.
-pub fn registry(code: RegistryCode, message: impl Into<String>) -> ApiError {
-    ApiError::Registry {
-        code,
-        message: message.into(),
-    }
+    /// The stores have no room left (a full disk): 507.
+    #[error("insufficient storage: {0}")]
+    InsufficientStorage(String),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -97,8 +43,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unsupported(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Registry { code, .. } => code.parts().0,
-            ApiError::RegistryChallenge { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 
@@ -106,13 +51,13 @@ impl ApiError {
     fn status_code_word(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) | ApiError::PayloadTooLarge(_) => "INVALID_REQUEST",
-            ApiError::Unauthorized(_) | ApiError::RegistryChallenge { .. } => "UNAUTHORIZED",
-            ApiError::Registry { code, .. } => code.parts().1,
+            ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unsupported(_) => "METHOD_NOT_ALLOWED",
             ApiError::Internal(_) => "INTERNAL_ERROR",
+            ApiError::InsufficientStorage(_) => "INSUFFICIENT_STORAGE",
         }
     }
 
@@ -129,6 +74,7 @@ impl ApiError {
     pub fn body(&self) -> serde_json::Value {
         let description = match self {
             ApiError::Internal(_) => "internal error; see the server log".to_string(),
+            ApiError::InsufficientStorage(_) => "the server has no room left to store this".to_string(),
             other => other.to_string(),
         };
         json!({
@@ -143,52 +89,24 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
+        if let ApiError::Internal(detail) | ApiError::InsufficientStorage(detail) = &self {
             tracing::error!(%detail, "request failed");
-        }
-        match &self {
-            ApiError::Registry { code, message } => return registry_response(code.parts(), message, None),
-            ApiError::RegistryChallenge {
-                challenge,
-                insufficient_scope,
-            } => {
-                let message = if *insufficient_scope {
-                    "the token lacks the scope for this request"
-                } else {
-                    "authentication required"
-                };
-                return registry_response((StatusCode::UNAUTHORIZED, "UNAUTHORIZED"), message, Some(challenge));
-            }
-            _ => {}
         }
         (self.status(), Json(self.body())).into_response()
     }
 }
 
-/// OCI's error body, `{"errors":[{"code","message","detail"}]}`, with the Bearer challenge on 401.
-fn registry_response((status, code): (StatusCode, &str), message: &str, challenge: Option<&str>) -> Response {
-    let body = json!({"errors": [{"code": code, "message": message, "detail": {}}]});
-    let mut response = (status, Json(body)).into_response();
-    if let Some(value) = challenge.and_then(|c| axum::http::HeaderValue::from_str(c).ok()) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
 impl From<hangar_store::Error> for ApiError {
     fn from(e: hangar_store::Error) -> Self {
         use hangar_store::Error as E;
+        if crate::catalog::error::out_of_space(&e) {
+            return ApiError::InsufficientStorage(e.to_string());
+        }
         match e {
             E::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             E::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             E::Limit(why) | E::Invalid(why) => ApiError::BadRequest(why),
-            E::Collected(_) => ApiError::Registry {
-                code: RegistryCode::BlobUploadInvalid,
-                message: e.to_string(),
-            },
-            E::DigestMismatch { .. } | E::SizeMismatch { .. } | E::RangeNotSatisfiable => {
+            E::Collected(_) | E::DigestMismatch { .. } | E::SizeMismatch { .. } | E::RangeNotSatisfiable => {
                 ApiError::BadRequest(e.to_string())
             }
             other => ApiError::Internal(other.to_string()),
@@ -232,34 +150,57 @@ impl From<FormRejection> for ApiError {
     }
 }
 
-/// An error of the Helm repository and ChartMuseum API, answered as `{"error": "…"}`; a 401
-/// carries a Basic challenge, so that Helm sends the `$oauthtoken` credentials it was given.
-#[derive(Debug)]
-pub struct HelmError(pub ApiError);
-
-impl<E: Into<ApiError>> From<E> for HelmError {
-    fn from(e: E) -> Self {
-        HelmError(e.into())
+impl From<crate::catalog::error::DomainError> for ApiError {
+    fn from(e: crate::catalog::error::DomainError) -> Self {
+        use crate::catalog::error::DomainError as D;
+        match e {
+            D::NotFound(what) => ApiError::NotFound(what),
+            D::Unauthenticated => ApiError::unauthenticated(),
+            D::Forbidden(why) => ApiError::Forbidden(why),
+            D::Invalid(why) => ApiError::BadRequest(why),
+            D::Conflict(why) => ApiError::Conflict(why),
+            D::TooLarge(why) => ApiError::PayloadTooLarge(why),
+            D::Store(e) => e.into(),
+            D::Internal(detail) => ApiError::Internal(detail),
+        }
     }
 }
 
-impl IntoResponse for HelmError {
-    fn into_response(self) -> Response {
-        let status = self.0.status();
-        if let ApiError::Internal(detail) = &self.0 {
-            tracing::error!(%detail, "request failed");
+impl From<crate::identity::error::IdentityError> for ApiError {
+    fn from(e: crate::identity::error::IdentityError) -> Self {
+        use crate::identity::error::IdentityError as I;
+        match e {
+            I::Invalid(why) => ApiError::BadRequest(why),
+            I::Store(e) => e.into(),
         }
-        let message = match &self.0 {
-            ApiError::Internal(_) => "internal error; see the server log".to_string(),
-            other => other.to_string(),
-        };
-        let mut response = (status, Json(json!({ "error": message }))).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Basic realm=\"Hangar Helm repository\""),
-            );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    fn full_disk() -> IoError {
+        IoError::from(ErrorKind::StorageFull)
+    }
+
+    #[test]
+    fn a_full_disk_is_507_in_ngc_json() {
+        let direct = hangar_store::Error::Io(full_disk());
+        let wrapped = hangar_store::Error::Io(IoError::other(full_disk()));
+        for e in [direct, wrapped] {
+            let answer = ApiError::from(e);
+            assert_eq!(answer.status(), StatusCode::INSUFFICIENT_STORAGE, "{answer}");
+            assert_eq!(answer.body()["requestStatus"]["statusCode"], "INSUFFICIENT_STORAGE");
         }
-        response
+    }
+
+    #[test]
+    fn other_io_failures_are_500_not_400() {
+        for kind in [ErrorKind::PermissionDenied, ErrorKind::NotADirectory, ErrorKind::Other] {
+            let answer = ApiError::from(hangar_store::Error::Io(IoError::from(kind)));
+            assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR, "{kind:?}");
+        }
     }
 }

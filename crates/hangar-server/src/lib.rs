@@ -15,7 +15,7 @@ pub mod oci;
 pub mod server;
 pub mod state;
 
-pub use error::{ApiError, ApiResult, HelmError, RegistryCode, registry};
+pub use error::{ApiError, ApiResult};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -40,6 +40,8 @@ pub enum ServerError {
     Store(#[from] hangar_store::Error),
     #[error("{0}")]
     Api(#[from] ApiError),
+    #[error(transparent)]
+    Identity(#[from] identity::error::IdentityError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -103,7 +105,7 @@ async fn host_from_authority(mut request: axum::extract::Request) -> axum::extra
     request
 }
 
-async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     ApiError::NotFound("no such endpoint".into()).into_response()
 }
 

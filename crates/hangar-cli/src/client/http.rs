@@ -376,7 +376,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// An error and its causes on one line, without repeats.
-fn describe(error: &dyn std::error::Error) -> String {
+pub fn describe(error: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {

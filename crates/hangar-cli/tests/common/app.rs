@@ -11,10 +11,13 @@ use hangar_core::roles::Role;
 use hangar_server::auth::token::TokenService;
 use hangar_server::cache::ReadCache;
 use hangar_server::catalog::signing::UrlSigner;
-use hangar_server::identity::keys::issue_legacy_key;
+use hangar_server::identity::keys::{
+    PersonalKeyRequest, ServiceKeyRequest, issue_legacy_key, issue_personal_key, issue_service_key,
+};
 use hangar_server::state::{AppState, Settings};
 use hangar_store::meta::{Org, RoleChange, User};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -267,5 +270,96 @@ impl TestApp {
         let committed = self.commit(auth, target, None, files).await;
         assert!(committed.status.is_success(), "{}", committed.text());
         self.complete_version(auth, target).await;
+    }
+}
+
+/// Keys of every kind, made straight in the database.
+impl TestApp {
+    /// A personal key of `user` for `org` with `services` (`None`: all their roles allow).
+    pub async fn personal_key(&self, user: &User, org: &str, services: Option<&[&str]>) -> Auth {
+        let meta = &self.state.meta;
+        let org = meta.require_org(org).await.expect("org");
+        let request = PersonalKeyRequest {
+            name: "matrix".into(),
+            expiry: None,
+            services: services.map(|s| s.iter().map(|s| s.to_string()).collect()),
+        };
+        let (_, secret) = issue_personal_key(meta, user, &org, &request, None)
+            .await
+            .expect("a personal key");
+        Auth::Key(secret)
+    }
+
+    /// A service key of `org` with `scopes` on `entity` (entity type, and value when specific).
+    pub async fn service_key(&self, org: &str, scopes: &[&str], entity: (&str, Option<&str>)) -> Auth {
+        let meta = &self.state.meta;
+        let org = meta.require_org(org).await.expect("org");
+        let request = ServiceKeyRequest {
+            name: "matrix".into(),
+            expiry: None,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            entity_type: Some(entity.0.into()),
+            entity_value: entity.1.map(str::to_string),
+        };
+        let (_, secret) = issue_service_key(meta, &org, &request, None)
+            .await
+            .expect("a service key");
+        Auth::Key(secret)
+    }
+
+    /// The id of the key a credential carries, as data-plane links name it.
+    pub async fn key_id(&self, auth: &Auth) -> Option<i64> {
+        let Auth::Key(secret) = auth else { return None };
+        let key = self.state.meta.key_by_secret(secret).await.expect("read a key");
+        key.map(|k| k.id)
+    }
+}
+
+/// Container images through the registry API, in-process.
+impl TestApp {
+    /// Uploads `data` into `repo` in one request; its digest (`sha256:…`).
+    pub async fn push_blob(&self, auth: &Auth, repo: &str, data: &[u8]) -> Reply {
+        let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)));
+        self.send(
+            Method::POST,
+            &format!("/v2/{repo}/blobs/uploads/?digest={digest}"),
+            auth,
+            &[("content-type", "application/octet-stream")],
+            data.to_vec(),
+        )
+        .await
+    }
+
+    /// Pushes a one-layer image as `repo:tag`; `salt` makes its manifest unique. Its manifest's
+    /// and its layer's digests.
+    pub async fn push_image(&self, auth: &Auth, repo: &str, tag: &str, salt: &str) -> (String, String) {
+        let sha = |data: &[u8]| format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)));
+        let config = br#"{"architecture":"amd64","os":"linux"}"#;
+        let layer = format!("the one layer of {repo}").into_bytes();
+        for blob in [&config[..], &layer] {
+            let pushed = self.push_blob(auth, repo, blob).await;
+            assert_eq!(pushed.status, 201, "{}", pushed.text());
+        }
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": sha(config), "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                        "digest": sha(&layer), "size": layer.len()}],
+            "annotations": {"salt": salt},
+        });
+        let body = serde_json::to_vec(&manifest).expect("JSON");
+        let put = self
+            .send(
+                Method::PUT,
+                &format!("/v2/{repo}/manifests/{tag}"),
+                auth,
+                &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+                body.clone(),
+            )
+            .await;
+        assert_eq!(put.status, 201, "{}", put.text());
+        (sha(&body), sha(&layer))
     }
 }

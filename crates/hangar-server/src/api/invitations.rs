@@ -5,6 +5,7 @@ use super::orgs::{visible_org, visible_team};
 use super::views::{self, success};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::error::IdentityError;
 use crate::identity::keys::{PersonalKeyRequest, issue_personal_key};
 use crate::state::AppState;
 use axum::extract::State;
@@ -214,8 +215,8 @@ pub async fn accept(State(state): State<AppState>, Json(body): Json<AcceptBody>)
             json
         }
         // An existing member may already hold the most keys; accepting still succeeds.
-        Err(ApiError::BadRequest(why)) => json!({"error": why}),
-        Err(e) => return Err(e),
+        Err(IdentityError::Invalid(why)) => json!({"error": why}),
+        Err(e) => return Err(e.into()),
     };
     let grants: Vec<_> = state
         .meta

@@ -6,10 +6,8 @@ pub mod extract;
 pub mod images;
 mod invitations;
 mod keys;
-pub(crate) mod limits;
 mod orgs;
 mod search;
-pub mod space;
 pub(crate) mod users;
 pub mod views;
 

@@ -4,14 +4,15 @@ use super::caller::{Caller, authenticate, caller_for_secret};
 use super::token::Access;
 use crate::api::extract::{Form, Json};
 use crate::api::views;
+use crate::catalog::repositories::{guarded, locate};
+use crate::catalog::reveal::may;
 use crate::error::{ApiError, ApiResult};
-use crate::oci::{locate, public_read};
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use hangar_core::keys::KeyKind;
-use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+use hangar_core::policy::ArtifactOp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -88,11 +89,6 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
             let Some(located) = locate(state, name).await? else {
                 return Ok(None);
             };
-            let target = Target {
-                org: &located.org,
-                team: located.team.as_deref(),
-                entity: Some(name),
-            };
             let op = |action: &str| match action {
                 "pull" => Some(ArtifactOp::Download),
                 "push" => Some(ArtifactOp::Upload),
@@ -107,7 +103,7 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
             let mut granted = vec![];
             for action in wanted {
                 let Some(op) = op(action) else { continue };
-                if caller.allowed(Action::Artifact(ArtifactKind::Container, op), &target) || public_read(&located, op) {
+                if may(caller, &guarded(&located, name), op) {
                     granted.push(action.to_string());
                 }
             }

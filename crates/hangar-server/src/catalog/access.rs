@@ -1,8 +1,8 @@
-//! Who may read or change a model, resource or chart: the caller's roles through the one
-//! policy, and everyone for the reads of a public one.
+//! What the verdict ([`reveal`]) is about for models, resources and charts, and shorthands for it.
 
+use super::reveal::{Guarded, Verdict, reveal};
 use crate::auth::Caller;
-use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
 use hangar_store::meta::{Artifact, ArtifactType};
 
 /// The policy's kind for a stored entity kind.
@@ -12,6 +12,16 @@ pub fn policy_kind(stored: ArtifactType) -> ArtifactKind {
         ArtifactType::Resource => ArtifactKind::Resource,
         ArtifactType::Chart => ArtifactKind::Chart,
     }
+}
+
+/// What a stored kind is called in messages (`model`, `resource`, `chart`).
+pub fn noun(stored: ArtifactType) -> &'static str {
+    let wire = match stored {
+        ArtifactType::Model => &hangar_core::wire::MODEL,
+        ArtifactType::Resource => &hangar_core::wire::RESOURCE,
+        ArtifactType::Chart => &hangar_core::wire::CHART,
+    };
+    wire.noun
 }
 
 /// The policy target of an entity path `org/[team/]name` (entity names hold no `/`).
@@ -29,21 +39,28 @@ pub fn target_of(path: &str) -> Target<'_> {
     }
 }
 
-/// Whether the caller may do `op` to an entity of `kind` at `target`: by role, or as anyone for
-/// reads of a public one.
+/// Whether the caller may do `op` to an entity of `kind` at `target` ([`reveal`]).
 pub fn may(caller: &Caller, kind: ArtifactKind, op: ArtifactOp, target: &Target, is_public: bool) -> bool {
-    caller.allowed(Action::Artifact(kind, op), target) || (op.reads() && is_public)
+    let thing = Guarded {
+        kind,
+        target: *target,
+        is_public,
+    };
+    reveal(caller, &thing, op) == Verdict::Allowed
+}
+
+/// What the verdict is about for a stored model, resource or chart.
+pub fn guarded(artifact: &Artifact) -> Guarded<'_> {
+    Guarded {
+        kind: policy_kind(artifact.kind),
+        target: target_of(&artifact.path),
+        is_public: artifact.is_public,
+    }
 }
 
 /// [`may`] for a stored model, resource or chart.
 pub fn may_artifact(caller: &Caller, op: ArtifactOp, artifact: &Artifact) -> bool {
-    may(
-        caller,
-        policy_kind(artifact.kind),
-        op,
-        &target_of(&artifact.path),
-        artifact.is_public,
-    )
+    reveal(caller, &guarded(artifact), op) == Verdict::Allowed
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Serving stored bytes: a blob whole or a byte range of it, streamed from the blob store.
 
-use crate::error::{ApiError, ApiResult};
+use super::error::DomainError;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE};
@@ -8,15 +8,16 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use hangar_store::blob::Digest;
 
-/// A blob's bytes (none for HEAD), whole or the half-open `range`, with its length headers.
-pub async fn blob_response(
+/// A blob's bytes (none for HEAD), whole or the half-open `range`, with its length headers;
+/// failures in the calling surface's error type.
+pub async fn blob_response<E: From<DomainError>>(
     state: &AppState,
     builder: axum::http::response::Builder,
     method: &Method,
     d: &Digest,
     size: u64,
     range: Option<(u64, u64)>,
-) -> ApiResult<Response> {
+) -> Result<Response, E> {
     let (status, start, end) = match range {
         Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
         None => (StatusCode::OK, 0, size),
@@ -32,9 +33,15 @@ pub async fn blob_response(
     let body = if *method == Method::HEAD || end == start {
         Body::empty()
     } else {
-        Body::from_stream(state.blobs.get(d, Some((start, Some(end)))).await?)
+        Body::from_stream(
+            state
+                .blobs
+                .get(d, Some((start, Some(end))))
+                .await
+                .map_err(DomainError::from)?,
+        )
     };
-    builder.body(body).map_err(|e| ApiError::Internal(e.to_string()))
+    builder.body(body).map_err(|e| DomainError::internal(e).into())
 }
 
 /// `bytes=a-b`, `bytes=a-` or `bytes=-n` as a half-open range within `size`; `None` when the

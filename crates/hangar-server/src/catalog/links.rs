@@ -134,7 +134,8 @@ pub fn verify(state: &AppState, resource: Resource, query: &LinkQuery) -> ApiRes
     Principal::parse(by).ok_or_else(|| ApiError::Forbidden("this data URL names nobody".into()))
 }
 
-/// Where this server is reachable for the caller, for the URLs it hands out.
+/// Where this server is reachable for the caller, for the URLs it hands out (data links, the
+/// registry's token realm).
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = if state.settings.tls { "https" } else { "http" };

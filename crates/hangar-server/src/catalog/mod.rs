@@ -1,12 +1,22 @@
-//! The domain services the surfaces share (DESIGN.md, "Layout"): who may read an entity, who
-//! may use bytes already stored, putting uploaded files together, serving blobs with ranges,
-//! whole versions as zips, and the signed links of the data plane. Surfaces turn what these
-//! answer into their own wire formats; nothing here knows a wire format.
+//! The domain services the surfaces share (DESIGN.md, "Layout"): who may see and do what
+//! (`reveal`), where entities live and how they are found, who may use bytes already stored,
+//! putting uploaded files together, serving blobs with ranges, whole versions as zips, and the
+//! signed links of the data plane. Surfaces turn what these answer into their own wire formats;
+//! nothing here knows a wire format.
 
 pub mod access;
 pub mod assembly;
 pub mod blobs;
+pub mod charts;
+pub mod document;
+pub mod entities;
+pub mod error;
+pub mod limits;
 pub mod links;
+pub mod pushed;
+pub mod repositories;
 pub mod reuse;
+pub mod reveal;
 pub mod signing;
+pub mod space;
 pub mod zip;

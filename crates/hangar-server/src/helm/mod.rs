@@ -5,12 +5,11 @@
 //! configured as Helm hosts every path is the Helm repository's, as NGC clients expect of
 //! `helm.ngc.nvidia.com`.
 
-pub mod archive;
-pub mod index;
 mod museum;
-pub mod oci;
-pub mod publish;
 mod repo;
+mod surface;
+
+pub use surface::HelmError;
 
 use crate::state::AppState;
 use axum::Router;

@@ -2,13 +2,12 @@
 //! CLI use it: upload (a raw .tgz body, or a form with a `chart` file), listing, one chart's
 //! versions, one version, and delete.
 
-use super::publish::{self, Pushed};
-use crate::api::artifacts::kind::CHART;
-use crate::api::artifacts::{EntityPath, find, find_version, latest_first, may, remove_version_of};
-use crate::api::extract::{Path, Query};
-use crate::api::space::{Space, SpacePath};
-use crate::auth::Caller;
-use crate::error::{ApiError, HelmError};
+use super::surface::{HelmCaller, HelmError, Path, Query};
+use crate::catalog::access::may_artifact;
+use crate::catalog::charts::publish::{self, Pushed};
+use crate::catalog::entities::{EntityPath, find, find_version, remove_version_of};
+use crate::catalog::space::{Space, SpacePath};
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
@@ -17,14 +16,15 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use hangar_core::policy::ArtifactOp;
-use hangar_store::meta::Artifact;
+use hangar_core::versions::latest_first;
+use hangar_store::meta::{Artifact, ArtifactType};
 use serde_json::{Map, Value, json};
 
 /// `POST /api/{org}[/{team}]/charts[?name=…&version=…]`: 201 `{"saved":true}`; 409 when the
 /// version exists.
 pub async fn upload(
     State(state): State<AppState>,
-    caller: Caller,
+    HelmCaller(caller): HelmCaller,
     Path(path): Path<SpacePath>,
     Query(expected): Query<publish::Expected>,
     mut request: Request,
@@ -73,14 +73,14 @@ pub async fn upload(
 /// `GET /api/{org}[/{team}]/charts`: `{name: [version, …]}` of what the caller may see.
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    HelmCaller(caller): HelmCaller,
     Path(path): Path<SpacePath>,
 ) -> Result<Json<Value>, HelmError> {
     let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
     let team = Some(space.team.as_ref().map(|t| t.id));
     let mut out = Map::new();
-    for artifact in state.meta.artifacts_of(CHART.stored, space.org.id, team).await? {
-        if may(&CHART, &space, &caller, ArtifactOp::List, &artifact) {
+    for artifact in state.meta.artifacts_of(ArtifactType::Chart, space.org.id, team).await? {
+        if may_artifact(&caller, ArtifactOp::List, &artifact) {
             let versions = entries(&state, &artifact).await?;
             if !versions.is_empty() {
                 out.insert(artifact.name.clone(), Value::Array(versions));
@@ -93,21 +93,21 @@ pub async fn list(
 /// `GET /api/{org}[/{team}]/charts/{name}`: the chart's versions, newest first.
 pub async fn versions(
     State(state): State<AppState>,
-    caller: Caller,
+    HelmCaller(caller): HelmCaller,
     Path(path): Path<EntityPath>,
 ) -> Result<Json<Value>, HelmError> {
-    let found = find(&state, &CHART, &caller, &path, ArtifactOp::Get).await?;
+    let found = find(&state, ArtifactType::Chart, &caller, &path, ArtifactOp::Get).await?;
     Ok(Json(Value::Array(entries(&state, &found.artifact).await?)))
 }
 
 /// `GET /api/{org}[/{team}]/charts/{name}/{version}`.
 pub async fn describe(
     State(state): State<AppState>,
-    caller: Caller,
+    HelmCaller(caller): HelmCaller,
     Path(path): Path<EntityPath>,
 ) -> Result<Json<Value>, HelmError> {
-    let found = find(&state, &CHART, &caller, &path, ArtifactOp::Get).await?;
-    let version = find_version(&state, &CHART, &found, &path).await?;
+    let found = find(&state, ArtifactType::Chart, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, &found, &path).await?;
     let archive = state.meta.chart_archive(version.id).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "chart version '{}:{}' has no archive",
@@ -120,12 +120,12 @@ pub async fn describe(
 /// `DELETE /api/{org}[/{team}]/charts/{name}/{version}`: `{"deleted":true}`.
 pub async fn remove(
     State(state): State<AppState>,
-    caller: Caller,
+    HelmCaller(caller): HelmCaller,
     Path(path): Path<EntityPath>,
 ) -> Result<Json<Value>, HelmError> {
-    let found = find(&state, &CHART, &caller, &path, ArtifactOp::Get).await?;
-    let version = find_version(&state, &CHART, &found, &path).await?;
-    remove_version_of(&state, &CHART, &caller, &found, &version).await?;
+    let found = find(&state, ArtifactType::Chart, &caller, &path, ArtifactOp::Get).await?;
+    let version = find_version(&state, &found, &path).await?;
+    remove_version_of(&state, &caller, &found, &version).await?;
     Ok(Json(json!({"deleted": true})))
 }
 

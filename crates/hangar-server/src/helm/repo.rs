@@ -1,12 +1,12 @@
 //! What `helm repo add` and `helm pull` read: `index.yaml` and the chart archives.
 
-use super::index::{IndexedName, render};
-use crate::api::artifacts::kind::CHART;
-use crate::api::artifacts::may;
-use crate::api::extract::Path;
-use crate::api::space::{Space, SpacePath};
+use super::surface::{HelmCaller, HelmError, Path};
 use crate::auth::Caller;
-use crate::error::{ApiError, HelmError};
+use crate::catalog::access::guarded;
+use crate::catalog::charts::index::{IndexedName, render};
+use crate::catalog::reveal::{Guarded, may, reveal};
+use crate::catalog::space::{Space, SpacePath};
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -14,13 +14,13 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
 use hangar_store::blob::Digest;
-use hangar_store::meta::{Artifact, ArtifactVersion};
+use hangar_store::meta::{Artifact, ArtifactType, ArtifactVersion};
 use serde::Deserialize;
 
 /// `GET …/{org}[/{team}]/index.yaml`: every complete version the caller may see.
 pub async fn index(
     State(state): State<AppState>,
-    caller: Caller,
+    HelmCaller(caller): HelmCaller,
     Path(path): Path<SpacePath>,
 ) -> Result<Response, HelmError> {
     let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
@@ -32,7 +32,7 @@ pub async fn index(
     let read = started.elapsed();
     let visible: Vec<_> = rows
         .iter()
-        .filter(|row| row.is_public || lists(&caller, &space, &row.path))
+        .filter(|row| lists(&caller, &space, &row.path, row.is_public))
         .collect();
     if visible.is_empty() {
         refuse_unseen(&caller, &space)?;
@@ -56,8 +56,17 @@ pub async fn index(
     Ok(([(header::CONTENT_TYPE, "application/x-yaml")], body).into_response())
 }
 
-fn lists(caller: &Caller, space: &Space, path: &str) -> bool {
-    space.allows(caller, ArtifactKind::Chart, ArtifactOp::List, Some(path))
+fn lists(caller: &Caller, space: &Space, path: &str, is_public: bool) -> bool {
+    let chart = Guarded {
+        kind: ArtifactKind::Chart,
+        target: Target {
+            org: &space.org.name,
+            team: space.team_name(),
+            entity: Some(path),
+        },
+        is_public,
+    };
+    may(caller, &chart, ArtifactOp::List)
 }
 
 /// An empty index is only given to callers who may see the space's charts.
@@ -85,26 +94,22 @@ pub struct ArchivePath {
 /// `GET …/{org}[/{team}]/charts/{name}-{version}.tgz`.
 pub async fn archive(
     State(state): State<AppState>,
-    caller: Caller,
+    HelmCaller(caller): HelmCaller,
     Path(path): Path<ArchivePath>,
 ) -> Result<Response, HelmError> {
     let space = Space::find(&state, &path.org, path.team.as_deref()).await?;
     let not_found = || ApiError::NotFound(format!("chart archive '{}' not found", path.file));
     let stem = path.file.strip_suffix(".tgz").ok_or_else(not_found)?;
     let (artifact, version) = find_archive(&state, &space, stem).await?.ok_or_else(not_found)?;
-    if !may(&CHART, &space, &caller, ArtifactOp::Download, &artifact) {
-        let sees = may(&CHART, &space, &caller, ArtifactOp::Get, &artifact);
-        return Err(HelmError(match () {
-            _ if caller.is_guest() => ApiError::unauthenticated(),
-            _ if sees => ApiError::Forbidden(format!("you may not download chart '{}'", artifact.path)),
-            _ => not_found(),
-        }));
-    }
+    reveal(&caller, &guarded(&artifact), ArtifactOp::Download).or_refuse(
+        || format!("chart archive '{}' not found", path.file),
+        || format!("you may not download chart '{}'", artifact.path),
+    )?;
     let stored = state.meta.chart_archive(version.id).await?.ok_or_else(not_found)?;
     let digest: Digest = stored
         .digest
         .parse()
-        .map_err(|e: hangar_store::Error| ApiError::Internal(e.to_string()))?;
+        .map_err(|e: hangar_core::Error| ApiError::Internal(e.to_string()))?;
     let stream = state.blobs.get(&digest, None).await?;
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
@@ -128,7 +133,7 @@ async fn find_archive(
         if !version.starts_with(|c: char| c.is_ascii_digit() || c == 'v') {
             continue;
         }
-        let Some(artifact) = state.meta.artifact(CHART.stored, &space.full_name(name)).await? else {
+        let Some(artifact) = state.meta.artifact(ArtifactType::Chart, &space.full_name(name)).await? else {
             continue;
         };
         if let Some(found) = state.meta.version(artifact.id, version).await? {

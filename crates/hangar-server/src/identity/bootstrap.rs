@@ -1,7 +1,7 @@
 //! The first start: an org, its owner, and one personal key printed once.
 
+use super::error::IdentityResult;
 use super::keys::{PersonalKeyRequest, issue_personal_key};
-use crate::error::ApiResult;
 use hangar_core::names::{normalize_email, validate_org};
 use hangar_core::roles::Role;
 use hangar_store::meta::{MetaStore, Org, RoleChange, User};
@@ -15,7 +15,7 @@ pub struct InitialOrg {
 }
 
 impl InitialOrg {
-    pub fn validate(&self) -> ApiResult<()> {
+    pub fn validate(&self) -> IdentityResult<()> {
         validate_org(&self.org)?;
         normalize_email(&self.owner_email)?;
         Ok(())
@@ -30,7 +30,7 @@ pub struct Bootstrapped {
 
 /// Creates the initial org, owner and key when the database has no org yet. Returns `None`
 /// when there is nothing to do (including when another replica won the race).
-pub async fn bootstrap(meta: &MetaStore, init: &InitialOrg) -> ApiResult<Option<Bootstrapped>> {
+pub async fn bootstrap(meta: &MetaStore, init: &InitialOrg) -> IdentityResult<Option<Bootstrapped>> {
     if meta.count_orgs().await? > 0 {
         return Ok(None);
     }

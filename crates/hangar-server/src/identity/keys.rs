@@ -1,7 +1,7 @@
 //! Issuing API keys, with the rules of the guides: services bounded by the owner's roles,
 //! expiry between an hour and twelve months (or never), scopes on an entity filter.
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{IdentityError, IdentityResult};
 use hangar_core::keys::{EntityFilter, Expiry, KeyKind, MAX_EXPIRY_SECONDS, Scope, Service};
 use hangar_core::names::validate_text;
 use hangar_core::policy::services_for;
@@ -35,30 +35,30 @@ pub struct ServiceKeyRequest {
     pub entity_value: Option<String>,
 }
 
-pub fn validate_key_name(name: &str) -> ApiResult<String> {
+pub fn validate_key_name(name: &str) -> IdentityResult<String> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(ApiError::BadRequest("a key needs a name".into()));
+        return Err(IdentityError::Invalid("a key needs a name".into()));
     }
     validate_text("key name", name, MAX_KEY_NAME)?;
     Ok(name.to_string())
 }
 
 /// The expiry as a Unix time (`None`: never).
-pub fn resolve_expiry(expiry: Option<&str>) -> ApiResult<Option<i64>> {
+pub fn resolve_expiry(expiry: Option<&str>) -> IdentityResult<Option<i64>> {
     let now = now();
     match expiry.unwrap_or(DEFAULT_EXPIRY).parse::<Expiry>()? {
         Expiry::Never => Ok(None),
         Expiry::Seconds(s) => Ok(Some(now + s as i64)),
         Expiry::At(text) => {
             let at = chrono::DateTime::parse_from_rfc3339(&text)
-                .map_err(|e| ApiError::BadRequest(format!("invalid expiry date '{text}': {e}")))?
+                .map_err(|e| IdentityError::Invalid(format!("invalid expiry date '{text}': {e}")))?
                 .timestamp();
             if at <= now {
-                return Err(ApiError::BadRequest("the expiry date must be in the future".into()));
+                return Err(IdentityError::Invalid("the expiry date must be in the future".into()));
             }
             if at - now > MAX_EXPIRY_SECONDS as i64 {
-                return Err(ApiError::BadRequest(
+                return Err(IdentityError::Invalid(
                     "the expiry date must be at most 12 months ahead".into(),
                 ));
             }
@@ -72,10 +72,10 @@ pub fn personal_services(
     meta_grants: &[hangar_core::policy::Grant],
     org: &str,
     requested: Option<&[String]>,
-) -> ApiResult<String> {
+) -> IdentityResult<String> {
     let allowed = services_for(meta_grants, org);
     if allowed.is_empty() {
-        return Err(ApiError::BadRequest(format!(
+        return Err(IdentityError::Invalid(format!(
             "the key's owner is not a member of org '{org}'"
         )));
     }
@@ -84,10 +84,12 @@ pub fn personal_services(
         Some(names) => names.iter().map(|n| n.parse()).collect::<Result<_, _>>()?,
     };
     if chosen.is_empty() {
-        return Err(ApiError::BadRequest("a personal key needs at least one service".into()));
+        return Err(IdentityError::Invalid(
+            "a personal key needs at least one service".into(),
+        ));
     }
     if let Some(missing) = chosen.iter().find(|s| !allowed.contains(s)) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(IdentityError::Invalid(format!(
             "service {} is not available: the owner's roles in '{org}' do not include it",
             missing.name()
         )));
@@ -105,7 +107,7 @@ pub async fn issue_personal_key(
     org: &Org,
     req: &PersonalKeyRequest,
     created_by: Option<i64>,
-) -> ApiResult<(ApiKey, String)> {
+) -> IdentityResult<(ApiKey, String)> {
     let name = validate_key_name(&req.name)?;
     let grants = meta.grants_of_user(owner.id).await?;
     let services = personal_services(&grants, &org.name, req.services.as_deref())?;
@@ -129,10 +131,10 @@ pub fn service_scopes(
     scopes: &[String],
     entity_type: Option<&str>,
     entity_value: Option<&str>,
-) -> ApiResult<(String, String, String)> {
+) -> IdentityResult<(String, String, String)> {
     let scopes: Vec<Scope> = scopes.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     if scopes.is_empty() {
-        return Err(ApiError::BadRequest("a service key needs at least one scope".into()));
+        return Err(IdentityError::Invalid("a service key needs at least one scope".into()));
     }
     let filter = EntityFilter::parse(entity_type.unwrap_or("ALL"), entity_value)?;
     let (entity_type, entity_value) = filter.to_parts();
@@ -148,7 +150,7 @@ pub async fn issue_service_key(
     org: &Org,
     req: &ServiceKeyRequest,
     created_by: Option<i64>,
-) -> ApiResult<(ApiKey, String)> {
+) -> IdentityResult<(ApiKey, String)> {
     let name = validate_key_name(&req.name)?;
     let (scopes, entity_type, entity_value) =
         service_scopes(&req.scopes, req.entity_type.as_deref(), req.entity_value.as_deref())?;
@@ -168,7 +170,11 @@ pub async fn issue_service_key(
 }
 
 /// A new legacy key for the user; the previous one stops working at once.
-pub async fn issue_legacy_key(meta: &MetaStore, user: &User, created_by: Option<i64>) -> ApiResult<(ApiKey, String)> {
+pub async fn issue_legacy_key(
+    meta: &MetaStore,
+    user: &User,
+    created_by: Option<i64>,
+) -> IdentityResult<(ApiKey, String)> {
     let new = NewKey {
         kind: KeyKind::Legacy,
         name: "legacy".into(),

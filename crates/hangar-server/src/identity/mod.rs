@@ -2,5 +2,6 @@
 //! start, resolving repository names to their org and team.
 
 pub mod bootstrap;
+pub mod error;
 pub mod keys;
 pub mod names;

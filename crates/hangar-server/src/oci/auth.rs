@@ -1,16 +1,19 @@
 //! Who may do what to a repository: API keys (Basic `$oauthtoken:<key>` or Bearer key) and
 //! Docker bearer tokens from `/token`, checked through the one policy.
 
-use super::repo::locate;
+use super::error::{OciError, OciResult, RegistryCode, registry};
 use crate::auth::caller::{Caller, authenticate, caller_for_key};
 use crate::auth::token::{Access, looks_like_jwt};
 use crate::cache::{Credentials, Located};
-use crate::error::{ApiError, ApiResult, RegistryCode, registry};
+use crate::catalog::links::base_url;
+use crate::catalog::repositories::{guarded, locate};
+use crate::catalog::reveal::may;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::header::AUTHORIZATION;
 use hangar_core::names::validate_repository;
-use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
+use hangar_core::policy::ArtifactOp;
 use sha2::{Digest as _, Sha256};
 
 /// A Docker token action and the policy operation behind it.
@@ -46,13 +49,11 @@ pub struct RegistryCaller {
 }
 
 impl RegistryCaller {
-    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> ApiResult<Self> {
-        let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-        let scheme = if state.settings.tls { "https" } else { "http" };
+    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> OciResult<Self> {
         let mut me = RegistryCaller {
             caller: Caller::guest(),
             access: None,
-            realm: format!("{scheme}://{host}/token"),
+            realm: format!("{}/token", base_url(state, headers)),
             service: state.settings.registry_service.clone(),
         };
         let Some(value) = headers.get(AUTHORIZATION) else {
@@ -66,12 +67,14 @@ impl RegistryCaller {
                 Ok(me)
             }
             Err(ApiError::Unauthorized(_)) => Err(me.challenge(None, false)),
-            Err(e) => Err(e),
+            // Credentials that are good but cannot be turned into a caller: the stores or the
+            // stored key are at fault, never the client.
+            Err(e) => Err(OciError::internal(e)),
         }
     }
 
     /// The 401 that tells a client where to get a token, and for what.
-    pub fn challenge(&self, scope: Option<String>, insufficient: bool) -> ApiError {
+    pub fn challenge(&self, scope: Option<String>, insufficient: bool) -> OciError {
         let mut challenge = format!("Bearer realm=\"{}\",service=\"{}\"", self.realm, self.service);
         if let Some(scope) = scope {
             challenge.push_str(&format!(",scope=\"{scope}\""));
@@ -79,14 +82,14 @@ impl RegistryCaller {
         if insufficient {
             challenge.push_str(",error=\"insufficient_scope\"");
         }
-        ApiError::RegistryChallenge {
+        OciError::Challenge {
             challenge,
             insufficient_scope: insufficient,
         }
     }
 
     /// `GET /v2/`: any authenticated caller.
-    pub fn require_login(&self) -> ApiResult<()> {
+    pub fn require_login(&self) -> OciResult<()> {
         if self.caller.is_guest() && self.access.is_none() {
             return Err(self.challenge(None, false));
         }
@@ -103,7 +106,7 @@ impl RegistryCaller {
     }
 
     /// The catalog: any authenticated caller whose token (if any) covers `registry:catalog:*`.
-    pub fn require_catalog(&self) -> ApiResult<()> {
+    pub fn require_catalog(&self) -> OciResult<()> {
         if self.caller.is_guest() {
             return Err(self.challenge(Some("registry:catalog:*".into()), false));
         }
@@ -114,18 +117,11 @@ impl RegistryCaller {
     }
 
     /// Whether the caller may see a repository in listings.
-    pub async fn can_list(&self, state: &AppState, name: &str) -> ApiResult<bool> {
+    pub async fn can_list(&self, state: &AppState, name: &str) -> OciResult<bool> {
         let Some(located) = locate(state, name).await? else {
             return Ok(false);
         };
-        let target = Target {
-            org: &located.org,
-            team: located.team.as_deref(),
-            entity: Some(name),
-        };
-        Ok(self
-            .caller
-            .allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target))
+        Ok(may(&self.caller, &guarded(&located, name), ArtifactOp::List))
     }
 
     /// A push into `target` that mounts a blob from `source`. Its challenge names the whole
@@ -134,7 +130,7 @@ impl RegistryCaller {
     /// gets the mount. A token without pull on the source, held by a caller who may pull from
     /// there, is challenged for it; any other caller's mount falls back to a normal upload,
     /// which tells nothing about the source.
-    pub async fn require_mount(&self, state: &AppState, target: &str, source: &str) -> ApiResult<Located> {
+    pub async fn require_mount(&self, state: &AppState, target: &str, source: &str) -> OciResult<Located> {
         if validate_repository(source).is_err() {
             return self.require(state, target, PUSH).await;
         }
@@ -146,15 +142,7 @@ impl RegistryCaller {
         let Some(from) = locate(state, source).await? else {
             return Ok(located);
         };
-        let target_of_source = Target {
-            org: &from.org,
-            team: from.team.as_deref(),
-            entity: Some(source),
-        };
-        let may_pull = self
-            .caller
-            .allowed(Action::Artifact(ArtifactKind::Container, PULL.op), &target_of_source)
-            || public_read(&from, PULL.op);
+        let may_pull = may(&self.caller, &guarded(&from, source), PULL.op);
         if may_pull {
             return Err(self.challenge(Some(scope), true));
         }
@@ -164,13 +152,13 @@ impl RegistryCaller {
     /// Checks `need` on repository `name` and returns where it lives. A guest, or a token
     /// without the action, gets the challenge; a known caller without the right gets DENIED.
     /// Anyone may pull from a public repository (with a token, anonymous or not).
-    pub async fn require(&self, state: &AppState, name: &str, need: Need) -> ApiResult<Located> {
+    pub async fn require(&self, state: &AppState, name: &str, need: Need) -> OciResult<Located> {
         self.require_naming(state, name, need, &format!("repository:{name}:{}", need.action))
             .await
     }
 
     /// [`RegistryCaller::require`] whose challenge names `scope`: everything the request needs.
-    async fn require_naming(&self, state: &AppState, name: &str, need: Need, scope: &str) -> ApiResult<Located> {
+    async fn require_naming(&self, state: &AppState, name: &str, need: Need, scope: &str) -> OciResult<Located> {
         let resolved = locate(state, name).await?;
         if self.caller.is_guest() && self.access.as_ref().is_none_or(|a| a.is_empty()) {
             return Err(self.challenge(Some(scope.to_string()), false));
@@ -184,16 +172,7 @@ impl RegistryCaller {
         if !self.token_allows("repository", name, need.action) {
             return Err(self.challenge(Some(scope.to_string()), true));
         }
-        let target = Target {
-            org: &located.org,
-            team: located.team.as_deref(),
-            entity: Some(name),
-        };
-        if !self
-            .caller
-            .allowed(Action::Artifact(ArtifactKind::Container, need.op), &target)
-            && !public_read(&located, need.op)
-        {
+        if !may(&self.caller, &guarded(&located, name), need.op) {
             return Err(registry(
                 RegistryCode::Denied,
                 format!("you may not {} '{name}'", need.action),
@@ -201,11 +180,6 @@ impl RegistryCaller {
         }
         Ok(located)
     }
-}
-
-/// Whether `op` is a read of a public repository, which everyone may do.
-pub fn public_read(located: &Located, op: ArtifactOp) -> bool {
-    op.reads() && located.repo.as_ref().is_some_and(|r| r.info.is_public)
 }
 
 /// The caller and token grants an `Authorization` value stands for, from the read cache when

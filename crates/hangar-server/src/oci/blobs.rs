@@ -1,9 +1,9 @@
 //! `HEAD|GET|DELETE /v2/<name>/blobs/<digest>`, with ranged reads.
 
 use super::auth::{DELETE, PULL, RegistryCaller};
+use super::error::{OciResult, RegistryCode, registry};
 use super::repo::{digest, existing};
 use crate::catalog::blobs::{blob_response, parse_range};
-use crate::error::{ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::http::header::RANGE;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -18,7 +18,7 @@ pub async fn read(
     headers: &HeaderMap,
     name: &str,
     d: &str,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = existing(state, rc, name, PULL).await?;
     let d = digest(d)?;
     let size = state
@@ -40,7 +40,7 @@ pub async fn read(
     blob_response(state, builder, method, &d, size, range).await
 }
 
-pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, d: &str) -> ApiResult<Response> {
+pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, d: &str) -> OciResult<Response> {
     let repo = existing(state, rc, name, DELETE).await?;
     let d = digest(d)?;
     if !state.meta.unlink_blob(repo.id, d.as_str()).await? {

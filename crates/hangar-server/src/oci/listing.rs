@@ -1,9 +1,9 @@
 //! Listings: tags (`/tags/list`), referrers (`/referrers/<digest>`) and the catalog.
 
 use super::auth::{LIST, PULL, RegistryCaller};
+use super::error::{OciError, OciResult};
 use super::manifests::OCI_INDEX;
 use super::repo::{digest, existing};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -15,16 +15,14 @@ use std::collections::HashMap;
 /// The most entries one page may hold.
 const MAX_PAGE: i64 = 10_000;
 
-fn json_response(body: Value, content_type: &str, extra: &[(&str, String)]) -> ApiResult<Response> {
+fn json_response(body: Value, content_type: &str, extra: &[(&str, String)]) -> OciResult<Response> {
     let mut builder = Response::builder()
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, content_type);
     for (name, value) in extra {
         builder = builder.header(*name, value);
     }
-    builder
-        .body(Body::from(body.to_string()))
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    builder.body(Body::from(body.to_string())).map_err(OciError::internal)
 }
 
 /// `n` (page size; absent means everything up to the cap) and `last` (keyset cursor).
@@ -48,7 +46,7 @@ pub async fn tags(
     rc: &RegistryCaller,
     name: &str,
     query: &HashMap<String, String>,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = existing(state, rc, name, LIST).await?;
     let (n, last) = page(query);
     let mut tags = state.meta.tags(repo.id, &last, n + 1).await?;
@@ -64,7 +62,7 @@ pub async fn referrers(
     name: &str,
     subject: &str,
     query: &HashMap<String, String>,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     rc.require(state, name, PULL).await?;
     let subject = digest(subject)?;
     let filter = query.get("artifactType").filter(|t| !t.is_empty());
@@ -103,7 +101,7 @@ pub async fn referrers(
 }
 
 /// `/v2/_catalog`: repositories the caller may list, by name, keyset-paginated.
-pub async fn catalog(state: &AppState, rc: &RegistryCaller, query: &HashMap<String, String>) -> ApiResult<Response> {
+pub async fn catalog(state: &AppState, rc: &RegistryCaller, query: &HashMap<String, String>) -> OciResult<Response> {
     rc.require_catalog()?;
     let (n, mut cursor) = page(query);
     let mut visible = Vec::new();

@@ -5,11 +5,12 @@
 use super::auth::{DELETE, PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
 use super::body::{Fault, read_whole};
-use super::document::{Descriptor, Document};
+use super::error::{OciError, OciResult, RegistryCode, registry};
 use super::repo::{digest, existing, for_push};
-use crate::error::{ApiError, ApiResult, RegistryCode, registry};
+use crate::catalog::document::{Descriptor, Document};
+use crate::catalog::pushed::{PushedManifest, layers_required, manifest_pushed};
 use crate::state::AppState;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
@@ -27,11 +28,11 @@ pub const MAX_MANIFEST: usize = 4 * 1024 * 1024;
 /// The most `?tag=` parameters one manifest push may carry.
 const MAX_TAG_PARAMS: usize = 100;
 
-fn invalid(message: impl Into<String>) -> ApiError {
+fn invalid(message: impl Into<String>) -> OciError {
     registry(RegistryCode::ManifestInvalid, message)
 }
 
-fn wrong_size(d: &Descriptor, stored: i64) -> ApiError {
+fn wrong_size(d: &Descriptor, stored: i64) -> OciError {
     invalid(format!("{} has size {stored}, not {}", d.digest, d.size))
 }
 
@@ -46,7 +47,7 @@ fn compute(algorithm: Algorithm, bytes: &[u8]) -> String {
 }
 
 /// The manifest `reference` (a tag or digest) names in `repo`, from the read cache when fresh.
-async fn find(state: &AppState, repo: &Repository, reference: &str) -> ApiResult<Arc<Manifest>> {
+async fn find(state: &AppState, repo: &Repository, reference: &str) -> OciResult<Arc<Manifest>> {
     let cache_key = (repo.id, reference.to_string());
     if let Some(hit) = state.cache.get(&state.cache.manifests, &cache_key) {
         return Ok(hit);
@@ -77,7 +78,7 @@ pub async fn read(
     method: &Method,
     name: &str,
     reference: &str,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = existing(state, rc, name, PULL).await?;
     let manifest = find(state, &repo, reference).await?;
     let builder = Response::builder()
@@ -91,9 +92,11 @@ pub async fn read(
     } else {
         Body::from(manifest.content.clone())
     };
-    builder.body(body).map_err(|e| ApiError::Internal(e.to_string()))
+    builder.body(body).map_err(OciError::internal)
 }
 
+/// `PUT …/manifests/<reference>`: reads and checks the document, stores it with its tags,
+/// tells the domain, and answers where it is.
 pub async fn write(
     state: &AppState,
     rc: &RegistryCaller,
@@ -102,8 +105,44 @@ pub async fn write(
     reference: &str,
     tag_params: &[String],
     body: Body,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = for_push(state, rc, name, PUSH).await?;
+    check_tag_params(tag_params)?;
+    let bytes = read_body(body).await?;
+    let (digest_text, tag) = identify(reference, &bytes)?;
+    let (doc, media_type) = parse(headers, &bytes)?;
+    let (references, artifact_type) = check_references(state, &repo, name, &doc, &media_type).await?;
+    let subject = doc.subject.as_ref().map(descriptor_digest).transpose()?;
+    let new = NewManifest {
+        digest: &digest_text,
+        media_type: &media_type,
+        artifact_type: artifact_type.as_deref(),
+        subject: subject.as_ref().map(Digest::as_str),
+        annotations: doc
+            .annotations
+            .as_ref()
+            .map(|a| serde_json::Value::Object(a.clone()).to_string()),
+        content: &bytes,
+        references,
+    };
+    // A push by tag sets that tag; a push by digest may carry tags as `?tag=` parameters.
+    let tags: Vec<&str> = match tag {
+        Some(tag) => vec![tag],
+        None => tag_params.iter().map(String::as_str).collect(),
+    };
+    store(state, &repo, &new, &tags).await?;
+    fire_pushed(state, rc, name, tag, artifact_type.as_deref(), &doc).await;
+    let stored = Stored {
+        name,
+        digest: &digest_text,
+        subject: subject.as_ref(),
+        tag,
+        tags: &tags,
+    };
+    answer(state, &repo, &stored).await
+}
+
+fn check_tag_params(tag_params: &[String]) -> OciResult<()> {
     if tag_params.len() > MAX_TAG_PARAMS {
         return Err(registry(
             RegistryCode::TooLarge,
@@ -113,28 +152,40 @@ pub async fn write(
     for tag in tag_params {
         validate_tag(tag).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
     }
-    let bytes = read_whole(body, MAX_MANIFEST).await.map_err(|fault| match fault {
+    Ok(())
+}
+
+async fn read_body(body: Body) -> OciResult<Bytes> {
+    read_whole(body, MAX_MANIFEST).await.map_err(|fault| match fault {
         Fault::TooLarge => registry(
             RegistryCode::TooLarge,
             format!("a manifest may be at most {MAX_MANIFEST} bytes"),
         ),
         broken @ Fault::Broken(_) => invalid(broken.to_string()),
-    })?;
-    let (digest_text, tag) = if reference.contains(':') {
+    })
+}
+
+/// The manifest's digest, checked against a digest reference, and the tag a tag reference names.
+fn identify<'r>(reference: &'r str, bytes: &[u8]) -> OciResult<(String, Option<&'r str>)> {
+    if reference.contains(':') {
         let expected = digest(reference)?;
-        let actual = compute(expected.algorithm(), &bytes);
+        let actual = compute(expected.algorithm(), bytes);
         if actual != expected.as_str() {
             return Err(registry(
                 RegistryCode::DigestInvalid,
                 format!("the manifest's digest is {actual}, not {expected}"),
             ));
         }
-        (actual, None)
+        Ok((actual, None))
     } else {
         validate_tag(reference).map_err(|e| registry(RegistryCode::ManifestInvalid, e.to_string()))?;
-        (compute(Algorithm::Sha256, &bytes), Some(reference))
-    };
-    let doc: Document = serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not a manifest: {e}")))?;
+        Ok((compute(Algorithm::Sha256, bytes), Some(reference)))
+    }
+}
+
+/// The document and its media type (from `Content-Type`, which must agree with `mediaType`).
+fn parse(headers: &HeaderMap, bytes: &[u8]) -> OciResult<(Document, String)> {
+    let doc: Document = serde_json::from_slice(bytes).map_err(|e| invalid(format!("not a manifest: {e}")))?;
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -154,9 +205,20 @@ pub async fn write(
     if doc.schema_version != Some(2) {
         return Err(invalid("schemaVersion must be 2"));
     }
+    Ok((doc, media_type))
+}
+
+/// What the manifest refers to, checked against the repository, and its artifact type.
+async fn check_references<'d>(
+    state: &AppState,
+    repo: &Repository,
+    name: &str,
+    doc: &'d Document,
+    media_type: &str,
+) -> OciResult<(Vec<Reference<'d>>, Option<String>)> {
     let mut references = Vec::new();
     let mut missing = Vec::new();
-    let artifact_type = match media_type.as_str() {
+    let artifact_type = match media_type {
         OCI_MANIFEST | DOCKER_MANIFEST => {
             let config = doc
                 .config
@@ -172,7 +234,7 @@ pub async fn write(
             // here: it describes the image; so must a Helm chart's layers, which are read to
             // record the chart.
             let artifact_type = doc.artifact_type.clone().or_else(|| config.media_type.clone());
-            let sparse = artifact_type.as_deref() != Some(crate::helm::oci::HELM_CONFIG);
+            let sparse = !layers_required(artifact_type.as_deref());
             let config_digest = descriptor_digest(config)?;
             match state.meta.linked_blob(repo.id, config_digest.as_str()).await? {
                 Some(size) if size == config.size => references.push(Reference::Blob(config.digest.as_str())),
@@ -210,55 +272,69 @@ pub async fn write(
             format!("not in '{name}': {}", missing.join(", ")),
         ));
     }
-    let subject = doc.subject.as_ref().map(descriptor_digest).transpose()?;
-    let new = NewManifest {
-        digest: &digest_text,
-        media_type: &media_type,
-        artifact_type: artifact_type.as_deref(),
-        subject: subject.as_ref().map(Digest::as_str),
-        annotations: doc
-            .annotations
-            .as_ref()
-            .map(|a| serde_json::Value::Object(a.clone()).to_string()),
-        content: &bytes,
-        references,
-    };
-    // A push by tag sets that tag; a push by digest may carry tags as `?tag=` parameters.
-    let tags: Vec<&str> = match tag {
-        Some(tag) => vec![tag],
-        None => tag_params.iter().map(String::as_str).collect(),
-    };
-    // The links were checked above; this finds those that went since (garbage collection).
-    state
-        .meta
-        .put_manifest(repo.id, &new, &tags)
-        .await
-        .map_err(|e| match e {
-            hangar_store::Error::NotFound(what) => {
-                registry(RegistryCode::ManifestBlobUnknown, format!("{what} is not known"))
-            }
-            other => other.into(),
-        })?;
-    if let (Some(tag), Some(crate::helm::oci::HELM_CONFIG)) = (tag, artifact_type.as_deref())
-        && let Some(layer) = doc
+    Ok((references, artifact_type))
+}
+
+/// Stores the manifest and its tags. The links were checked before; this finds those that went
+/// since (garbage collection).
+async fn store(state: &AppState, repo: &Repository, new: &NewManifest<'_>, tags: &[&str]) -> OciResult<()> {
+    state.meta.put_manifest(repo.id, new, tags).await.map_err(|e| match e {
+        hangar_store::Error::NotFound(what) => {
+            registry(RegistryCode::ManifestBlobUnknown, format!("{what} is not known"))
+        }
+        other => other.into(),
+    })
+}
+
+/// Tells the domain what was pushed (a Helm chart is recorded in the catalog too).
+async fn fire_pushed(
+    state: &AppState,
+    rc: &RegistryCaller,
+    name: &str,
+    tag: Option<&str>,
+    artifact_type: Option<&str>,
+    doc: &Document,
+) {
+    let pushed = PushedManifest {
+        repository: name,
+        tag,
+        artifact_type,
+        layers: doc
             .layers
             .iter()
             .flatten()
-            .find(|l| l.media_type.as_deref() == Some(crate::helm::oci::HELM_CHART_LAYER))
-    {
-        crate::helm::oci::record_pushed_chart(state, &rc.caller, name, tag, (&layer.digest, layer.size)).await;
-    }
+            .map(|l| (l.media_type.as_deref(), l.digest.as_str(), l.size))
+            .collect(),
+    };
+    manifest_pushed(state, &rc.caller, &pushed).await;
+}
+
+/// A stored manifest, as the answer to its push names it.
+struct Stored<'a> {
+    name: &'a str,
+    digest: &'a str,
+    subject: Option<&'a Digest>,
+    /// The tag it was pushed by.
+    tag: Option<&'a str>,
+    /// Every tag it got.
+    tags: &'a [&'a str],
+}
+
+/// 201 with where the manifest is, its subject, the `?tag=` parameters taken, and a warning
+/// when the org is above its soft limit.
+async fn answer(state: &AppState, repo: &Repository, stored: &Stored<'_>) -> OciResult<Response> {
+    let name = stored.name;
     let used = state.meta.org_image_bytes(repo.org_id).await?;
     let mut builder = Response::builder()
         .status(StatusCode::CREATED)
-        .header(LOCATION, format!("/v2/{name}/manifests/{digest_text}"))
-        .header(DIGEST_HEADER, &digest_text)
+        .header(LOCATION, format!("/v2/{name}/manifests/{}", stored.digest))
+        .header(DIGEST_HEADER, stored.digest)
         .header(CONTENT_LENGTH, 0);
-    if let Some(subject) = &subject {
+    if let Some(subject) = stored.subject {
         builder = builder.header("OCI-Subject", subject.as_str());
     }
-    if tag.is_none() {
-        for accepted in &tags {
+    if stored.tag.is_none() {
+        for accepted in stored.tags {
             builder = builder.header("OCI-Tag", *accepted);
         }
     }
@@ -268,12 +344,10 @@ pub async fn write(
         tracing::warn!(repository = %name, "{warning}");
         builder = builder.header("Warning", format!("299 - \"{warning}\""));
     }
-    builder
-        .body(Body::empty())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    builder.body(Body::empty()).map_err(OciError::internal)
 }
 
-fn descriptor_digest(d: &Descriptor) -> ApiResult<Digest> {
+fn descriptor_digest(d: &Descriptor) -> OciResult<Digest> {
     if d.size < 0 {
         return Err(invalid(format!("descriptor {} has a negative size", d.digest)));
     }
@@ -282,7 +356,7 @@ fn descriptor_digest(d: &Descriptor) -> ApiResult<Digest> {
         .map_err(|_| invalid(format!("invalid digest '{}' in the manifest", d.digest)))
 }
 
-pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, reference: &str) -> ApiResult<Response> {
+pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, reference: &str) -> OciResult<Response> {
     let repo = existing(state, rc, name, DELETE).await?;
     let gone = if reference.contains(':') {
         let d = digest(reference)?;
@@ -301,5 +375,5 @@ pub async fn delete(state: &AppState, rc: &RegistryCaller, name: &str, reference
         .status(StatusCode::ACCEPTED)
         .header(CONTENT_LENGTH, 0)
         .body(Body::empty())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(OciError::internal)
 }

@@ -4,7 +4,7 @@
 mod auth;
 mod blobs;
 mod body;
-pub(crate) mod document;
+mod error;
 mod listing;
 mod manifests;
 mod path;
@@ -12,18 +12,16 @@ mod repo;
 mod uploads;
 
 use crate::cache::Unchanged;
-use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use auth::RegistryCaller;
-pub use auth::public_read;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use error::{OciError, OciResult, RegistryCode, registry};
 use path::Endpoint;
-pub use repo::locate;
 use std::collections::HashMap;
 
 const API_VERSION: (&str, &str) = ("Docker-Distribution-API-Version", "registry/2.0");
@@ -39,7 +37,7 @@ async fn base(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let result = async {
         let rc = RegistryCaller::from_headers(&state, &headers).await?;
         rc.require_login()?;
-        Ok::<_, ApiError>(())
+        Ok::<_, OciError>(())
     }
     .await;
     let response = match result {
@@ -72,26 +70,24 @@ async fn dispatch(
         .map(|(_, v)| v.clone())
         .collect();
     let query: HashMap<String, String> = pairs.into_iter().collect();
-    with_version(
-        match handle(&state, method, &headers, &rest, &query, &tags, body).await {
-            Ok(response) => response,
-            Err(e) => e.into_response(),
-        },
-    )
+    let answer = match path::parse(&rest) {
+        Ok(Some(endpoint)) => handle(&state, method, &headers, endpoint, &query, &tags, body).await,
+        // Not a registry path: the server's own answer for paths it does not know.
+        Ok(None) => Ok(crate::not_found().await),
+        Err(e) => Err(e),
+    };
+    with_version(answer.unwrap_or_else(IntoResponse::into_response))
 }
 
 async fn handle(
     state: &AppState,
     method: Method,
     headers: &HeaderMap,
-    rest: &str,
+    endpoint: Endpoint,
     query: &HashMap<String, String>,
     tags: &[String],
     body: Body,
-) -> ApiResult<Response> {
-    let Some(endpoint) = path::parse(rest)? else {
-        return Err(ApiError::NotFound("no such endpoint".into()));
-    };
+) -> OciResult<Response> {
     let rc = RegistryCaller::from_headers(state, headers).await?;
     let m = &method;
     // Blobs are not in the read cache (only the repositories holding them, which no blob
@@ -135,6 +131,6 @@ async fn handle(
     })
 }
 
-fn unsupported() -> ApiResult<Response> {
+fn unsupported() -> OciResult<Response> {
     Err(registry(RegistryCode::Unsupported, "this method is not supported here"))
 }

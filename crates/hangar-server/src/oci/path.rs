@@ -1,6 +1,6 @@
 //! What a `/v2/<rest>` path of the distribution API asks for.
 
-use crate::error::{ApiResult, RegistryCode, registry};
+use super::error::{OciResult, RegistryCode, registry};
 use hangar_core::names::validate_repository;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub enum Endpoint {
 }
 
 /// Splits `<name>/<kind>/<rest>` at the last marker; the name must be a valid repository.
-pub fn parse(rest: &str) -> ApiResult<Option<Endpoint>> {
+pub fn parse(rest: &str) -> OciResult<Option<Endpoint>> {
     if rest == "_catalog" {
         return Ok(Some(Endpoint::Catalog));
     }

@@ -1,38 +1,14 @@
 //! Finding the repository a request is about, after its permission check.
 
 use super::auth::{Need, RegistryCaller};
+use super::error::{OciResult, RegistryCode, registry};
 use crate::cache::Located;
-use crate::error::{ApiResult, RegistryCode, registry};
-use crate::identity::names::entity_scope;
 use crate::state::AppState;
 use hangar_store::blob::Digest;
 use hangar_store::meta::Repository;
 
-/// The org, team and (once it exists) repository of a name; `None` when the org does not
-/// exist. Found repositories are kept in the read cache.
-pub async fn locate(state: &AppState, name: &str) -> ApiResult<Option<Located>> {
-    if let Some(hit) = state.cache.get(&state.cache.repositories, &name.to_string()) {
-        return Ok(Some(hit));
-    }
-    let stamp = state.cache.stamp();
-    let Some((org, team)) = entity_scope(&state.meta, name).await? else {
-        return Ok(None);
-    };
-    let located = Located {
-        org,
-        team,
-        repo: state.meta.repository(name).await?,
-    };
-    if located.repo.is_some() {
-        state
-            .cache
-            .put(&state.cache.repositories, name.to_string(), located.clone(), stamp);
-    }
-    Ok(Some(located))
-}
-
 /// An existing repository the caller may use for `need`.
-pub async fn existing(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> ApiResult<Repository> {
+pub async fn existing(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> OciResult<Repository> {
     rc.require(state, name, need)
         .await?
         .repo
@@ -40,13 +16,13 @@ pub async fn existing(state: &AppState, rc: &RegistryCaller, name: &str, need: N
 }
 
 /// The repository to push into, created on first push.
-pub async fn for_push(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> ApiResult<Repository> {
+pub async fn for_push(state: &AppState, rc: &RegistryCaller, name: &str, need: Need) -> OciResult<Repository> {
     let located = rc.require(state, name, need).await?;
     ensure(state, name, located).await
 }
 
 /// The repository `located` stands for, created when it does not exist yet.
-pub async fn ensure(state: &AppState, name: &str, located: Located) -> ApiResult<Repository> {
+pub async fn ensure(state: &AppState, name: &str, located: Located) -> OciResult<Repository> {
     if let Some(repo) = located.repo {
         return Ok(repo);
     }
@@ -61,7 +37,7 @@ pub async fn ensure(state: &AppState, name: &str, located: Located) -> ApiResult
 /// Links a blob stored by this request into the repository. The link claims the blob from
 /// garbage collection; a pass that finished deleting it between the store and the claim left no
 /// trace to claim, so the link is made only if the blob is still there after the claim.
-pub async fn link_stored(state: &AppState, repo: &Repository, d: &Digest, size: u64) -> ApiResult<()> {
+pub async fn link_stored(state: &AppState, repo: &Repository, d: &Digest, size: u64) -> OciResult<()> {
     let still_stored = async { Ok(state.blobs.stat(d).await?.is_some()) };
     state
         .meta
@@ -70,7 +46,7 @@ pub async fn link_stored(state: &AppState, repo: &Repository, d: &Digest, size: 
     Ok(())
 }
 
-pub fn digest(text: &str) -> ApiResult<Digest> {
+pub fn digest(text: &str) -> OciResult<Digest> {
     text.parse()
         .map_err(|_| registry(RegistryCode::DigestInvalid, format!("invalid digest '{text}'")))
 }

@@ -5,8 +5,8 @@
 use super::auth::{PULL, PUSH, RegistryCaller};
 use super::blobs::DIGEST_HEADER;
 use super::body::{Fault, Watch, limited};
+use super::error::{OciError, OciResult, RegistryCode, registry};
 use super::repo::{digest, ensure, existing, link_stored};
-use crate::error::{ApiError, ApiResult, RegistryCode, registry};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::header::{CONTENT_LENGTH, LOCATION, RANGE};
@@ -18,14 +18,12 @@ use std::collections::HashMap;
 
 const UUID_HEADER: &str = "Docker-Upload-UUID";
 
-fn response(status: StatusCode, headers: &[(&str, String)]) -> ApiResult<Response> {
+fn response(status: StatusCode, headers: &[(&str, String)]) -> OciResult<Response> {
     let mut builder = Response::builder().status(status).header(CONTENT_LENGTH, 0);
     for (name, value) in headers {
         builder = builder.header(*name, value);
     }
-    builder
-        .body(Body::empty())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    builder.body(Body::empty()).map_err(OciError::internal)
 }
 
 fn session_headers(name: &str, upload: &Upload) -> Vec<(&'static str, String)> {
@@ -37,7 +35,7 @@ fn session_headers(name: &str, upload: &Upload) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn created(name: &str, d: &Digest) -> ApiResult<Response> {
+fn created(name: &str, d: &Digest) -> OciResult<Response> {
     response(
         StatusCode::CREATED,
         &[
@@ -47,7 +45,7 @@ fn created(name: &str, d: &Digest) -> ApiResult<Response> {
     )
 }
 
-fn too_large(state: &AppState) -> ApiError {
+fn too_large(state: &AppState) -> OciError {
     registry(
         RegistryCode::TooLarge,
         format!("a layer may be at most {} bytes", state.settings.max_layer_bytes),
@@ -61,7 +59,7 @@ pub async fn start(
     name: &str,
     query: &HashMap<String, String>,
     body: Body,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let located = match (query.get("mount"), query.get("from")) {
         (Some(_), Some(source)) => rc.require_mount(state, name, source).await?,
         _ => rc.require(state, name, PUSH).await?,
@@ -93,7 +91,7 @@ pub async fn start(
 
 /// The size of the blob if the caller may mount it: from `from` when given and readable, else
 /// from any repository the caller may pull from.
-async fn mountable(state: &AppState, rc: &RegistryCaller, d: &Digest, from: Option<&String>) -> ApiResult<Option<i64>> {
+async fn mountable(state: &AppState, rc: &RegistryCaller, d: &Digest, from: Option<&String>) -> OciResult<Option<i64>> {
     for (source, size) in state.meta.repositories_with_blob(d.as_str()).await? {
         if from.is_some_and(|f| *f != source) {
             continue;
@@ -107,7 +105,7 @@ async fn mountable(state: &AppState, rc: &RegistryCaller, d: &Digest, from: Opti
 
 /// A failed store of a request body: the client's fault when the body was too large or broke
 /// off (the store then reports an I/O error too); otherwise the store's answer.
-fn upload_error(state: &AppState, e: hangar_store::Error, watch: &Watch) -> ApiError {
+fn upload_error(state: &AppState, e: hangar_store::Error, watch: &Watch) -> OciError {
     match watch.fault() {
         Some(Fault::TooLarge) => return too_large(state),
         Some(broken @ Fault::Broken(_)) => return registry(RegistryCode::BlobUploadInvalid, broken.to_string()),
@@ -121,7 +119,7 @@ fn upload_error(state: &AppState, e: hangar_store::Error, watch: &Watch) -> ApiE
     }
 }
 
-async fn session(state: &AppState, repo: &Repository, id: &str) -> ApiResult<Upload> {
+async fn session(state: &AppState, repo: &Repository, id: &str) -> OciResult<Upload> {
     state
         .meta
         .upload(id)
@@ -132,7 +130,7 @@ async fn session(state: &AppState, repo: &Repository, id: &str) -> ApiResult<Upl
 
 /// Stores the body as the session's next chunk. A `Content-Range` must start where the
 /// session ends (416 otherwise) and match the body's length.
-async fn append(state: &AppState, upload: &mut Upload, headers: &HeaderMap, body: Body) -> ApiResult<()> {
+async fn append(state: &AppState, upload: &mut Upload, headers: &HeaderMap, body: Body) -> OciResult<()> {
     let offset = upload.size() as u64;
     let range = headers
         .get("content-range")
@@ -208,7 +206,7 @@ pub async fn patch(
     name: &str,
     id: &str,
     body: Body,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = existing(state, rc, name, PUSH).await?;
     let mut upload = session(state, &repo, id).await?;
     append(state, &mut upload, headers, body).await?;
@@ -224,12 +222,12 @@ pub async fn finish(
     id: &str,
     query: &HashMap<String, String>,
     body: Body,
-) -> ApiResult<Response> {
+) -> OciResult<Response> {
     let repo = existing(state, rc, name, PUSH).await?;
     let mut upload = session(state, &repo, id).await?;
     let d = digest(query.get("digest").map(String::as_str).unwrap_or_default())?;
     append(state, &mut upload, headers, body).await?;
-    let parts: Vec<Digest> = upload.chunks.iter().map(|(p, _)| digest(p)).collect::<ApiResult<_>>()?;
+    let parts: Vec<Digest> = upload.chunks.iter().map(|(p, _)| digest(p)).collect::<OciResult<_>>()?;
     let size = match parts.as_slice() {
         [only] if *only == d => upload.size() as u64,
         _ => {
@@ -254,14 +252,14 @@ async fn concat(
     state.blobs.put(d, None, body).await
 }
 
-pub async fn status(state: &AppState, rc: &RegistryCaller, name: &str, id: &str) -> ApiResult<Response> {
+pub async fn status(state: &AppState, rc: &RegistryCaller, name: &str, id: &str) -> OciResult<Response> {
     let repo = existing(state, rc, name, PUSH).await?;
     let upload = session(state, &repo, id).await?;
     response(StatusCode::NO_CONTENT, &session_headers(name, &upload))
 }
 
 /// `DELETE …/blobs/uploads/<id>`: abandons the upload.
-pub async fn cancel(state: &AppState, rc: &RegistryCaller, name: &str, id: &str) -> ApiResult<Response> {
+pub async fn cancel(state: &AppState, rc: &RegistryCaller, name: &str, id: &str) -> OciResult<Response> {
     let repo = existing(state, rc, name, PUSH).await?;
     let upload = session(state, &repo, id).await?;
     state.meta.delete_upload(&upload.id).await?;

@@ -16,14 +16,13 @@
 //!   list: give the bucket a lifecycle rule `AbortIncompleteMultipartUpload`.
 
 mod connect;
-mod digest;
 mod direct;
 mod local;
 mod object;
 mod upload;
 
 pub use connect::open;
-pub use digest::{Algorithm, Digest, Hasher};
+pub use hangar_core::digest::{Algorithm, Digest, Hasher};
 
 use crate::Result;
 use async_trait::async_trait;

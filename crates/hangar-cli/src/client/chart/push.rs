@@ -13,7 +13,7 @@ use crate::client::search::Reader;
 use crate::client::target::Target;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use hangar_server::helm::archive;
+use hangar_server::catalog::charts::archive;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ use super::progress::{Progress, Totals};
 use super::registry::Registry;
 use super::store::{Location, Plan, TarIndex};
 use anyhow::{Context, Result, anyhow, bail};
-use hangar_store::blob::{Algorithm, Digest, Hasher};
+use hangar_core::digest::{Algorithm, Digest, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -8,7 +8,7 @@ use super::media::{
 use super::registry::Registry;
 use super::store::{Location, Plan, Store};
 use anyhow::{Context, Result, anyhow, bail};
-use hangar_store::blob::Digest;
+use hangar_core::digest::Digest;
 use indicatif::ProgressBar;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -220,7 +220,7 @@ impl LayoutWriter {
         let mut file = tokio::fs::File::open(&path)
             .await
             .with_context(|| format!("Cannot read {}", path.display()))?;
-        let mut hasher = hangar_store::blob::Hasher::new(digest.algorithm());
+        let mut hasher = hangar_core::digest::Hasher::new(digest.algorithm());
         let mut buf = vec![0u8; 1024 * 1024];
         loop {
             let n = file.read(&mut buf).await?;

@@ -2,7 +2,7 @@
 //! digests computed while bytes stream by.
 
 use anyhow::{Result, anyhow, bail};
-use hangar_store::blob::{Algorithm, Digest, Hasher};
+use hangar_core::digest::{Algorithm, Digest, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

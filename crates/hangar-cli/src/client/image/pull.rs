@@ -12,7 +12,7 @@ use crate::client::output::Report;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use futures::{StreamExt, TryStreamExt};
-use hangar_store::blob::Digest;
+use hangar_core::digest::Digest;
 use serde_json::json;
 use std::future::Future;
 use std::path::{Path, PathBuf};

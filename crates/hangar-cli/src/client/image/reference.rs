@@ -2,8 +2,8 @@
 //! the configured org (and team); with neither tag nor digest the tag is `latest`, as in `ngc`.
 
 use anyhow::{Result, anyhow, bail};
+use hangar_core::digest::Digest;
 use hangar_core::names::{validate_repository, validate_tag};
-use hangar_store::blob::Digest;
 use std::fmt;
 
 pub const DEFAULT_TAG: &str = "latest";

@@ -5,13 +5,12 @@
 
 use super::media::{Descriptor, MANIFEST_ACCEPT, MAX_MANIFEST};
 use super::store::Location;
-use crate::client::http::error_message;
+use crate::client::http::{describe, error_message};
 use crate::client::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use futures::TryStreamExt;
-use hangar_store::blob::Digest;
-use hangar_store::blob::Hasher;
+use hangar_core::digest::{Algorithm, Digest, Hasher};
 use indicatif::ProgressBar;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
@@ -68,20 +67,6 @@ pub struct Registry {
     /// The Docker token actions asked for: `pull` or `pull,push`.
     actions: &'static str,
     auth: tokio::sync::Mutex<Option<Auth>>,
-}
-
-/// An error and its causes on one line, without repeats.
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 /// The message of an error response: the OCI error list as `CODE: message`, else the usual
@@ -535,7 +520,7 @@ impl Registry {
         let algorithm = expected
             .or(announced.as_ref())
             .map(|d| d.algorithm())
-            .unwrap_or(hangar_store::blob::Algorithm::Sha256);
+            .unwrap_or(Algorithm::Sha256);
         let actual: Digest = super::media::digest_of(algorithm, &bytes)
             .parse()
             .map_err(|e| anyhow!("{e}"))?;

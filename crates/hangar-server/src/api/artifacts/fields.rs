@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use hangar_core::names::validate_text;
 use serde_json::{Map, Value};
 
-use crate::api::limits::{
+use crate::catalog::limits::{
     DISPLAY_NAME, DOCUMENT, LABEL as MAX_LABEL, LABELS as MAX_LABELS, SHORT_DESCRIPTION, SHORT_TEXT, URL,
 };
 

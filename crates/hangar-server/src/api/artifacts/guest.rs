@@ -7,13 +7,16 @@
 //!
 //! Each is answered by the same handler as the `/v2/org/…` path, so the same rights apply.
 
+use super::entity::Named;
 use super::kind::Kind;
 use super::transfer::{FilesQuery, download_zip, file_urls, list_files, redirect_to_file};
-use super::{EntityPath, info, version_info, versions};
+use super::{info, version_info, versions};
 use crate::api::extract::{Path, Query};
 use crate::auth::Caller;
+use crate::catalog::entities::EntityPath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -36,8 +39,8 @@ fn entity(org: &str, team: Option<&str>, name: &str, version: Option<&str>) -> E
 }
 
 pub async fn read(
-    kind: &'static Kind,
     State(state): State<AppState>,
+    Extension(kind): Extension<&'static Kind>,
     caller: Caller,
     headers: HeaderMap,
     Path(rest): Path<String>,
@@ -56,12 +59,17 @@ pub async fn read(
         let [name, version, "files"] = tail else {
             return Err(not_found());
         };
-        let path = entity(org, team, name, Some(version));
+        let named = Named {
+            kind,
+            caller,
+            path: entity(org, team, name, Some(version)),
+        };
         if let (Some(file), true) = (&query.path, query.redirect) {
-            return redirect_to_file(&state, kind, &caller, &headers, &path, file).await;
+            let entity = named.load(&state).await?;
+            return redirect_to_file(&state, &headers, &entity, file).await;
         }
         let files = FilesQuery { path: query.path };
-        return Ok(file_urls(kind, State(state), caller, headers, Path(path), Query(files))
+        return Ok(file_urls(State(state), headers, named, Query(files))
             .await?
             .into_response());
     }
@@ -72,24 +80,36 @@ pub async fn read(
         _ => return Err(not_found()),
     };
     let after = parts.get(marker + 1..).unwrap_or_default();
-    let path = |version: Option<&str>| entity(org, team, name, version);
+    let named = |version: Option<&str>| Named {
+        kind,
+        caller,
+        path: entity(org, team, name, version),
+    };
     let response = match after {
-        [] if marker == parts.len() => info(kind, State(state), caller, Path(path(None)))
-            .await?
-            .into_response(),
-        [] => versions(kind, State(state), caller, Path(path(None)))
-            .await?
-            .into_response(),
-        [version] => version_info(kind, State(state), caller, Path(path(Some(version))))
-            .await?
-            .into_response(),
-        [version, "files"] => list_files(kind, State(state), caller, Path(path(Some(version))))
-            .await?
-            .into_response(),
+        [] if marker == parts.len() => {
+            let found = named(None).load(&state).await?;
+            info(State(state), found).await?.into_response()
+        }
+        [] => {
+            let found = named(None).load(&state).await?;
+            versions(State(state), found).await?.into_response()
+        }
+        [version] => {
+            let found = named(Some(version)).load(&state).await?;
+            version_info(State(state), found).await?.into_response()
+        }
+        [version, "files"] => {
+            let found = named(Some(version)).load(&state).await?;
+            list_files(State(state), found).await?.into_response()
+        }
         [_, "zip"] | [_, "files", ..] if !kind.has_file_uploads() => return Err(not_found()),
-        [version, "zip"] => download_zip(kind, State(state), caller, headers, Path(path(Some(version)))).await?,
+        [version, "zip"] => {
+            let found = named(Some(version)).load(&state).await?;
+            download_zip(State(state), headers, found).await?
+        }
         [version, "files", file @ ..] if !file.is_empty() => {
-            redirect_to_file(&state, kind, &caller, &headers, &path(Some(version)), &file.join("/")).await?
+            let found = named(Some(version)).load(&state).await?;
+            redirect_to_file(&state, &headers, &found, &file.join("/")).await?
         }
         _ => return Err(not_found()),
     };

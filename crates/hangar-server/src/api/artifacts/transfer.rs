@@ -2,17 +2,20 @@
 //! uploads driven by the server (signed part URLs, completion without client ETags), the commit
 //! of a version's file list (with a base version), and file listings and signed download URLs.
 
+use super::entity::{Download, Entity, Named, See};
 use super::kind::{Kind, MODEL, RESOURCE};
-use super::{EntityPath, Found, find, find_version};
 use crate::api::extract::{Json, Path, Query};
-use crate::api::space::SpacePath;
 use crate::api::views::success;
 use crate::auth::Caller;
+use crate::catalog::access::may_artifact;
 use crate::catalog::assembly;
+use crate::catalog::entities::{EntityPath, Found, find, find_version};
 use crate::catalog::links::{self, PART_LINK_TTL, Principal, Resource, base_url};
 use crate::catalog::reuse::reusable;
+use crate::catalog::space::SpacePath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header::{CONTENT_TYPE, LOCATION};
@@ -79,8 +82,8 @@ async fn pending_version(
         name: target.name.clone(),
         version: Some(target.version.clone()),
     };
-    let found = find(state, kind, caller, &path, ArtifactOp::Upload).await?;
-    let version = find_version(state, kind, &found, &path).await?;
+    let found = find(state, kind.stored, caller, &path, ArtifactOp::Upload).await?;
+    let version = find_version(state, &found, &path).await?;
     if version.status != UPLOAD_PENDING {
         return Err(ApiError::Conflict(format!(
             "{} '{}:{}' is complete; its files cannot change",
@@ -104,13 +107,11 @@ pub struct DedupeFile {
 /// in something the caller may download (`catalog::reuse`). Of bytes the caller may not read
 /// the answer is "not stored", whether they are or not.
 pub async fn dedupe(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
+    named: Named,
     Json(body): Json<DedupeRequest>,
 ) -> ApiResult<Json<Value>> {
-    find(&state, kind, &caller, &path, ArtifactOp::Upload).await?;
+    let Entity { caller, .. } = named.find(&state, ArtifactOp::Upload).await?;
     if body.files.len() > MAX_FILES_PER_REQUEST {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_FILES_PER_REQUEST} files per request"
@@ -347,7 +348,7 @@ pub async fn commit(
     }
     if let Some(base) = &body.base_version {
         validate_version(base)?;
-        if !super::may(kind, &found.space, &caller, ArtifactOp::Download, &found.artifact) {
+        if !may_artifact(&caller, ArtifactOp::Download, &found.artifact) {
             return Err(ApiError::Forbidden(format!(
                 "you may not read {} '{}', so no version of it can be a base",
                 kind.wire.noun, found.artifact.path
@@ -432,34 +433,25 @@ pub struct FilesQuery {
     pub path: Option<String>,
 }
 
-/// A complete version the caller may download from.
-pub(super) async fn downloadable(
-    state: &AppState,
-    kind: &'static Kind,
-    caller: &Caller,
-    path: &EntityPath,
-) -> ApiResult<(Found, ArtifactVersion)> {
-    let found = find(state, kind, caller, path, ArtifactOp::Download).await?;
-    let version = find_version(state, kind, &found, path).await?;
-    if version.status != hangar_store::meta::UPLOAD_COMPLETE {
+/// The version of a found entity, if it is complete.
+async fn downloadable(state: &AppState, entity: &Entity<Download>) -> ApiResult<ArtifactVersion> {
+    let version = find_version(state, &entity.found, &entity.path).await?;
+    if version.status != UPLOAD_COMPLETE {
         return Err(ApiError::BadRequest(format!(
             "{} '{}:{}' is still being uploaded",
-            kind.wire.noun, found.artifact.path, version.version
+            entity.kind.wire.noun, entity.found.artifact.path, version.version
         )));
     }
-    Ok((found, version))
+    Ok(version)
 }
 
 /// `GET {OT}/{kind}/{name}/versions/{version}/files`: the files of a version (of a chart: the
 /// files inside its archive).
 pub async fn list_files(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<EntityPath>,
+    Entity { kind, path, found, .. }: Entity<See>,
 ) -> ApiResult<Json<Value>> {
-    let found = find(&state, kind, &caller, &path, ArtifactOp::Get).await?;
-    let version = find_version(&state, kind, &found, &path).await?;
+    let version = find_version(&state, &found, &path).await?;
     let files: Vec<Value> = if kind.has_file_uploads() {
         let files = state.meta.version_files(version.id).await?;
         files
@@ -483,14 +475,13 @@ pub async fn list_files(
 /// `GET {OT}/{kind}/{name}/{version}/files[?path=…]`: signed download URLs, of every file or
 /// of one.
 pub async fn file_urls(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
     headers: HeaderMap,
-    Path(path): Path<EntityPath>,
+    named: Named,
     Query(query): Query<FilesQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (_, version) = downloadable(&state, kind, &caller, &path).await?;
+    let entity = named.load::<Download>(&state).await?;
+    let version = downloadable(&state, &entity).await?;
     let mut files = state.meta.version_files(version.id).await?;
     if let Some(wanted) = &query.path {
         files.retain(|f| f.path == *wanted);
@@ -499,7 +490,7 @@ pub async fn file_urls(
         }
     }
     let base = base_url(&state, &headers);
-    let principal = Principal::of(&caller);
+    let principal = Principal::of(&entity.caller);
     let ttl = state.settings.download_url_ttl;
     let urls: Vec<String> = files
         .iter()
@@ -520,26 +511,25 @@ pub async fn file_urls(
 /// name, which the Catalog guide's `curl -LO` follows and its wget pipeline reads from the
 /// `Location` header.
 pub async fn download_file(
-    kind: &'static Kind,
     State(state): State<AppState>,
+    Extension(kind): Extension<&'static Kind>,
     caller: Caller,
     headers: HeaderMap,
     Path(path): Path<FilePath>,
 ) -> ApiResult<Response> {
-    let (entity, file) = path.split();
-    redirect_to_file(&state, kind, &caller, &headers, &entity, &file).await
+    let (path, file) = path.split();
+    let entity = Named { kind, caller, path }.load(&state).await?;
+    redirect_to_file(&state, &headers, &entity, &file).await
 }
 
 /// The redirect to file `path` of the version `entity` names.
 pub(super) async fn redirect_to_file(
     state: &AppState,
-    kind: &'static Kind,
-    caller: &Caller,
     headers: &HeaderMap,
-    entity: &EntityPath,
+    entity: &Entity<Download>,
     path: &str,
 ) -> ApiResult<Response> {
-    let (_, version) = downloadable(state, kind, caller, entity).await?;
+    let version = downloadable(state, entity).await?;
     validate_file_path(path)?;
     let files = state.meta.version_files(version.id).await?;
     if !files.iter().any(|f| f.path == path) {
@@ -549,22 +539,20 @@ pub(super) async fn redirect_to_file(
         version: version.id,
         path,
     };
-    Ok(redirect(state, caller, headers, file))
+    Ok(redirect(state, &entity.caller, headers, file))
 }
 
 /// `GET {OT}/{kind}/{name}/versions/{version}/zip`: the whole version as one zip
 /// (`<name>_v<version>.zip`), through a redirect to the data plane as for one file.
 pub async fn download_zip(
-    kind: &'static Kind,
     State(state): State<AppState>,
-    caller: Caller,
     headers: HeaderMap,
-    Path(path): Path<EntityPath>,
+    entity: Entity<Download>,
 ) -> ApiResult<Response> {
-    let (_, version) = downloadable(&state, kind, &caller, &path).await?;
+    let version = downloadable(&state, &entity).await?;
     Ok(redirect(
         &state,
-        &caller,
+        &entity.caller,
         &headers,
         Resource::Zip { version: version.id },
     ))

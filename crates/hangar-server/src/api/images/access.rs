@@ -1,12 +1,13 @@
 //! Which repository a catalog request is about, and whether the caller may do it: through the
 //! one policy, plus read access for everyone to public repositories.
 
-use crate::api::space::Space;
 use crate::auth::Caller;
+use crate::catalog::reveal::{Guarded, Verdict, reveal};
+use crate::catalog::space::Space;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use hangar_core::names::validate_repository;
-use hangar_core::policy::{ArtifactKind, ArtifactOp};
+use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
 use hangar_store::meta::Repository;
 use serde::Deserialize;
 
@@ -19,9 +20,22 @@ pub struct RepoPath {
     pub tag: Option<String>,
 }
 
-/// Whether the caller may do `op` to the repository: by the policy, or as a read of a public one.
+/// What the verdict is about for a repository of `space`.
+fn guarded<'a>(space: &'a Space, repo: &'a Repository) -> Guarded<'a> {
+    Guarded {
+        kind: ArtifactKind::Container,
+        target: Target {
+            org: &space.org.name,
+            team: space.team_name(),
+            entity: Some(&repo.name),
+        },
+        is_public: repo.info.is_public,
+    }
+}
+
+/// Whether the caller may do `op` to the repository.
 pub fn may(space: &Space, caller: &Caller, op: ArtifactOp, repo: &Repository) -> bool {
-    space.allows(caller, ArtifactKind::Container, op, Some(&repo.name)) || (op.reads() && repo.info.is_public)
+    reveal(caller, &guarded(space, repo), op) == Verdict::Allowed
 }
 
 /// The repository of `path`, if the caller may do `op` to it. A repository the caller may not
@@ -35,21 +49,15 @@ pub async fn repository(
     let space = Space::find(state, &path.org, path.team.as_deref()).await?;
     let name = space.full_name(&path.repo);
     validate_repository(&name)?;
-    let not_found = || ApiError::NotFound(format!("repository '{name}' not found"));
-    let repo = state.meta.repository(&name).await?.ok_or_else(not_found)?;
-    if may(&space, caller, op, &repo) {
-        return Ok((space, repo));
-    }
-    if caller.is_guest() {
-        return Err(ApiError::unauthenticated());
-    }
-    if !may(&space, caller, ArtifactOp::List, &repo) {
-        return Err(not_found());
-    }
-    Err(ApiError::Forbidden(format!(
-        "you may not {} repository '{name}'",
-        verb(op)
-    )))
+    let missing = || format!("repository '{name}' not found");
+    let repo = state
+        .meta
+        .repository(&name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(missing()))?;
+    reveal(caller, &guarded(&space, &repo), op)
+        .or_refuse(missing, || format!("you may not {} repository '{name}'", verb(op)))?;
+    Ok((space, repo))
 }
 
 fn verb(op: ArtifactOp) -> &'static str {

@@ -7,10 +7,10 @@ pub mod summary;
 mod views;
 
 use super::extract::{Json, Page, Path, Query};
-use super::limits;
 use super::views::success;
-use crate::api::space::{Space, SpacePath};
 use crate::auth::Caller;
+use crate::catalog::limits;
+use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use access::{RepoPath, may, repository};
@@ -154,6 +154,9 @@ async fn create(
     let name = space.full_name(&short);
     validate_repository(&name)?;
     if !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Create, Some(&name)) {
+        if caller.is_guest() {
+            return Err(ApiError::unauthenticated());
+        }
         return Err(ApiError::Forbidden(format!("you may not create repository '{name}'")));
     }
     if fields.is_public == Some(true)

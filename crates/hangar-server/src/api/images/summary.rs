@@ -1,8 +1,8 @@
 //! What the catalog says about a tagged image: its size, its architectures and whether it is
 //! signed, worked out from the stored manifests (and, for an image's architecture, its config).
 
+use crate::catalog::document::Document;
 use crate::error::ApiResult;
-use crate::oci::document::Document;
 use crate::state::AppState;
 use futures::TryStreamExt;
 use hangar_store::blob::Digest;

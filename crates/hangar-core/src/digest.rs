@@ -51,7 +51,7 @@ impl Digest {
         let valid =
             hex.len() == algorithm.hex_len() && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !valid {
-            return Err(Error::Invalid(format!(
+            return Err(Error::InvalidDigest(format!(
                 "a {} digest needs {} lowercase hex characters",
                 algorithm.as_str(),
                 algorithm.hex_len()
@@ -138,9 +138,9 @@ impl FromStr for Digest {
     fn from_str(s: &str) -> Result<Self> {
         let (name, hex) = s
             .split_once(':')
-            .ok_or_else(|| Error::Invalid(format!("not a digest (algorithm:hex): {s:?}")))?;
+            .ok_or_else(|| Error::InvalidDigest(format!("not a digest (algorithm:hex): {s:?}")))?;
         let algorithm = Algorithm::from_name(name)
-            .ok_or_else(|| Error::Invalid(format!("unsupported digest algorithm: {name:?}")))?;
+            .ok_or_else(|| Error::InvalidDigest(format!("unsupported digest algorithm: {name:?}")))?;
         Digest::new(algorithm, hex)
     }
 }
@@ -172,5 +172,65 @@ mod tests {
             assert_eq!((digest.algorithm(), digest.hex()), (algorithm, &expected[7..]));
         }
         assert_eq!(Digest::sha256(b"abc").as_str(), sha256);
+    }
+
+    #[test]
+    fn parses_valid_digests() {
+        let hex = "a".repeat(64);
+        let digest: Digest = format!("sha256:{hex}").parse().unwrap();
+        assert_eq!((digest.algorithm(), digest.hex()), (Algorithm::Sha256, hex.as_str()));
+        assert_eq!(digest.to_string(), format!("sha256:{hex}"));
+        let digest: Digest = format!("sha512:{}", "0f".repeat(64)).parse().unwrap();
+        assert_eq!(digest.algorithm(), Algorithm::Sha512);
+        assert_eq!(
+            Digest::new(Algorithm::Sha256, &hex).unwrap().as_str(),
+            format!("sha256:{hex}")
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_digests() {
+        let cases = [
+            ("abc", "invalid input: not a digest (algorithm:hex): \"abc\""),
+            ("md5:abc", "invalid input: unsupported digest algorithm: \"md5\""),
+            ("SHA256:abc", "invalid input: unsupported digest algorithm: \"SHA256\""),
+            (
+                "sha256:abc",
+                "invalid input: a sha256 digest needs 64 lowercase hex characters",
+            ),
+            (
+                "sha512:abc",
+                "invalid input: a sha512 digest needs 128 lowercase hex characters",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(text.parse::<Digest>().unwrap_err().to_string(), message, "{text}");
+        }
+        let hex = "a".repeat(64);
+        for bad in [
+            String::new(),
+            "sha256".into(),
+            "sha256:".into(),
+            format!("sha256:{}", "A".repeat(64)),
+            format!("sha256:{}", "a".repeat(63)),
+            format!("sha256:{}", "a".repeat(65)),
+            format!("sha256:{}", "g".repeat(64)),
+            format!("SHA256:{hex}"),
+            format!(" sha256:{hex}"),
+            format!("sha256:{hex}\n"),
+            format!("md5:{}", "a".repeat(32)),
+            format!("sha512:{hex}"),
+            format!("sha512:{}", "a".repeat(127)),
+            format!("sha512:{}", "a".repeat(129)),
+            format!("sha512:{}", "A".repeat(128)),
+            format!("SHA512:{}", "a".repeat(128)),
+            format!("sha384:{}", "a".repeat(96)),
+            format!("sha256:sha256:{hex}"),
+        ] {
+            assert!(
+                matches!(bad.parse::<Digest>(), Err(Error::InvalidDigest(_))),
+                "{bad:?} was accepted"
+            );
+        }
     }
 }

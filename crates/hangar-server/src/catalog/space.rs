@@ -1,7 +1,7 @@
 //! Where an entity lives: an org, or a team in it, named by a request path.
 
+use super::error::DomainResult;
 use crate::auth::Caller;
-use crate::error::ApiResult;
 use crate::state::AppState;
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
 use hangar_store::meta::{Org, Team};
@@ -21,7 +21,7 @@ pub struct Space {
 }
 
 impl Space {
-    pub async fn find(state: &AppState, org: &str, team: Option<&str>) -> ApiResult<Space> {
+    pub async fn find(state: &AppState, org: &str, team: Option<&str>) -> DomainResult<Space> {
         let org = state.meta.require_org(org).await?;
         let team = match team {
             Some(name) => Some(state.meta.require_team(&org, name).await?),

@@ -1,4 +1,5 @@
-//! The JSON of manifests and indexes (OCI and Docker), as far as the registry reads it.
+//! The JSON of image manifests and indexes (OCI and Docker), as far as the registry and the
+//! image catalog read it.
 
 use serde::Deserialize;
 

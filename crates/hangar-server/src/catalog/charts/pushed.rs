@@ -4,9 +4,9 @@
 //! store; nothing is copied.
 
 use super::publish::{read_archive, record};
-use crate::api::space::Space;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::catalog::error::{DomainError, DomainResult};
+use crate::catalog::space::Space;
 use crate::state::AppState;
 use futures::TryStreamExt;
 use hangar_store::blob::Digest;
@@ -21,7 +21,7 @@ pub const HELM_CHART_LAYER: &str = "application/vnd.cncf.helm.chart.content.v1.t
 pub async fn record_pushed_chart(state: &AppState, caller: &Caller, repository: &str, tag: &str, layer: (&str, i64)) {
     match record_chart(state, caller, repository, tag, layer).await {
         Ok(()) => tracing::info!(%repository, %tag, "chart recorded from an OCI push"),
-        Err(ApiError::Conflict(_)) => {}
+        Err(DomainError::Conflict(_)) => {}
         Err(e) => tracing::warn!(%repository, %tag, error = %e, "OCI chart push not recorded as a chart version"),
     }
 }
@@ -32,21 +32,21 @@ async fn record_chart(
     repository: &str,
     tag: &str,
     (layer, size): (&str, i64),
-) -> ApiResult<()> {
+) -> DomainResult<()> {
     let parts: Vec<&str> = repository.split('/').collect();
     let (org, team) = match parts.as_slice() {
         [org, _] => (*org, None),
         [org, team, _] => (*org, Some(*team)),
-        _ => return Err(ApiError::BadRequest("charts live at org/[team/]name".into())),
+        _ => return Err(DomainError::Invalid("charts live at org/[team/]name".into())),
     };
     let size = u64::try_from(size).unwrap_or(u64::MAX);
     if size > state.settings.max_chart_bytes {
-        return Err(ApiError::PayloadTooLarge("the chart archive is too large".into()));
+        return Err(DomainError::TooLarge("the chart archive is too large".into()));
     }
     let space = Space::find(state, org, team).await?;
     let digest: Digest = layer
         .parse()
-        .map_err(|e: hangar_store::Error| ApiError::BadRequest(e.to_string()))?;
+        .map_err(|e: hangar_core::Error| DomainError::Invalid(e.to_string()))?;
     let stream = state.blobs.get(&digest, None).await?;
     let reader =
         tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream.map_err(std::io::Error::other)));
@@ -54,7 +54,7 @@ async fn record_chart(
     // `helm push` tags a version with `+` as `_`, which tags cannot hold.
     let name = parts.last().copied().unwrap_or_default();
     if contents.name != name || contents.version.replace('+', "_") != tag {
-        return Err(ApiError::BadRequest(format!(
+        return Err(DomainError::Invalid(format!(
             "the archive is {}:{}, not {name}:{tag}",
             contents.name, contents.version
         )));

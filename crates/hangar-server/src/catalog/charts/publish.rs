@@ -3,18 +3,17 @@
 //! complete version. A refused archive leaves nothing behind.
 
 use super::{archive, index};
-use crate::api::artifacts::kind::CHART;
-use crate::api::artifacts::may;
-use crate::api::space::Space;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::catalog::access::may_artifact;
+use crate::catalog::error::{DomainError, DomainResult};
+use crate::catalog::space::Space;
 use crate::state::AppState;
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use hangar_core::names::validate_text;
 use hangar_core::policy::{ArtifactKind, ArtifactOp};
 use hangar_store::blob::{Algorithm, Digest, Hasher};
-use hangar_store::meta::{Artifact, ArtifactVersion, ChartFile, NewArtifact, NewChartVersion};
+use hangar_store::meta::{Artifact, ArtifactType, ArtifactVersion, ChartFile, NewArtifact, NewChartVersion};
 use serde_json::{Value, json};
 use std::io::{Seek, Write};
 
@@ -31,14 +30,14 @@ pub struct Received {
 }
 
 /// Whether the caller may push charts into `space` at all; checked before the body is read.
-pub fn may_push(caller: &Caller, space: &Space) -> ApiResult<()> {
+pub fn may_push(caller: &Caller, space: &Space) -> DomainResult<()> {
     let allowed = [ArtifactOp::Upload, ArtifactOp::Create]
         .into_iter()
         .any(|op| space.allows(caller, ArtifactKind::Chart, op, None));
     match allowed {
         true => Ok(()),
-        false if caller.is_guest() => Err(ApiError::unauthenticated()),
-        false => Err(ApiError::Forbidden(format!(
+        false if caller.is_guest() => Err(DomainError::Unauthenticated),
+        false => Err(DomainError::Forbidden(format!(
             "you may not push charts to '{}'",
             space.namespace()
         ))),
@@ -53,7 +52,7 @@ pub struct Expected {
 }
 
 impl Expected {
-    fn check(&self, contents: &archive::ChartContents) -> ApiResult<()> {
+    fn check(&self, contents: &archive::ChartContents) -> DomainResult<()> {
         for (what, expected, found) in [
             ("name", &self.name, &contents.name),
             ("version", &self.version, &contents.version),
@@ -61,7 +60,7 @@ impl Expected {
             if let Some(expected) = expected
                 && expected != found
             {
-                return Err(ApiError::BadRequest(format!(
+                return Err(DomainError::Invalid(format!(
                     "the chart's {what} in Chart.yaml is '{found}', not '{expected}'"
                 )));
             }
@@ -79,7 +78,7 @@ pub async fn push<S, E>(
     space: &Space,
     expected: &Expected,
     body: S,
-) -> ApiResult<Pushed>
+) -> DomainResult<Pushed>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -101,11 +100,11 @@ where
 }
 
 /// Reads and checks an archive, off the async threads.
-pub async fn read_archive(reader: impl std::io::Read + Send + 'static) -> ApiResult<archive::ChartContents> {
+pub async fn read_archive(reader: impl std::io::Read + Send + 'static) -> DomainResult<archive::ChartContents> {
     tokio::task::spawn_blocking(move || archive::read(reader))
         .await
         .map_err(internal)?
-        .map_err(|e| ApiError::BadRequest(e.to_string()))
+        .map_err(|e| DomainError::Invalid(e.to_string()))
 }
 
 /// Records a checked archive as a new complete version; `received` is put into the blob store
@@ -118,10 +117,10 @@ pub async fn record(
     digest: &Digest,
     size: u64,
     received: Option<&Received>,
-) -> ApiResult<Pushed> {
+) -> DomainResult<Pushed> {
     let artifact = chart_for(state, caller, space, contents).await?;
     let taken = || {
-        ApiError::Conflict(format!(
+        DomainError::Conflict(format!(
             "{}-{} already exists in the repository",
             contents.name, contents.version
         ))
@@ -171,32 +170,32 @@ async fn chart_for(
     caller: &Caller,
     space: &Space,
     contents: &archive::ChartContents,
-) -> ApiResult<Artifact> {
+) -> DomainResult<Artifact> {
     let full = space.full_name(&contents.name);
-    if let Some(existing) = state.meta.artifact(CHART.stored, &full).await? {
-        if may(&CHART, space, caller, ArtifactOp::Upload, &existing) {
+    if let Some(existing) = state.meta.artifact(ArtifactType::Chart, &full).await? {
+        if may_artifact(caller, ArtifactOp::Upload, &existing) {
             return Ok(existing);
         }
-        return Err(ApiError::Forbidden(format!(
+        return Err(DomainError::Forbidden(format!(
             "you may not push versions of chart '{full}'"
         )));
     }
     if !space.allows(caller, ArtifactKind::Chart, ArtifactOp::Create, Some(&full)) {
-        return Err(ApiError::Forbidden(format!(
+        return Err(DomainError::Forbidden(format!(
             "chart '{full}' does not exist and you may not create charts in '{}'",
             space.namespace()
         )));
     }
     let mut metadata = serde_json::Map::new();
     if let Some(description) = contents.chart.get("description").and_then(Value::as_str)
-        && validate_text("description", description, crate::api::limits::SHORT_DESCRIPTION).is_ok()
+        && validate_text("description", description, crate::catalog::limits::SHORT_DESCRIPTION).is_ok()
     {
         metadata.insert("shortDescription".into(), json!(description));
     }
     let created = state
         .meta
         .create_artifact(&NewArtifact {
-            kind: CHART.stored,
+            kind: ArtifactType::Chart,
             org_id: space.org.id,
             team_id: space.team.as_ref().map(|t| t.id),
             path: &full,
@@ -210,14 +209,14 @@ async fn chart_for(
         // Made meanwhile by another push.
         Err(hangar_store::Error::Conflict(_)) => state
             .meta
-            .artifact(CHART.stored, &full)
+            .artifact(ArtifactType::Chart, &full)
             .await?
-            .ok_or_else(|| ApiError::Conflict(format!("chart '{full}' changed meanwhile; push again"))),
+            .ok_or_else(|| DomainError::Conflict(format!("chart '{full}' changed meanwhile; push again"))),
         Err(other) => Err(other.into()),
     }
 }
 
-async fn receive<S, E>(mut body: S, max: u64) -> ApiResult<Received>
+async fn receive<S, E>(mut body: S, max: u64) -> DomainResult<Received>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -227,10 +226,10 @@ where
     let mut hasher = Hasher::new(Algorithm::Sha256);
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the upload broke off: {e}")))?;
+        let chunk = chunk.map_err(|e| DomainError::Invalid(format!("the upload broke off: {e}")))?;
         size += chunk.len() as u64;
         if size > max {
-            return Err(ApiError::PayloadTooLarge(format!(
+            return Err(DomainError::TooLarge(format!(
                 "a chart archive may be at most {max} bytes"
             )));
         }
@@ -239,7 +238,7 @@ where
         writer.write_all(&chunk).map_err(internal)?;
     }
     if size == 0 {
-        return Err(ApiError::BadRequest(
+        return Err(DomainError::Invalid(
             "the request has no chart archive in its body".into(),
         ));
     }
@@ -253,7 +252,7 @@ where
 }
 
 /// Puts the received archive into the blob store under its digest.
-async fn store(state: &AppState, received: &Received) -> ApiResult<()> {
+async fn store(state: &AppState, received: &Received) -> DomainResult<()> {
     let mut copy = received.file.try_clone().map_err(internal)?;
     copy.rewind().map_err(internal)?;
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(copy))
@@ -263,6 +262,6 @@ async fn store(state: &AppState, received: &Received) -> ApiResult<()> {
     Ok(())
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
+fn internal(e: impl std::fmt::Display) -> DomainError {
+    DomainError::Internal(e.to_string())
 }
