@@ -77,14 +77,19 @@ impl ApiError {
             ApiError::InsufficientStorage(_) => "the server has no room left to store this".to_string(),
             other => other.to_string(),
         };
-        json!({
-            "requestStatus": {
-                "statusCode": self.status_code_word(),
-                "statusDescription": description,
-                "requestId": uuid::Uuid::new_v4().to_string(),
-            }
-        })
+        request_status(self.status_code_word(), &description)
     }
+}
+
+/// NGC's error body: `{"requestStatus": {"statusCode", "statusDescription", "requestId"}}`.
+pub fn request_status(word: &str, description: &str) -> serde_json::Value {
+    json!({
+        "requestStatus": {
+            "statusCode": word,
+            "statusDescription": description,
+            "requestId": uuid::Uuid::new_v4().to_string(),
+        }
+    })
 }
 
 impl IntoResponse for ApiError {
@@ -98,18 +103,13 @@ impl IntoResponse for ApiError {
 
 impl From<hangar_store::Error> for ApiError {
     fn from(e: hangar_store::Error) -> Self {
-        use hangar_store::Error as E;
-        if crate::catalog::error::out_of_space(&e) {
-            return ApiError::InsufficientStorage(e.to_string());
-        }
-        match e {
-            E::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
-            E::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
-            E::Limit(why) | E::Invalid(why) => ApiError::BadRequest(why),
-            E::Collected(_) | E::DigestMismatch { .. } | E::SizeMismatch { .. } | E::RangeNotSatisfiable => {
-                ApiError::BadRequest(e.to_string())
-            }
-            other => ApiError::Internal(other.to_string()),
+        use crate::catalog::error::{StoreFault as F, store_fault};
+        match store_fault(e) {
+            F::NotFound(what) => ApiError::NotFound(what),
+            F::Conflict(what) => ApiError::Conflict(what),
+            F::Invalid(why) => ApiError::BadRequest(why),
+            F::NoSpace(detail) => ApiError::InsufficientStorage(detail),
+            F::Internal(detail) => ApiError::Internal(detail),
         }
     }
 }

@@ -43,6 +43,8 @@ pub enum ServerError {
     #[error(transparent)]
     Identity(#[from] identity::error::IdentityError),
     #[error(transparent)]
+    Domain(#[from] catalog::error::DomainError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

@@ -7,7 +7,7 @@
 //! replica, takes it over instead of waiting for it. Whoever finds a live claim waits for its
 //! outcome.
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{DomainError, DomainResult};
 use crate::state::AppState;
 use hangar_store::blob::Digest;
 use hangar_store::meta::{FileUpload, now};
@@ -31,19 +31,19 @@ pub async fn finish(
     path: &str,
     digest: &str,
     deadline: Instant,
-) -> ApiResult<()> {
+) -> DomainResult<()> {
     loop {
         let Some(upload) = state.meta.file_upload_by_id(upload_id).await? else {
             // Finished (here or elsewhere), or replaced by an upload of other bytes.
             return match state.meta.received_file(version_id, digest).await? {
                 Some(_) => Ok(()),
-                None => Err(ApiError::BadRequest(format!(
+                None => Err(DomainError::Invalid(format!(
                     "the upload of '{path}' is no longer open; upload the file again"
                 ))),
             };
         };
         if let Some(n) = upload.missing_part() {
-            return Err(ApiError::BadRequest(format!(
+            return Err(DomainError::Invalid(format!(
                 "part {n} of '{path}' has not been uploaded"
             )));
         }
@@ -59,7 +59,7 @@ pub async fn finish(
             }
         }
         if Instant::now() >= deadline {
-            return Err(ApiError::Conflict(format!(
+            return Err(DomainError::Conflict(format!(
                 "'{path}' is still being put together; try again later"
             )));
         }
@@ -71,7 +71,7 @@ pub async fn finish(
 struct Lost;
 
 /// Puts the parts together under the claim of `attempt`, renewing it meanwhile.
-async fn assemble(state: &AppState, upload: &FileUpload, attempt: &str) -> Result<ApiResult<()>, Lost> {
+async fn assemble(state: &AppState, upload: &FileUpload, attempt: &str) -> Result<DomainResult<()>, Lost> {
     let heartbeat = tokio::spawn(renew(state.clone(), upload.id.clone(), attempt.to_string()));
     let stored = store(state, upload).await;
     heartbeat.abort();
@@ -104,11 +104,11 @@ async fn renew(state: AppState, upload_id: String, attempt: String) {
 /// Stores the file from its parts, verified against its SHA-256. A single part that is the
 /// whole file is already stored. On a mismatch every part is dropped: which one is wrong
 /// cannot be told.
-async fn store(state: &AppState, upload: &FileUpload) -> ApiResult<()> {
+async fn store(state: &AppState, upload: &FileUpload) -> DomainResult<()> {
     let expected: Digest = upload
         .digest
         .parse()
-        .map_err(|_| ApiError::Internal(format!("stored digest {}", upload.digest)))?;
+        .map_err(|_| DomainError::Internal(format!("stored digest {}", upload.digest)))?;
     if let [(_, only, _)] = upload.parts.as_slice()
         && *only == upload.digest
     {
@@ -117,14 +117,17 @@ async fn store(state: &AppState, upload: &FileUpload) -> ApiResult<()> {
     let parts: Vec<Digest> = upload
         .parts
         .iter()
-        .map(|(_, d, _)| d.parse().map_err(|_| ApiError::Internal(format!("stored digest {d}"))))
-        .collect::<ApiResult<_>>()?;
+        .map(|(_, d, _)| {
+            d.parse()
+                .map_err(|_| DomainError::Internal(format!("stored digest {d}")))
+        })
+        .collect::<DomainResult<_>>()?;
     let body = hangar_store::blob::concat(state.blobs.clone(), parts);
     match state.blobs.put(&expected, Some(upload.size as u64), body).await {
         Ok(_) => Ok(()),
         Err(e @ (hangar_store::Error::DigestMismatch { .. } | hangar_store::Error::SizeMismatch { .. })) => {
             state.meta.clear_file_parts(&upload.id).await?;
-            Err(ApiError::BadRequest(format!(
+            Err(DomainError::Invalid(format!(
                 "'{}': {e}; its parts were dropped, send them all again",
                 upload.path
             )))

@@ -53,3 +53,31 @@ pub fn out_of_space(e: &hangar_store::Error) -> bool {
     }
     full(e)
 }
+
+/// A store error as the REST API and the data plane tell it apart (the registry has its own,
+/// finer mapping to OCI codes).
+pub enum StoreFault {
+    NotFound(String),
+    Conflict(String),
+    /// The request's fault: a limit, a wrong digest or size, a range outside the blob.
+    Invalid(String),
+    NoSpace(String),
+    Internal(String),
+}
+
+/// Sorts a store error into a [`StoreFault`].
+pub fn store_fault(e: hangar_store::Error) -> StoreFault {
+    use hangar_store::Error as E;
+    if out_of_space(&e) {
+        return StoreFault::NoSpace(e.to_string());
+    }
+    match e {
+        E::NotFound(what) => StoreFault::NotFound(format!("{what} not found")),
+        E::Conflict(what) => StoreFault::Conflict(format!("{what} already exists")),
+        E::Limit(why) | E::Invalid(why) => StoreFault::Invalid(why),
+        E::Collected(_) | E::DigestMismatch { .. } | E::SizeMismatch { .. } | E::RangeNotSatisfiable => {
+            StoreFault::Invalid(e.to_string())
+        }
+        other => StoreFault::Internal(other.to_string()),
+    }
+}

@@ -4,10 +4,10 @@
 //! the links of every file at once and uses them for the whole download, and a key revoked or a
 //! member removed meanwhile must stop it.
 
+use super::error::{DomainError, DomainResult};
 use crate::auth::Caller;
 use crate::auth::caller::caller_for_key;
 use crate::catalog::signing::UrlSigner;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::http::header::HOST;
@@ -51,14 +51,16 @@ impl Principal {
 
     /// The caller this principal is now. A key that was revoked, deactivated or has expired
     /// makes the link useless (403); an owner who left the org keeps the key but not the roles.
-    pub async fn caller(self, state: &AppState) -> ApiResult<Caller> {
+    pub async fn caller(self, state: &AppState) -> DomainResult<Caller> {
         match self {
             Principal::Guest => Ok(Caller::guest()),
             Principal::Key(id) => caller_for_key(state, state.meta.key(id).await?)
                 .await
                 .map_err(|e| match e {
-                    ApiError::Unauthorized(_) => ApiError::Forbidden("this data URL's key is no longer valid".into()),
-                    other => other,
+                    crate::error::ApiError::Unauthorized(_) | crate::error::ApiError::Forbidden(_) => {
+                        DomainError::Forbidden("this data URL's key is no longer valid".into())
+                    }
+                    other => DomainError::Internal(other.to_string()),
                 }),
         }
     }
@@ -126,12 +128,12 @@ pub fn signed_path(signer: &UrlSigner, resource: Resource, principal: Principal,
 }
 
 /// Checks a link's signature for `resource`; whom it was handed to.
-pub fn verify(state: &AppState, resource: Resource, query: &LinkQuery) -> ApiResult<Principal> {
+pub fn verify(state: &AppState, resource: Resource, query: &LinkQuery) -> DomainResult<Principal> {
     let by = query.by.as_deref().unwrap_or_default();
     state
         .urls
         .check(&resource.request(), by, query.expires, query.signature.as_deref())?;
-    Principal::parse(by).ok_or_else(|| ApiError::Forbidden("this data URL names nobody".into()))
+    Principal::parse(by).ok_or_else(|| DomainError::Forbidden("this data URL names nobody".into()))
 }
 
 /// Where this server is reachable for the caller, for the URLs it hands out (data links, the

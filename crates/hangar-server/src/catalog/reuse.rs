@@ -6,8 +6,8 @@
 //! made, are the other way in: `hangar_store::meta::MetaStore::received_file`.)
 
 use super::access::{may, policy_kind};
+use super::error::DomainResult;
 use crate::auth::Caller;
-use crate::error::ApiResult;
 use crate::state::AppState;
 use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
 use hangar_store::blob::Digest;
@@ -18,7 +18,7 @@ use hangar_store::meta::{Holder, HolderKind};
 const MAX_HOLDERS: i64 = 200;
 
 /// The size of the stored bytes `digest`, if the caller may use them without sending them.
-pub async fn reusable(state: &AppState, caller: &Caller, digest: &Digest) -> ApiResult<Option<u64>> {
+pub async fn reusable(state: &AppState, caller: &Caller, digest: &Digest) -> DomainResult<Option<u64>> {
     // Only the caller's own orgs (and public objects) can hold something it may read.
     let orgs = (!caller.subject.platform_admin).then(|| orgs_of(caller));
     let holders = state

@@ -3,7 +3,7 @@
 //! URLs; NGC's client sends no auth headers there). HMAC-SHA256 with a key kept in the shared
 //! database, so every replica signs and checks the same links.
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{DomainError, DomainResult};
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -23,7 +23,7 @@ fn message(request: &str, by: &str, expires: i64) -> String {
 }
 
 impl UrlSigner {
-    pub async fn load(meta: &MetaStore) -> ApiResult<Self> {
+    pub async fn load(meta: &MetaStore) -> DomainResult<Self> {
         let stored = meta
             .setting_or_init(SIGNING_KEY_SETTING, || {
                 let secret: [u8; 32] = rand::random();
@@ -32,7 +32,7 @@ impl UrlSigner {
             .await?;
         let secret = STANDARD
             .decode(stored)
-            .map_err(|e| ApiError::Internal(format!("stored URL signing key: {e}")))?;
+            .map_err(|e| DomainError::Internal(format!("stored URL signing key: {e}")))?;
         Ok(UrlSigner {
             key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
         })
@@ -45,8 +45,8 @@ impl UrlSigner {
     }
 
     /// Checks a signed request; a wrong, missing or expired signature is 403.
-    pub fn check(&self, request: &str, by: &str, expires: Option<i64>, signature: Option<&str>) -> ApiResult<()> {
-        let denied = |why: &str| ApiError::Forbidden(format!("this data URL {why}"));
+    pub fn check(&self, request: &str, by: &str, expires: Option<i64>, signature: Option<&str>) -> DomainResult<()> {
+        let denied = |why: &str| DomainError::Forbidden(format!("this data URL {why}"));
         let (Some(expires), Some(signature)) = (expires, signature) else {
             return Err(denied("is not signed"));
         };

@@ -8,7 +8,6 @@ use crate::catalog::access::may_artifact;
 use crate::catalog::blobs::{blob_response, parse_range};
 use crate::catalog::links::{LinkQuery, Principal, Resource, verify};
 use crate::catalog::zip::zip_body;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -17,12 +16,15 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, RANGE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, put};
+use error::{DataError, DataResult};
 use futures::StreamExt;
 use hangar_core::policy::ArtifactOp;
 use hangar_store::blob::Digest;
 use hangar_store::meta::{Artifact, ArtifactVersion, UPLOAD_COMPLETE, UPLOAD_PENDING};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+mod error;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,8 +40,8 @@ async fn linked_version(
     principal: Principal,
     version_id: i64,
     op: ArtifactOp,
-) -> ApiResult<(Artifact, ArtifactVersion)> {
-    let gone = || ApiError::NotFound("this version no longer exists".into());
+) -> DataResult<(Artifact, ArtifactVersion)> {
+    let gone = || DataError::NotFound("this version no longer exists".into());
     let version = state.meta.version_by_id(version_id).await?.ok_or_else(gone)?;
     let artifact = state.meta.artifact_by_id(version.artifact_id).await?.ok_or_else(gone)?;
     let wanted = if op == ArtifactOp::Upload {
@@ -48,14 +50,14 @@ async fn linked_version(
         UPLOAD_COMPLETE
     };
     if version.status != wanted {
-        return Err(ApiError::Conflict(format!(
+        return Err(DataError::Conflict(format!(
             "version '{}' of '{}' is {}",
             version.version, artifact.path, version.status
         )));
     }
     let caller = principal.caller(state).await?;
     if !may_artifact(&caller, op, &artifact) {
-        return Err(ApiError::Forbidden(format!(
+        return Err(DataError::Forbidden(format!(
             "whoever this data URL was given to may no longer use '{}'",
             artifact.path
         )));
@@ -69,16 +71,16 @@ async fn put_part(
     Path((id, part)): Path<(String, i64)>,
     Query(query): Query<LinkQuery>,
     body: Body,
-) -> ApiResult<Response> {
+) -> DataResult<Response> {
     let principal = verify(&state, Resource::Part { upload: &id, part }, &query)?;
     let upload = state
         .meta
         .file_upload_by_id(&id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("upload '{id}' is not known (completed or expired)")))?;
+        .ok_or_else(|| DataError::NotFound(format!("upload '{id}' is not known (completed or expired)")))?;
     linked_version(&state, principal, upload.version_id, ArtifactOp::Upload).await?;
     if part < 1 || part > upload.part_count() {
-        return Err(ApiError::BadRequest(format!(
+        return Err(DataError::Invalid(format!(
             "part {part} is outside 1..={}",
             upload.part_count()
         )));
@@ -106,13 +108,13 @@ async fn put_part(
         // The request's fault (a broken or overlong body) is the client's; anything else is
         // the store's, a 5xx.
         if client_fault.load(Ordering::Relaxed) {
-            ApiError::BadRequest(format!("part {part}: {e}"))
+            DataError::Invalid(format!("part {part}: {e}"))
         } else {
             e.into()
         }
     })?;
     if info.size != expected {
-        return Err(ApiError::BadRequest(format!(
+        return Err(DataError::Invalid(format!(
             "part {part} must be {expected} bytes, not {}",
             info.size
         )));
@@ -126,7 +128,7 @@ async fn put_part(
         .status(StatusCode::OK)
         .header(ETAG, format!("\"{}\"", info.digest.hex()))
         .body(Body::empty())
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| DataError::Internal(e.to_string()))
 }
 
 /// `attachment; filename="…"` for a download saved under `name`.
@@ -142,7 +144,7 @@ async fn get_file(
     headers: HeaderMap,
     Path((version_id, path)): Path<(i64, String)>,
     Query(query): Query<LinkQuery>,
-) -> ApiResult<Response> {
+) -> DataResult<Response> {
     let resource = Resource::File {
         version: version_id,
         path: &path,
@@ -155,11 +157,11 @@ async fn get_file(
         .await?
         .into_iter()
         .find(|f| f.path == path)
-        .ok_or_else(|| ApiError::NotFound(format!("no file '{path}' in this version")))?;
+        .ok_or_else(|| DataError::NotFound(format!("no file '{path}' in this version")))?;
     let digest: Digest = file
         .digest
         .parse()
-        .map_err(|_| ApiError::Internal(format!("stored digest {}", file.digest)))?;
+        .map_err(|_| DataError::Internal(format!("stored digest {}", file.digest)))?;
     let size = file.size as u64;
     let range = headers
         .get(RANGE)
@@ -175,7 +177,7 @@ async fn get_zip(
     State(state): State<AppState>,
     Path(version_id): Path<i64>,
     Query(query): Query<LinkQuery>,
-) -> ApiResult<Response> {
+) -> DataResult<Response> {
     let principal = verify(&state, Resource::Zip { version: version_id }, &query)?;
     let (artifact, version) = linked_version(&state, principal, version_id, ArtifactOp::Download).await?;
     let files = state.meta.version_files(version.id).await?;
@@ -184,5 +186,5 @@ async fn get_zip(
         .header(CONTENT_TYPE, "application/zip")
         .header(CONTENT_DISPOSITION, attachment(&name))
         .body(zip_body(state.blobs.clone(), files))
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| DataError::Internal(e.to_string()))
 }

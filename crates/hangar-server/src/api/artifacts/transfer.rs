@@ -283,7 +283,9 @@ fn finish_in_background(
 ) -> JoinHandle<ApiResult<()>> {
     tokio::spawn(async move {
         let deadline = Instant::now() + limit;
-        assembly::finish(&state, &upload_id, version_id, &path, &digest, deadline).await
+        assembly::finish(&state, &upload_id, version_id, &path, &digest, deadline)
+            .await
+            .map_err(ApiError::from)
     })
 }
 
@@ -425,7 +427,7 @@ async fn committable(
             ))),
         };
     }
-    reusable(state, caller, digest).await
+    Ok(reusable(state, caller, digest).await?)
 }
 
 #[derive(Debug, Deserialize)]
