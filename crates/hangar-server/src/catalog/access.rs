@@ -1,6 +1,6 @@
 //! What the verdict ([`reveal`]) is about for models, resources and charts, and shorthands for it.
 
-use super::reveal::{Guarded, Verdict, reveal};
+use super::reveal::{Guarded, may};
 use crate::auth::Caller;
 use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
 use hangar_store::meta::{Artifact, ArtifactType};
@@ -39,16 +39,6 @@ pub fn target_of(path: &str) -> Target<'_> {
     }
 }
 
-/// Whether the caller may do `op` to an entity of `kind` at `target` ([`reveal`]).
-pub fn may(caller: &Caller, kind: ArtifactKind, op: ArtifactOp, target: &Target, is_public: bool) -> bool {
-    let thing = Guarded {
-        kind,
-        target: *target,
-        is_public,
-    };
-    reveal(caller, &thing, op) == Verdict::Allowed
-}
-
 /// What the verdict is about for a stored model, resource or chart.
 pub fn guarded(artifact: &Artifact) -> Guarded<'_> {
     Guarded {
@@ -58,9 +48,9 @@ pub fn guarded(artifact: &Artifact) -> Guarded<'_> {
     }
 }
 
-/// [`may`] for a stored model, resource or chart.
+/// Whether the caller may do `op` to a stored model, resource or chart.
 pub fn may_artifact(caller: &Caller, op: ArtifactOp, artifact: &Artifact) -> bool {
-    reveal(caller, &guarded(artifact), op) == Verdict::Allowed
+    may(caller, &guarded(artifact), op)
 }
 
 #[cfg(test)]

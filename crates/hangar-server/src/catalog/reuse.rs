@@ -5,8 +5,9 @@
 //! Otherwise the bytes must be uploaded. (Uploads of the caller's own, into the version being
 //! made, are the other way in: `hangar_store::meta::MetaStore::received_file`.)
 
-use super::access::{may, policy_kind};
+use super::access::policy_kind;
 use super::error::DomainResult;
+use super::reveal::{Guarded, may};
 use crate::auth::Caller;
 use crate::state::AppState;
 use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
@@ -44,10 +45,14 @@ fn readable(caller: &Caller, holder: &Holder) -> bool {
         HolderKind::Repository => ArtifactKind::Container,
         HolderKind::Artifact(stored) => policy_kind(stored),
     };
-    let target = Target {
-        org: &holder.org,
-        team: holder.team.as_deref(),
-        entity: Some(&holder.path),
+    let thing = Guarded {
+        kind,
+        target: Target {
+            org: &holder.org,
+            team: holder.team.as_deref(),
+            entity: Some(&holder.path),
+        },
+        is_public: holder.is_public,
     };
-    may(caller, kind, ArtifactOp::Download, &target, holder.is_public)
+    may(caller, &thing, ArtifactOp::Download)
 }

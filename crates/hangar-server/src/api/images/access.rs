@@ -2,7 +2,7 @@
 //! one policy, plus read access for everyone to public repositories.
 
 use crate::auth::Caller;
-use crate::catalog::reveal::{Guarded, Verdict, reveal};
+use crate::catalog::reveal::{Guarded, reveal};
 use crate::catalog::space::Space;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -35,7 +35,7 @@ fn guarded<'a>(space: &'a Space, repo: &'a Repository) -> Guarded<'a> {
 
 /// Whether the caller may do `op` to the repository.
 pub fn may(space: &Space, caller: &Caller, op: ArtifactOp, repo: &Repository) -> bool {
-    reveal(caller, &guarded(space, repo), op) == Verdict::Allowed
+    crate::catalog::reveal::may(caller, &guarded(space, repo), op)
 }
 
 /// The repository of `path`, if the caller may do `op` to it. A repository the caller may not
