@@ -6,10 +6,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use hangar_core::names::{normalize_email, validate_org, validate_team};
 use hangar_core::roles::Role;
+use hangar_server::catalog::products;
 use hangar_server::identity::keys::{
     PersonalKeyRequest, ServiceKeyRequest, issue_legacy_key, issue_personal_key, issue_service_key,
 };
-use hangar_store::meta::{MetaStore, Org, RoleChange, User};
+use hangar_server::identity::mail::{RESET_LINK_SECONDS, when};
+use hangar_store::meta::{MetaStore, Org, PasswordPurpose, RoleChange, User, now};
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -33,9 +35,22 @@ pub enum AdminCommand {
     /// Grant or revoke roles.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Products and orgs' subscriptions to them.
+    #[command(subcommand)]
+    Product(ProductCommand),
     /// Issue API keys; prints the secret, once.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Print a one-time link (valid 24 hours) for a user to set a new password, such as the
+    /// owner who lost the first start's link. Using it ends the user's sessions.
+    PasswordLink {
+        /// The user's e-mail.
+        email: String,
+        /// The URL people reach the server at, to print a whole link [default: the
+        /// settings' public_url; else only the path is printed].
+        #[arg(long, env = "HANGAR_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
     /// Show the mail outbox (invitations waiting to be delivered by hand).
     Outbox {
         #[arg(long, default_value_t = 20)]
@@ -53,6 +68,46 @@ pub enum OrgCommand {
         description: String,
     },
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProductCommand {
+    Create {
+        /// Lowercase letters, digits, `-` and `_`, like org names: `nv-ai-enterprise`.
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    List,
+    Update {
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Deletes the product, its subscriptions and its place on entities.
+    Remove {
+        name: String,
+    },
+    /// Subscribes an org to a product, or changes the end of its subscription.
+    Subscribe {
+        org: String,
+        product: String,
+        /// An RFC 3339 time or a date (2027-01-31) [default: no end].
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    Unsubscribe {
+        org: String,
+        product: String,
+    },
+    /// The subscriptions of one org, or of every org.
+    Subscriptions {
+        org: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,10 +249,77 @@ async fn execute(meta: &MetaStore, command: AdminCommand) -> Result<()> {
         }
         AdminCommand::Role(RoleCommand::Grant(r)) => change_roles(meta, r, true).await?,
         AdminCommand::Role(RoleCommand::Revoke(r)) => change_roles(meta, r, false).await?,
+        AdminCommand::Product(command) => product(meta, command).await?,
         AdminCommand::Key(key) => println!("{}", issue_key(meta, key).await?),
+        AdminCommand::PasswordLink { email, public_url } => {
+            let user = user(meta, &email).await?;
+            let expires = now() + RESET_LINK_SECONDS;
+            let (_, token) = meta
+                .create_password_link(user.id, PasswordPurpose::Reset, None, expires, None)
+                .await?;
+            let base = public_url.unwrap_or_default();
+            eprintln!("One-time link for {} to set a password (valid 24 hours):", user.email);
+            println!("{}/password/{token}", base.trim_end_matches('/'));
+        }
         AdminCommand::Outbox { limit } => {
             for mail in meta.outbox(limit).await? {
                 println!("To: {}\nSubject: {}\n\n{}\n", mail.recipient, mail.subject, mail.body);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn product(meta: &MetaStore, command: ProductCommand) -> Result<()> {
+    match command {
+        ProductCommand::Create {
+            name,
+            display_name,
+            description,
+        } => {
+            let product = products::create(meta, &name, display_name.as_deref(), &description).await?;
+            eprintln!("Created product '{}'.", product.name);
+        }
+        ProductCommand::List => {
+            for p in meta.products().await? {
+                println!("{}\t{}\t{}", p.name, p.display_name, p.description);
+            }
+        }
+        ProductCommand::Update {
+            name,
+            display_name,
+            description,
+        } => {
+            products::update(meta, &name, display_name.as_deref(), description.as_deref()).await?;
+            eprintln!("Updated product '{name}'.");
+        }
+        ProductCommand::Remove { name } => {
+            meta.delete_product(&name).await?;
+            eprintln!("Removed product '{name}'.");
+        }
+        ProductCommand::Subscribe { org, product, expires } => {
+            let expires_at = expires.as_deref().map(products::parse_expiry).transpose()?;
+            products::subscribe(meta, &org, &product, expires_at).await?;
+            let until = expires_at.map_or("no end".to_string(), when);
+            eprintln!("Org '{org}' subscribes to '{product}' until {until}.");
+        }
+        ProductCommand::Unsubscribe { org, product } => {
+            products::unsubscribe(meta, &org, &product).await?;
+            eprintln!("Org '{org}' no longer subscribes to '{product}'.");
+        }
+        ProductCommand::Subscriptions { org: name } => {
+            let org_id = match &name {
+                Some(name) => Some(org(meta, name).await?.id),
+                None => None,
+            };
+            for s in meta.subscriptions(org_id).await? {
+                let until = s.expires_at.map_or("-".to_string(), when);
+                let lapsed = if s.expires_at.is_some_and(|t| t <= now()) {
+                    "\texpired"
+                } else {
+                    ""
+                };
+                println!("{}\t{}\t{until}{lapsed}", s.org, s.product.name);
             }
         }
     }

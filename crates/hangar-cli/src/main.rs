@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Operator commands that work directly on the database, with or without a running server.
     Admin(admin::AdminArgs),
     #[command(flatten)]
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Client(cmd) => client::run(cmd).await,
         }

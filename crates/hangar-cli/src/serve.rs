@@ -87,6 +87,22 @@ pub struct ServeArgs {
     /// zip) stays good; each use also checks that its holder may still download [default: 3600].
     #[arg(long, env = "HANGAR_DOWNLOAD_URL_TTL")]
     download_url_ttl: Option<u64>,
+    /// The URL people reach this server at (e.g. `https://hangar.example.com`), used in the
+    /// links of mails and of the first start [default: the address a request named].
+    #[arg(long, env = "HANGAR_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Addresses of load balancers in front of this server: from them, the client is the one
+    /// `X-Forwarded-For` names (sign-in throttling is per client address); repeat or separate
+    /// by commas [default: none].
+    #[arg(long, env = "HANGAR_TRUSTED_PROXY", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
+    /// Seconds without a request after which a browser session ends [default: 43200, 12 h].
+    #[arg(long, env = "HANGAR_SESSION_IDLE")]
+    session_idle: Option<u64>,
+    /// Seconds after signing in at which a browser session ends, however much it is used
+    /// [default: 604800, 7 days].
+    #[arg(long, env = "HANGAR_SESSION_LIFETIME")]
+    session_lifetime: Option<u64>,
     /// Log filter, e.g. `info` or `hangar_server=debug` [default: info; RUST_LOG also works].
     #[arg(long, env = "HANGAR_LOG")]
     log: Option<String>,
@@ -120,6 +136,29 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .map_or(defaults.download_url_ttl, Duration::from_secs);
     if !(Duration::from_secs(60)..=Duration::from_secs(7 * 24 * 60 * 60)).contains(&download_url_ttl) {
         bail!("--download-url-ttl must be between 60 seconds and 7 days");
+    }
+    let session_idle = args
+        .session_idle
+        .or(file.session_idle)
+        .map_or(defaults.session_idle, Duration::from_secs);
+    let session_lifetime = args
+        .session_lifetime
+        .or(file.session_lifetime)
+        .map_or(defaults.session_lifetime, Duration::from_secs);
+    if session_idle < Duration::from_secs(60) || session_lifetime < Duration::from_secs(60) {
+        bail!("--session-idle and --session-lifetime must be at least 60 seconds");
+    }
+    if session_lifetime > Duration::from_secs(366 * 24 * 60 * 60) {
+        bail!("--session-lifetime must be at most a year");
+    }
+    let public_url = args
+        .public_url
+        .or(file.public_url)
+        .map(|u| u.trim_end_matches('/').to_string());
+    if let Some(url) = &public_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        bail!("--public-url must start with http:// or https://");
     }
     let org = args.init_org.or(file.init_org).unwrap_or_else(|| "hangar".into());
     let config = ServeConfig {
@@ -182,6 +221,14 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .or(file.read_cache)
                 .map_or(defaults.read_cache, Duration::from_secs),
             download_url_ttl,
+            public_url: public_url.clone(),
+            trusted_proxies: if args.trusted_proxy.is_empty() {
+                file.trusted_proxies.unwrap_or_default()
+            } else {
+                args.trusted_proxy
+            },
+            session_idle,
+            session_lifetime,
         },
         gc: gc_config(
             args.gc_interval.or(file.gc_interval),
@@ -199,6 +246,18 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         println!("{}", first.secret);
     }
     let scheme = if server.is_tls() { "https" } else { "http" };
+    if let Some(first) = &server.bootstrapped {
+        let base = public_url.unwrap_or_else(|| {
+            format!(
+                "{scheme}://{}",
+                server.local_addr().map(|a| a.to_string()).unwrap_or_default()
+            )
+        });
+        println!(
+            "Set the owner's password (one-time link, valid 7 days; `hangar admin password-link` makes a new one):"
+        );
+        println!("{base}/password/{}", first.password_token);
+    }
     println!(
         "Hangar listening on {scheme}://{} (database {}, blobs {})",
         server.local_addr()?,

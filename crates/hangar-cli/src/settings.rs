@@ -49,6 +49,10 @@ pub struct FileSettings {
     pub max_chart_size: Option<u64>,
     pub helm_hosts: Option<Vec<String>>,
     pub download_url_ttl: Option<u64>,
+    pub public_url: Option<String>,
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    pub session_idle: Option<u64>,
+    pub session_lifetime: Option<u64>,
     pub log: Option<String>,
 }
 

@@ -8,7 +8,7 @@
 mod common;
 
 use common::tls::TestCa;
-use common::{ServeOptions, Server, Stores};
+use common::{Server, Stores};
 use std::path::Path;
 use std::process::Command;
 
@@ -81,14 +81,7 @@ fn curl(ca: &TestCa, version: &str, method: &str, url: &str, body: &str, request
 
 async fn refusals_keep_connections(stores: &Stores) {
     let dir = stores.dir.path();
-    let ca = common::tls::make(dir);
-    let server = Server::start_with(
-        stores,
-        &ServeOptions {
-            tls: Some((ca.cert.clone(), ca.key.clone())),
-            ..Default::default()
-        },
-    );
+    let (server, ca) = Server::start_tls(stores);
     let key = format!("Authorization: Bearer {}", server.key());
     let small = body_file(dir, "small.json", 300);
     let too_big = body_file(dir, "too-big.json", 2 << 20);

@@ -3,17 +3,9 @@
 
 mod common;
 
-use common::api::{claims, error_text};
+use common::api::{claims, error_text, names};
 use common::{Api, Auth, Server, Stores, admin_ok, member};
-use serde_json::{Value, json};
-
-fn names(list: &Value, field: &str) -> Vec<String> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|v| v[field].as_str().unwrap_or_default().to_string())
-        .collect()
-}
+use serde_json::json;
 
 async fn first_start_and_basics(stores: &Stores) {
     let server = Server::start(stores);
@@ -731,14 +723,7 @@ both_backends!(admin_cli, admin_without_server);
 #[tokio::test]
 async fn tls_server() {
     let stores = common::stores(common::Backend::SqliteFolder).await.expect("sqlite");
-    let ca = common::tls::make(stores.dir.path());
-    let server = Server::start_with(
-        &stores,
-        &common::ServeOptions {
-            tls: Some((ca.cert.clone(), ca.key.clone())),
-            ..Default::default()
-        },
-    );
+    let (server, ca) = Server::start_tls(&stores);
     assert!(server.base.starts_with("https://"), "{}", server.base);
     let api = Api::new(&server.base, Some(ca.ca_pem.as_bytes()));
     let token = api.token(&server.key(), "acme").await;

@@ -205,7 +205,7 @@ async fn image_commands(stores: &Stores) {
         "   Multi-Arch Support: True\n",
         "   Logo: https://acme.test/logo.png\n",
         "   Labels: nginx, Web Tools\n",
-        "   Public: No\n   Access Type:\n   Associated Products:\n",
+        "   Public: No\n   Access Type: NOT_LISTED\n   Associated Products:\n",
         &format!("   Latest Image Size: {amd_size} B\n"),
         "   Signed Tag?: True\n",
         "   Latest Tag: multi\n",

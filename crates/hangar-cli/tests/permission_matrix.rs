@@ -1,13 +1,14 @@
-//! The permission matrix, in-process (issue 13, item 5): every kind of caller × every action on
-//! every surface (OCI registry, NGC REST, Helm repository, data plane) × private and public
-//! entities at org and team level. Each row asserts the exact status and the surface's own wire
+//! The permission matrix, in-process (issue 13, item 5; access levels, issue 15): every kind of
+//! caller × every action on every surface (OCI registry, NGC REST, Helm repository, data plane)
+//! × private and guest-access entities at org and team level, and entities at every other access
+//! level (authenticated, entitled, exclusive, approval) at org level. Each row asserts the exact status and the surface's own wire
 //! format. What each caller may do is written out by hand below (from the guides' role and
 //! scope tables), and the verdict comes from one short ladder — never from the server's own
 //! policy code, so a wrong policy shows up as wrong rows:
 //!
-//! - a credential the server must refuse, or a guest where a public read does not apply: 401;
+//! - a credential the server must refuse, or a guest where the access level grants nothing: 401;
 //! - allowed: the action's success status;
-//! - may see the entity (any read, or it is public) but not do this: 403;
+//! - may see the entity (any read, or its access level lets everyone see it) but not do this: 403;
 //! - may not even see it: 404 (the registry answers DENIED for both, so as not to tell).
 //!
 //! A guest on the registry does what an anonymous client does with the challenge: it asks the
@@ -26,7 +27,8 @@ use common::{Auth, Stores};
 use hangar_core::policy::ArtifactOp as Op;
 use hangar_core::roles::Role;
 use hangar_server::catalog::links::{Principal, Resource, signed_path};
-use hangar_store::meta::ArtifactType;
+use hangar_store::meta::{ArtifactType, EntityKey, HolderKind};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use std::time::Instant;
 
@@ -93,6 +95,10 @@ struct Who {
     reach: Vec<Reach>,
     /// The server must refuse the credential itself (401 everywhere).
     refused: bool,
+    /// A member of an org with a live subscription to the gated places' product.
+    subscriber: bool,
+    /// Approved by the publisher for the approval-level place's entities.
+    approved: bool,
 }
 
 impl Who {
@@ -120,22 +126,40 @@ enum Verdict {
     Forbidden,
 }
 
+/// What an access level grants a caller beyond the roles of the owning org (Catalog guide §4,
+/// by hand): `op` is allowed when this says so.
+fn offered(who: &Who, access: Access, op: Op) -> bool {
+    let view = matches!(op, Op::Get | Op::List);
+    let download = op == Op::Download;
+    let signed_in = !who.guest();
+    match access {
+        Access::Private => false,
+        Access::Guest => view || download,
+        Access::Authenticated => view || (download && signed_in),
+        Access::Entitled => view || (download && who.subscriber),
+        Access::Exclusive => (view || download) && who.subscriber,
+        Access::Approval => view || (download && who.approved),
+    }
+}
+
 /// The ladder, for `op` on the entity `path` of `kind` at `place`.
 fn verdict(who: &Who, kind: Kind, place: &Place, path: &str, op: Op) -> Verdict {
     if who.refused {
         return Verdict::Unauthenticated;
     }
-    if who.may(kind, place, path, op) || (op.reads() && place.public) {
+    if who.may(kind, place, path, op) || offered(who, place.access, op) {
         return Verdict::Allowed;
     }
     if who.guest() {
         return Verdict::Unauthenticated;
     }
-    let sees = place.public || READ.iter().any(|r| who.may(kind, place, path, *r));
+    let sees = READ
+        .iter()
+        .any(|r| who.may(kind, place, path, *r) || offered(who, place.access, *r));
     if sees { Verdict::Forbidden } else { Verdict::Hidden }
 }
 
-/// The ladder for making something new at `place` (its publicity does not count).
+/// The ladder for making something new at `place` (its access level does not count).
 fn space_verdict(who: &Who, kind: Kind, place: &Place, path: &str, op: Op) -> Verdict {
     if who.refused || who.guest() {
         return Verdict::Unauthenticated;
@@ -150,46 +174,82 @@ fn space_verdict(who: &Who, kind: Kind, place: &Place, path: &str, op: Op) -> Ve
 // ---------------------------------------------------------------------------------------------
 // Where things are.
 
-/// Where a fixture entity of each kind lives, and whether it is public.
+/// An access level, as this test names it (the server's own type is not used for expectations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Private,
+    Guest,
+    Authenticated,
+    Entitled,
+    Exclusive,
+    Approval,
+}
+
+impl Access {
+    /// The word of NGC's `accessType` body field as Hangar takes it.
+    fn word(self) -> &'static str {
+        match self {
+            Access::Private => "PRIVATE",
+            Access::Guest => "GUEST",
+            Access::Authenticated => "AUTHENTICATED",
+            Access::Entitled => "ENTITLED",
+            Access::Exclusive => "EXCLUSIVE",
+            Access::Approval => "APPROVAL",
+        }
+    }
+
+    fn gated(self) -> bool {
+        matches!(self, Access::Entitled | Access::Exclusive)
+    }
+}
+
+/// The product the gated places' entities belong to.
+const PRODUCT: &str = "enterprise";
+
+/// Where a fixture entity of each kind lives, and its access level.
 #[derive(Debug, Clone, Copy)]
 struct Place {
     label: &'static str,
     org: &'static str,
     team: Option<&'static str>,
-    public: bool,
+    access: Access,
 }
 
-const PLACES: [Place; 4] = [
+const fn place(label: &'static str, team: Option<&'static str>, access: Access) -> Place {
     Place {
-        label: "org-private",
+        label,
         org: "acme",
-        team: None,
-        public: false,
-    },
-    Place {
-        label: "org-public",
-        org: "acme",
-        team: None,
-        public: true,
-    },
-    Place {
-        label: "team-private",
-        org: "acme",
-        team: Some("vision"),
-        public: false,
-    },
-    Place {
-        label: "team-public",
-        org: "acme",
-        team: Some("vision"),
-        public: true,
-    },
+        team,
+        access,
+    }
+}
+
+const PLACES: [Place; 8] = [
+    place("org-private", None, Access::Private),
+    place("org-public", None, Access::Guest),
+    place("team-private", Some("vision"), Access::Private),
+    place("team-public", Some("vision"), Access::Guest),
+    place("org-authenticated", None, Access::Authenticated),
+    place("org-entitled", None, Access::Entitled),
+    place("org-exclusive", None, Access::Exclusive),
+    place("org-approval", None, Access::Approval),
 ];
+
+/// The places whose level is only about reading: what the owner's roles allow there is the
+/// same as at the first four, so only reads are tried.
+fn reads_only(place: &Place) -> bool {
+    !matches!(place.access, Access::Private | Access::Guest)
+}
 
 /// The two spaces where new things are made.
 const SPACES: [Place; 2] = [PLACES[0], PLACES[2]];
 
 impl Place {
+    /// The products of its entities.
+    fn products(&self) -> Vec<&'static str> {
+        if self.access.gated() { vec![PRODUCT] } else { vec![] }
+    }
+
     /// `acme[/vision]`.
     fn ns(&self) -> String {
         match self.team {
@@ -452,7 +512,7 @@ async fn request(fx: &Fixture, act: Act, kind: Kind, place: &Place, row: usize) 
                     Method::POST,
                     &format!("{}/{}", place.ngc(), ngc_segment(kind)),
                     &fx.owner,
-                    Some(json!({"name": doomed, "isPublic": place.public})),
+                    Some(json!({"name": doomed, "accessType": place.access.word(), "productNames": place.products()})),
                 )
                 .await;
             assert_eq!(made.status, 200, "{}", made.text());
@@ -582,10 +642,14 @@ async fn fixture(stores: &Stores) -> Fixture {
     app.org("beta").await;
     app.team("acme", "vision").await;
     app.team("acme", "audio").await;
+    for org in ["gamma", "delta", "epsilon"] {
+        app.org(org).await;
+    }
+    catalog_rights(&app).await;
     let (_, owner) = app.user("owner@acme.test", &[("acme", None, Role::OrgOwner)]).await;
     let mut layers = vec![];
     for place in &PLACES {
-        let publish = json!({"isPublic": place.public});
+        let publish = json!({"accessType": place.access.word(), "productNames": place.products()});
         let (_, layer) = app
             .push_image(&owner, &place.path(&place.name(Kind::Container)), "v1", "fixture")
             .await;
@@ -618,6 +682,54 @@ async fn fixture(stores: &Stores) -> Fixture {
     Fixture { app, owner, layers }
 }
 
+/// The product, its subscription by org gamma, and an expired one by org delta.
+async fn catalog_rights(app: &TestApp) {
+    let meta = &app.state.meta;
+    let now = chrono::Utc::now().timestamp();
+    let product = meta.create_product(PRODUCT, "Enterprise", "").await.expect("a product");
+    for (org, expires) in [("gamma", None), ("delta", Some(now - 1))] {
+        let org = meta.require_org(org).await.expect("org");
+        meta.subscribe(org.id, product.id, expires)
+            .await
+            .expect("a subscription");
+    }
+}
+
+/// `user` approved for every entity of the approval place.
+async fn approve(app: &TestApp, user: i64) {
+    let approval = PLACES
+        .iter()
+        .find(|p| p.access == Access::Approval)
+        .expect("an approval place");
+    let meta = &app.state.meta;
+    let repo = meta
+        .repository(&approval.path(&approval.name(Kind::Container)))
+        .await
+        .unwrap()
+        .expect("repository");
+    let mut entities = vec![EntityKey {
+        kind: HolderKind::Repository,
+        id: repo.id,
+    }];
+    for (kind, stored) in [
+        (Kind::Model, ArtifactType::Model),
+        (Kind::Resource, ArtifactType::Resource),
+        (Kind::Chart, ArtifactType::Chart),
+    ] {
+        let path = approval.path(&approval.name(kind));
+        let artifact = meta.artifact(stored, &path).await.unwrap().expect("entity");
+        entities.push(EntityKey {
+            kind: HolderKind::Artifact(stored),
+            id: artifact.id,
+        });
+    }
+    for entity in entities {
+        meta.decide_access_request(entity, user, "APPROVED", user, None)
+            .await
+            .expect("an approval");
+    }
+}
+
 /// A caller of every kind the identity model has.
 async fn callers(fx: &Fixture) -> Vec<Who> {
     let app = &fx.app;
@@ -626,6 +738,8 @@ async fn callers(fx: &Fixture) -> Vec<Who> {
         auth,
         reach,
         refused: false,
+        subscriber: false,
+        approved: false,
     };
     let member = |email: &'static str, team: Option<&'static str>, role| async move {
         app.user(email, &[("acme", team, role)]).await
@@ -687,6 +801,17 @@ async fn callers(fx: &Fixture) -> Vec<Who> {
         )
         .await;
     let beta_service = app.service_key("beta", &["ALL_SCOPES"], all).await;
+    let (_, subscriber) = app
+        .user("user@gamma.test", &[("gamma", None, Role::RegistryUser)])
+        .await;
+    let subscriber_service = app.service_key("gamma", &["GET_ARTIFACT", "LIST_ARTIFACTS"], all).await;
+    let (_, lapsed) = app
+        .user("user@delta.test", &[("delta", None, Role::RegistryUser)])
+        .await;
+    let (approved_user, approved) = app
+        .user("user@epsilon.test", &[("epsilon", None, Role::RegistryRead)])
+        .await;
+    approve(app, approved_user.id).await;
     let only = |kinds, ops| Reach {
         kinds,
         ..in_org("acme", ops)
@@ -740,6 +865,23 @@ async fn callers(fx: &Fixture) -> Vec<Who> {
         who("other org's owner", beta_owner, vec![in_org("beta", ADMIN)]),
         who("other org's service key", beta_service, vec![in_org("beta", ADMIN)]),
         who("former member", former, vec![]),
+        Who {
+            subscriber: true,
+            ..who("subscriber", subscriber, vec![in_org("gamma", WRITE)])
+        },
+        Who {
+            subscriber: true,
+            ..who("subscriber's service key", subscriber_service, vec![])
+        },
+        who(
+            "member of an org whose subscription expired",
+            lapsed,
+            vec![in_org("delta", WRITE)],
+        ),
+        Who {
+            approved: true,
+            ..who("approved user", approved, vec![in_org("epsilon", READ)])
+        },
         who(
             "platform admin",
             Auth::Key(platform_key),
@@ -801,6 +943,9 @@ impl Tally {
 async fn entity_rows(fx: &Fixture, who: &Who, tally: &mut Tally) {
     for place in &PLACES {
         for &(act, kind) in ENTITY_ACTS {
+            if reads_only(place) && !act.op().reads() {
+                continue;
+            }
             let req = request(fx, act, kind, place, tally.rows).await;
             let expected = match (act, verdict(who, kind, place, &req.path, act.op())) {
                 // A push names its chart in the body: a caller who may not push into the space
@@ -881,6 +1026,10 @@ async fn listing_rows(fx: &Fixture, who: &Who, tally: &mut Tally) {
                 vec![],
             )
             .await;
+        let searches = catalog_searches(fx, who, place).await;
+        for (kind, reply) in &searches {
+            listings.push(("catalog search", *kind, Surface::Ngc, reply));
+        }
         listings.push(("Helm index.yaml", Kind::Chart, Surface::Helm, &index));
         listings.push(("ChartMuseum list", Kind::Chart, Surface::Helm, &museum));
         for (what, kind, surface, reply) in listings {
@@ -906,6 +1055,27 @@ async fn listing_rows(fx: &Fixture, who: &Who, tally: &mut Tally) {
             tally.record(who, format!("{what} {} ({lists:?})", place.label), problem);
         }
     }
+}
+
+/// The search API's catalog (everything the caller may see), per kind, for the place's space:
+/// the search index must hide and show exactly what the verdict does.
+async fn catalog_searches(fx: &Fixture, who: &Who, place: &Place) -> Vec<(Kind, Reply)> {
+    let mut out = vec![];
+    for kind in ALL_KINDS {
+        let word = match kind {
+            Kind::Container => "CONTAINER",
+            Kind::Model => "MODEL",
+            Kind::Resource => "RECIPE",
+            Kind::Chart => "HELM_CHART",
+        };
+        let q = json!({"query": format!("resourceId:{}/*", place.ns()), "pageSize": 1000}).to_string();
+        let uri = format!(
+            "/v2/search/catalog/resources/{word}?q={}",
+            utf8_percent_encode(&q, NON_ALPHANUMERIC)
+        );
+        out.push((*kind, fx.app.call(Method::GET, &uri, &who.auth, None).await));
+    }
+    out
 }
 
 /// NGC's listings of the place's space, one per kind.
@@ -1039,6 +1209,8 @@ async fn bad_link_rows(fx: &Fixture, tally: &mut Tally) {
         auth: fx.owner.clone(),
         reach: vec![],
         refused: false,
+        subscriber: false,
+        approved: false,
     };
     let owner_key = Principal::Key(fx.app.key_id(&fx.owner).await.expect("a key"));
     let now = chrono::Utc::now().timestamp();
@@ -1072,7 +1244,7 @@ async fn bad_link_rows(fx: &Fixture, tally: &mut Tally) {
 fn key_number(principal: Principal) -> i64 {
     match principal {
         Principal::Key(id) => id,
-        Principal::Guest => unreachable!("a key"),
+        Principal::Guest | Principal::Session(_) => unreachable!("a key"),
     }
 }
 

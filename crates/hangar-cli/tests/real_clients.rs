@@ -755,6 +755,54 @@ async fn docker_engine(stores: &Stores) {
         "{err}"
     );
 
+    // Access levels (Catalog guide §4): with no login, the engine pulls a guest-access repository
+    // but not an authenticated-access one; a key of any other org pulls that.
+    let api = common::Api::new(&server.base, None);
+    let offer = |level: &'static str| {
+        let api = &api;
+        let key = key.clone();
+        async move {
+            let (status, body) = api
+                .patch(
+                    "/v2/org/acme/repos/app-personal",
+                    &common::Auth::Bearer(key),
+                    Some(json!({"accessType": level})),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    let shared = format!("{registry}/acme/app-personal:v1");
+    let fresh_pull = || {
+        let (_, _, _) = engine.docker(&clients, &["rmi", "-f", &shared], None);
+        engine.docker(&clients, &["pull", &shared], None)
+    };
+    docker(&["logout", &registry]);
+    let (ok, _, err) = fresh_pull();
+    assert!(!ok, "a guest may not pull a private repository");
+    assert!(err.contains("denied") || err.contains("unauthorized"), "{err}");
+    offer("GUEST").await;
+    let (ok, out, err) = fresh_pull();
+    assert!(ok, "a guest pulls a guest-access repository: {out}{err}");
+    offer("AUTHENTICATED").await;
+    let (ok, _, err) = fresh_pull();
+    assert!(!ok, "a guest may not pull an authenticated-access repository");
+    assert!(
+        err.contains("unauthorized") || err.contains("authentication required"),
+        "{err}"
+    );
+    let outsider = common::outsider_key(stores, "beta");
+    assert!(login(&outsider).0, "docker login with another org's key");
+    let (ok, out, err) = fresh_pull();
+    assert!(
+        ok,
+        "another org's user pulls an authenticated-access repository: {out}{err}"
+    );
+    offer("PRIVATE").await;
+    let (ok, _, err) = fresh_pull();
+    assert!(!ok, "nor a private one");
+    assert!(err.contains("denied"), "{err}");
+
     // Multi-arch tags, OCI index and Docker list: each platform resolves to its own image.
     assert!(login(&key).0);
     for tag in ["oci", "list"] {

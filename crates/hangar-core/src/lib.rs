@@ -1,6 +1,7 @@
-//! Hangar's domain: names, content digests, roles, API key kinds, the permission policy and the
-//! wire names of entity kinds. No I/O.
+//! Hangar's domain: names, content digests, roles, API key kinds, the permission policy, access
+//! levels and the wire names of entity kinds. No I/O.
 
+pub mod access;
 pub mod digest;
 mod error;
 pub mod keys;

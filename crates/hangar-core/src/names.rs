@@ -80,6 +80,11 @@ pub fn validate_team(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A product name (`nv-ai-enterprise`): the grammar of org names.
+pub fn validate_product(name: &str) -> Result<()> {
+    check_component("product name", name)
+}
+
 /// A plain sanity check, not RFC 5322: one `@`, no spaces or control characters, sane length.
 /// Returns the address lowercased, which is how it is stored and compared.
 pub fn normalize_email(email: &str) -> Result<String> {
@@ -278,6 +283,16 @@ mod tests {
             "a\nb",
         ] {
             assert!(validate_file_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn product_names() {
+        for good in ["nv-ai-enterprise", "riva_enterprise", "p1"] {
+            assert_eq!(validate_product(good), Ok(()), "{good}");
+        }
+        for bad in ["", "NV-AI", "-x", "a--b", "a/b", "a b", &"a".repeat(65)] {
+            assert!(validate_product(bad).is_err(), "{bad}");
         }
     }
 

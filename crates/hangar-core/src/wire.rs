@@ -67,3 +67,53 @@ pub const CHART: Wire = Wire {
     noun: "chart",
     title: "Chart",
 };
+
+/// Collections have no versions or files: only their entity and list keys count.
+pub const COLLECTION: Wire = Wire {
+    segment: "collections",
+    search: "COLLECTION",
+    key: "collection",
+    version_key: "",
+    versions_key: "",
+    files_key: "",
+    list_key: "collections",
+    version_id: "",
+    framework_field: "framework",
+    noun: "collection",
+    title: "Collection",
+};
+
+/// One kind of entity a collection holds, as ngc names it in a collection's paths
+/// (`…/collections/{name}/artifacts/{segment}`) and in its item listings (`artifactType`).
+#[derive(Debug)]
+pub struct Member {
+    /// `repositories`, `models`, `recipes` (resources), `helm-charts`.
+    pub segment: &'static str,
+    pub artifact_type: &'static str,
+    /// What a person calls it: `image`, `model`, `resource`, `chart`.
+    pub noun: &'static str,
+}
+
+/// Every kind of item, in the order ngc shows them (Images, Charts, Models, Resources).
+pub static MEMBERS: [Member; 4] = [
+    Member {
+        segment: "repositories",
+        artifact_type: "REPOSITORY",
+        noun: "image",
+    },
+    Member {
+        segment: "helm-charts",
+        artifact_type: "HELM_CHART",
+        noun: "chart",
+    },
+    Member {
+        segment: "models",
+        artifact_type: "MODEL",
+        noun: "model",
+    },
+    Member {
+        segment: "recipes",
+        artifact_type: "MODEL_SCRIPT",
+        noun: "resource",
+    },
+];

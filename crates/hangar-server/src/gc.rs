@@ -26,6 +26,7 @@
 //! blob in between, and its candidate then looks first seen before the link.
 
 use crate::error::ApiError;
+use crate::identity::sessions::FAILURE_WINDOW;
 use crate::state::AppState;
 use futures::{FutureExt, TryStreamExt};
 use hangar_store::blob::{BlobInfo, Digest};
@@ -74,6 +75,8 @@ pub struct GcReport {
     pub uploads_expired: u64,
     /// Items of temporary upload data removed.
     pub temp_swept: u64,
+    /// Expired sessions, password links and sign-in failure counts deleted.
+    pub account_rows_forgotten: u64,
 }
 
 fn seconds(d: Duration) -> i64 {
@@ -117,6 +120,11 @@ async fn pass(state: &AppState, options: &GcOptions, holder: &str) -> Result<GcR
             .expire_uploads(started.saturating_sub(seconds(options.upload_expiry)))
             .await?,
         temp_swept: state.blobs.sweep_temp(options.upload_expiry).await?,
+        // Used and expired links are kept a week, to tell their holder so.
+        account_rows_forgotten: state
+            .meta
+            .forget_expired_accounts_data(started - 7 * 24 * 60 * 60, started - FAILURE_WINDOW)
+            .await?,
         ..GcReport::default()
     };
     for digest in state.meta.gc_unfinished().await? {

@@ -14,6 +14,7 @@ mod linger;
 pub mod oci;
 pub mod server;
 pub mod state;
+pub mod web;
 
 pub use error::{ApiError, ApiResult};
 
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(helm::routes())
         .merge(oci::routes())
         .merge(data::routes())
+        .merge(web::routes())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -22,6 +22,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tower_http::add_extension::AddExtension;
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -93,6 +94,7 @@ impl Server {
     pub async fn run(self) -> Result<(), ServerError> {
         let app = router(self.state.clone());
         let gc = crate::gc::spawn(self.state.clone(), &self.gc);
+        let indexing = tokio::spawn(index_catalog(self.state.clone()));
         let builder = connection_builder();
         let graceful = GracefulShutdown::new();
         let shutdown = shutdown_signal();
@@ -106,7 +108,7 @@ impl Server {
                 _ = &mut shutdown => break,
             };
             let stream = LingeringClose::new(stream);
-            let service = TowerToHyperService::new(app.clone());
+            let service = TowerToHyperService::new(AddExtension::new(app.clone(), Peer(peer)));
             let (builder, tls, watcher) = (builder.clone(), self.tls.clone(), graceful.watcher());
             tokio::spawn(async move {
                 let served = match tls {
@@ -124,8 +126,19 @@ impl Server {
         drop(self.listener);
         graceful.shutdown().await;
         drop(gc);
+        indexing.abort();
         self.state.meta.close().await;
         Ok(())
+    }
+}
+
+/// Brings the whole search index up to date once at start (a catalog migrated or restored
+/// from a backup may have every entry stale); searches keep it current after that.
+async fn index_catalog(state: AppState) {
+    match state.meta.catch_up_search_fully().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(entries = n, "search index brought up to date"),
+        Err(e) => tracing::warn!(error = %e, "search index not brought up to date; searches will"),
     }
 }
 
@@ -140,7 +153,11 @@ fn connection_builder() -> auto::Builder<TokioExecutor> {
     builder
 }
 
-type AppService = TowerToHyperService<axum::Router>;
+/// The address a connection came from, in every request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+type AppService = TowerToHyperService<AddExtension<axum::Router, Peer>>;
 
 /// Serves one connection until the client closes it or a graceful shutdown ends it.
 async fn serve_connection<I>(

@@ -44,12 +44,40 @@ pub struct Settings {
     /// How long a download URL of the data plane stays good (each use also checks that whoever
     /// it was given to may still download).
     pub download_url_ttl: Duration,
+    /// The URL people reach this server at (`https://hangar.example.com`), for links in mails
+    /// and in the first start's output; without it, links use the host a request named.
+    pub public_url: Option<String>,
+    /// Load balancers whose `X-Forwarded-For` names the client (for sign-in throttling and the
+    /// address shown with sessions); a request from any other address is its own client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A browser session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A browser session ends this long after sign-in, however much it is used.
+    pub session_lifetime: Duration,
 }
 
 /// How long a download URL stays good unless `--download-url-ttl` says otherwise: NGC's client
 /// fetches the URLs of every file of a version at once and then downloads them (in 512 MiB
 /// ranges, each its own request), so the last range of the last file must start within it.
 pub const DEFAULT_DOWNLOAD_URL_TTL: Duration = Duration::from_secs(60 * 60);
+
+impl Settings {
+    /// `http(s)://<host>` of the host a request named (its `Host` header).
+    pub fn request_base(&self, headers: &axum::http::HeaderMap) -> String {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    }
+
+    /// Whether cookies are marked `Secure`: the server speaks TLS, or people reach it over
+    /// https through a load balancer that ends TLS (`--public-url https://…`).
+    pub fn secure_cookies(&self) -> bool {
+        self.tls || self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
 
 impl Default for Settings {
     /// The settings of `hangar serve` when no flag, variable or file changes them.
@@ -65,6 +93,10 @@ impl Default for Settings {
             tls: false,
             read_cache: Duration::from_secs(2),
             download_url_ttl: DEFAULT_DOWNLOAD_URL_TTL,
+            public_url: None,
+            trusted_proxies: vec![],
+            session_idle: Duration::from_secs(12 * 60 * 60),
+            session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
         }
     }
 }

@@ -9,13 +9,15 @@
 use anyhow::{Context, Result, bail};
 use futures::FutureExt;
 use futures::future::join_all;
+use hangar_core::access::AccessLevel;
 use hangar_core::keys::{KeyKind, MAX_PERSONAL_KEYS_PER_USER_PER_ORG, MAX_SERVICE_KEYS_PER_ORG};
 use hangar_core::policy::Grant;
 use hangar_core::roles::{MAX_ORG_OWNERS, Role};
 use hangar_store::Error;
 use hangar_store::meta::{
     ApiKey, ArtifactType, Backend, FileChange, Holder, HolderKind, KeyChange, MetaStore, NewArtifact, NewInvitation,
-    NewKey, Org, RoleChange, UPLOAD_COMPLETE, UPLOAD_PENDING, User, VersionFile, now,
+    NewKey, NewSession, Org, PasswordPurpose, RoleChange, Session, SessionKind, SignInAttempt, UPLOAD_COMPLETE,
+    UPLOAD_PENDING, User, VersionFile, now,
 };
 use sha2::{Digest, Sha256};
 use sqlx::{Column, Connection, Row};
@@ -66,7 +68,23 @@ conformance!(
     artifacts_and_versions,
     holders_of_stored_bytes,
     file_assembly_claims,
+    sessions,
+    device_logins,
+    password_links,
+    sign_in_failures,
+    invitation_sets_first_password_and_terms,
+    search_ranks_text,
+    search_globs,
+    search_filters_and_facets,
+    search_pages_and_sorting,
+    search_visibility,
+    search_index_follows_writes,
+    search_refreshes_race_writes,
 );
+
+#[path = "meta_conformance/search.rs"]
+mod search;
+use search::*;
 
 /// The database a case works on.
 #[derive(Clone)]
@@ -266,7 +284,12 @@ async fn migrations_are_idempotent(db: Db) -> Result<()> {
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
             .fetch_one(again.pool())
             .await?;
-        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))?.count() as i64;
+        // A migration is one file, or one per database (`0011_search.sqlite.sql`, `….postgres.sql`).
+        let versions: std::collections::BTreeSet<String> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))?
+                .map(|f| f.map(|f| f.file_name().to_string_lossy()[..4].to_string()))
+                .collect::<std::io::Result<_>>()?;
+        let files = versions.len() as i64;
         assert_eq!((applied, rows), (files, files), "each migration is recorded once");
         again.close().await;
     }
@@ -1232,7 +1255,7 @@ async fn invitations(db: Db) -> Result<()> {
 
     // Accepting creates the user and grants the roles at their scopes.
     assert_eq!(s.user_by_email("alice@example.com").await?, None);
-    let (accepted, alice) = s.accept_invitation(&alice_token, Some("Alice A.")).await?;
+    let (accepted, alice) = s.accept_invitation(&alice_token, Some("Alice A."), None, false).await?;
     assert_eq!(accepted.id, alice_inv.id);
     assert!(accepted.accepted_at.is_some_and(|t| (t - now()).abs() < 60));
     assert_eq!(
@@ -1249,13 +1272,16 @@ async fn invitations(db: Db) -> Result<()> {
     );
     assert_eq!(ids(s.pending_invitations(acme.id, None).await?), [bob_inv.id]);
     // Only once.
-    assert_err!(s.accept_invitation(&alice_token, None).await, Error::Invalid(_));
+    assert_err!(
+        s.accept_invitation(&alice_token, None, None, false).await,
+        Error::Invalid(_)
+    );
     assert_eq!(grants(&db, &alice).await?.len(), 2);
 
     // An existing user (by e-mail) is reused, keeping their name and other roles.
     let new = invitation(&other, "alice@example.com", &[(Role::UserAdmin, None)], in_an_hour);
     let (_, token) = s.create_invitation(&new, mail("alice@example.com")).await?;
-    let (_, alice_again) = s.accept_invitation(&token, Some("Ignored")).await?;
+    let (_, alice_again) = s.accept_invitation(&token, Some("Ignored"), None, false).await?;
     assert_eq!(alice_again, alice);
     assert_eq!(
         grants(&db, &alice).await?,
@@ -1266,7 +1292,7 @@ async fn invitations(db: Db) -> Result<()> {
         ]
     );
     // Without a name, a new user gets the invitation's.
-    let (_, bob) = s.accept_invitation(&bob_token, Some("  ")).await?;
+    let (_, bob) = s.accept_invitation(&bob_token, Some("  "), None, false).await?;
     assert_eq!(bob.name, "invited bob@example.com");
     assert_eq!(
         grants(&db, &bob).await?,
@@ -1277,16 +1303,25 @@ async fn invitations(db: Db) -> Result<()> {
     let new = invitation(&acme, "late@example.com", &[(Role::RegistryRead, None)], now() - 10);
     let (late_inv, late_token) = s.create_invitation(&new, mail("late@example.com")).await?;
     assert!(!ids(s.pending_invitations(acme.id, None).await?).contains(&late_inv.id));
-    assert_err!(s.accept_invitation(&late_token, None).await, Error::Invalid(_));
+    assert_err!(
+        s.accept_invitation(&late_token, None, None, false).await,
+        Error::Invalid(_)
+    );
     assert_eq!(s.user_by_email("late@example.com").await?, None);
 
-    assert_err!(s.accept_invitation("hginv-unknown", None).await, Error::NotFound(_));
-    assert_err!(s.accept_invitation("", None).await, Error::NotFound(_));
+    assert_err!(
+        s.accept_invitation("hginv-unknown", None, None, false).await,
+        Error::NotFound(_)
+    );
+    assert_err!(s.accept_invitation("", None, None, false).await, Error::NotFound(_));
 
     // A failing acceptance leaves the invitation open and creates nobody.
     let new = invitation(&acme, "reader@example.com", &[(Role::UserRead, None)], in_an_hour);
     let (reader_inv, reader_token) = s.create_invitation(&new, mail("reader@example.com")).await?;
-    assert_err!(s.accept_invitation(&reader_token, None).await, Error::Invalid(_));
+    assert_err!(
+        s.accept_invitation(&reader_token, None, None, false).await,
+        Error::Invalid(_)
+    );
     assert_eq!(s.user_by_email("reader@example.com").await?, None);
     assert!(ids(s.pending_invitations(acme.id, None).await?).contains(&reader_inv.id));
 
@@ -1305,7 +1340,10 @@ async fn invitations(db: Db) -> Result<()> {
         ids(s.pending_invitations(other.id, None).await?),
         [other_inv.id, carol_other.id]
     );
-    assert_err!(s.accept_invitation(&carol_token, None).await, Error::NotFound(_));
+    assert_err!(
+        s.accept_invitation(&carol_token, None, None, false).await,
+        Error::NotFound(_)
+    );
     assert_eq!(s.delete_invitations(acme.id, "carol@example.com").await?, 0);
     // Accepted invitations are history, not withdrawn.
     assert_eq!(s.delete_invitations(acme.id, "alice@example.com").await?, 0);
@@ -1335,7 +1373,7 @@ async fn invitation_roles_in_any_order(db: Db) -> Result<()> {
     ];
     let new = invitation(&acme, "dan@example.com", &roles, now() + 3600);
     let (_, token) = s.create_invitation(&new, mail("dan@example.com")).await?;
-    let (_, dan) = s.accept_invitation(&token, None).await?;
+    let (_, dan) = s.accept_invitation(&token, None, None, false).await?;
     assert_eq!(
         grants(&db, &dan).await?,
         [
@@ -1572,14 +1610,21 @@ async fn holders_of_stored_bytes(db: Db) -> Result<()> {
     };
     let pending = s.create_version(&model, "2", None, &meta).await?;
     s.commit_files(pending.id, &[FileChange::Add(file.clone())]).await?;
-    let holder = |kind, org: &str, team: Option<&str>, path: &str, is_public| Holder {
+    let holder = |kind, id, org: &str, team: Option<&str>, path: &str| Holder {
         kind,
         org: org.into(),
         team: team.map(str::to_string),
         path: path.into(),
-        is_public,
+        id,
+        access: AccessLevel::Private,
     };
-    let repo_holder = holder(HolderKind::Repository, "acme", Some("vision"), "acme/vision/app", false);
+    let repo_holder = holder(
+        HolderKind::Repository,
+        repo.id,
+        "acme",
+        Some("vision"),
+        "acme/vision/app",
+    );
     assert_eq!(
         s.holders_of(&bytes, None, 10).await?,
         std::slice::from_ref(&repo_holder),
@@ -1590,10 +1635,10 @@ async fn holders_of_stored_bytes(db: Db) -> Result<()> {
     s.complete_version(&model, &done).await?;
     let model_holder = holder(
         HolderKind::Artifact(ArtifactType::Model),
+        model.id,
         "rival",
         None,
         "rival/m",
-        false,
     );
     assert_eq!(
         s.holders_of(&bytes, None, 10).await?,
@@ -1605,9 +1650,9 @@ async fn holders_of_stored_bytes(db: Db) -> Result<()> {
     );
     assert_eq!(s.holders_of(&bytes, Some(&[]), 10).await?, []);
     assert_eq!(s.holders_of(&bytes, None, 1).await?.len(), 1, "the limit holds");
-    s.update_artifact(model.id, &meta, true).await?;
+    s.update_artifact(model.id, &meta, AccessLevel::Guest).await?;
     let public = Holder {
-        is_public: true,
+        access: AccessLevel::Guest,
         ..model_holder
     };
     assert_eq!(
@@ -1699,5 +1744,641 @@ async fn file_assembly_claims(db: Db) -> Result<()> {
         None,
         "gone once the version is complete"
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts: sessions, device logins, password links, sign-in throttling
+
+fn browser(user: &User, idle_seconds: i64, expires_at: i64) -> NewSession {
+    NewSession {
+        kind: SessionKind::Browser,
+        user_id: Some(user.id),
+        context_org: None,
+        context_team: None,
+        device_id: String::new(),
+        requested_email: String::new(),
+        client_address: "192.0.2.1".into(),
+        user_agent: "test browser".into(),
+        idle_seconds,
+        expires_at,
+    }
+}
+
+/// A device login from `address` waiting for approval until `expires_at`.
+fn device_login(address: &str, expires_at: i64) -> NewSession {
+    NewSession {
+        kind: SessionKind::Device,
+        user_id: None,
+        context_org: None,
+        context_team: None,
+        device_id: "device-1".into(),
+        requested_email: "someone@example.com".into(),
+        client_address: address.into(),
+        user_agent: "ngc".into(),
+        idle_seconds: 0,
+        expires_at,
+    }
+}
+
+fn session_ids(sessions: &[Session]) -> Vec<i64> {
+    sessions.iter().map(|s| s.id).collect()
+}
+
+async fn sessions(db: Db) -> Result<()> {
+    let s = &db.store;
+    let alice = new_user(&db, "alice@example.com").await?;
+    let bob = new_user(&db, "bob@example.com").await?;
+    let t0 = now();
+
+    let first = s.create_session(&browser(&alice, 600, t0 + 3600)).await?;
+    let session = &first.session;
+    assert!(
+        first.secret.starts_with("hgsess-") && first.secret.len() > 30,
+        "{}",
+        first.secret
+    );
+    assert_eq!(first.approval_code, None, "only device logins wait for approval");
+    assert_eq!(
+        (session.kind, session.user_id, session.idle_seconds, session.expires_at),
+        (SessionKind::Browser, Some(alice.id), 600, t0 + 3600)
+    );
+    assert!((session.created_at - t0).abs() < 60 && session.last_seen_at == session.created_at);
+    assert_eq!(
+        session.approved_at,
+        Some(session.created_at),
+        "a browser session is approved at once"
+    );
+    assert!(session.csrf_token.len() >= 32, "{}", session.csrf_token);
+    assert_ne!(session.csrf_token, first.secret);
+
+    // Found by its secret only: the database holds a hash, which is no secret itself.
+    assert_eq!(s.session_by_secret(&first.secret).await?.as_ref(), Some(session));
+    assert_eq!(s.session(session.id).await?.as_ref(), Some(session));
+    let stored: String = sqlx::query_scalar("SELECT secret_hash FROM sessions WHERE id = $1")
+        .bind(session.id)
+        .fetch_one(s.pool())
+        .await?;
+    assert!(!stored.contains(&first.secret[..]) && !first.secret.contains(&stored[..]));
+    assert_eq!(s.session_by_secret(&stored).await?, None);
+    assert_eq!(s.session_by_secret(&session.csrf_token).await?, None);
+    assert_eq!(s.session_by_secret("").await?, None);
+    let other = s.create_session(&browser(&alice, 600, t0 + 3600)).await?;
+    assert_ne!(other.secret, first.secret);
+    assert_ne!(other.session.csrf_token, session.csrf_token);
+
+    // live(): before the absolute expiry and within the idle time since the last use.
+    let seen = session.last_seen_at;
+    assert!(session.live(seen));
+    assert!(session.live(seen + 599));
+    assert!(!session.live(seen + 600), "idle for 600 s");
+    let lasting = s.create_session(&browser(&alice, 0, t0 + 3600)).await?.session;
+    assert!(lasting.live(t0 + 3599), "no idle limit");
+    assert!(!lasting.live(t0 + 3600), "absolute expiry");
+    assert!(!lasting.live(t0 + 100_000));
+
+    // touch: written once a minute at most, and never back in time.
+    s.touch_session(session.id, seen + 59).await?;
+    assert_eq!(s.session(session.id).await?.unwrap().last_seen_at, seen);
+    s.touch_session(session.id, seen + 500).await?;
+    let touched = s.session(session.id).await?.unwrap();
+    assert_eq!(touched.last_seen_at, seen + 500);
+    assert!(
+        touched.live(seen + 1099) && !touched.live(seen + 1100),
+        "idle counts from the last use"
+    );
+    s.touch_session(session.id, seen + 10).await?;
+    assert_eq!(s.session(session.id).await?.unwrap().last_seen_at, seen + 500);
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(seen)
+        .bind(session.id)
+        .execute(s.pool())
+        .await?;
+
+    // sessions_of_user: the user's live sessions, newest first.
+    let bobs = s.create_session(&browser(&bob, 600, t0 + 3600)).await?;
+    assert_eq!(
+        session_ids(&s.sessions_of_user(alice.id).await?),
+        [lasting.id, other.session.id, session.id]
+    );
+    assert_eq!(session_ids(&s.sessions_of_user(bob.id).await?), [bobs.session.id]);
+    // An idle one is left out though its row is still there.
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(t0 - 601)
+        .bind(other.session.id)
+        .execute(s.pool())
+        .await?;
+    assert_eq!(
+        session_ids(&s.sessions_of_user(alice.id).await?),
+        [lasting.id, session.id]
+    );
+    let idle = s
+        .session_by_secret(&other.secret)
+        .await?
+        .expect("an idle session is still found");
+    assert!(!idle.live(now()));
+
+    // A session past its absolute expiry: found (the caller decides), not live, not listed,
+    // and deleted when the next session is created.
+    let old = s.create_session(&browser(&alice, 0, t0 - 1)).await?;
+    let found = s
+        .session_by_secret(&old.secret)
+        .await?
+        .expect("an expired session is still found");
+    assert!(!found.live(now()));
+    assert!(!session_ids(&s.sessions_of_user(alice.id).await?).contains(&old.session.id));
+    s.create_session(&browser(&bob, 600, t0 + 3600)).await?;
+    assert_eq!(
+        s.session(old.session.id).await?,
+        None,
+        "expired sessions are cleaned up"
+    );
+    assert!(s.session(session.id).await?.is_some());
+
+    // The org and team a session works in.
+    s.set_session_context(session.id, Some("acme"), Some("vision")).await?;
+    let switched = s.session(session.id).await?.unwrap();
+    assert_eq!(
+        (switched.context_org.as_deref(), switched.context_team.as_deref()),
+        (Some("acme"), Some("vision"))
+    );
+    s.set_session_context(session.id, Some("acme"), None).await?;
+    assert_eq!(s.session(session.id).await?.unwrap().context_team, None);
+
+    // Ending: once; its secret no longer names anything; others stay.
+    assert!(s.end_session(session.id).await?);
+    assert!(!s.end_session(session.id).await?);
+    assert_eq!(s.session_by_secret(&first.secret).await?, None);
+    assert_eq!(session_ids(&s.sessions_of_user(alice.id).await?), [lasting.id]);
+    assert_eq!(s.sessions_of_user(bob.id).await?.len(), 2);
+    assert!(!s.end_session(i64::MAX).await?);
+    Ok(())
+}
+
+async fn device_logins(db: Db) -> Result<()> {
+    let s = &db.store;
+    let alice = new_user(&db, "alice@example.com").await?;
+    let bob = new_user(&db, "bob@example.com").await?;
+    let t0 = now();
+
+    let waiting = s.create_session(&device_login("198.51.100.7", t0 + 900)).await?;
+    assert!(waiting.secret.starts_with("hgdev-"), "{}", waiting.secret);
+    let code = waiting
+        .approval_code
+        .clone()
+        .expect("a waiting login has an approval code");
+    assert!(code.len() >= 32 && code != waiting.secret, "{code}");
+    let login = &waiting.session;
+    assert_eq!(
+        (login.kind, login.user_id, login.approved_at),
+        (SessionKind::Device, None, None)
+    );
+    assert_eq!(
+        (login.device_id.as_str(), login.requested_email.as_str()),
+        ("device-1", "someone@example.com")
+    );
+    // Only the code's hash is stored.
+    let stored: String = sqlx::query_scalar("SELECT approval_hash FROM sessions WHERE id = $1")
+        .bind(login.id)
+        .fetch_one(s.pool())
+        .await?;
+    assert!(!stored.contains(&code[..]));
+    assert_eq!(s.session_by_approval(&code).await?.as_ref(), Some(login));
+    assert_eq!(s.session_by_approval(&stored).await?, None);
+    assert_eq!(s.session_by_approval(&waiting.secret).await?, None);
+    assert_eq!(s.session_by_approval("").await?, None);
+    // A login nobody approved belongs to nobody.
+    assert!(s.sessions_of_user(alice.id).await?.is_empty());
+    assert_eq!(s.waiting_device_logins("198.51.100.7").await?, 1);
+    assert_eq!(s.waiting_device_logins("198.51.100.8").await?, 0);
+
+    // Approval: once only, and the code is spent.
+    let until = t0 + 86_400;
+    assert!(s.approve_device_session(login.id, alice.id, until).await?);
+    assert!(!s.approve_device_session(login.id, bob.id, until + 1).await?);
+    let approved = s.session_by_secret(&waiting.secret).await?.unwrap();
+    assert_eq!((approved.user_id, approved.expires_at), (Some(alice.id), until));
+    assert!(approved.approved_at.is_some_and(|t| (t - t0).abs() < 60));
+    assert!(approved.live(now()));
+    assert_eq!(s.session_by_approval(&code).await?, None);
+    assert_eq!(session_ids(&s.sessions_of_user(alice.id).await?), [login.id]);
+    assert!(s.sessions_of_user(bob.id).await?.is_empty());
+    assert_eq!(s.waiting_device_logins("198.51.100.7").await?, 0);
+
+    // A waiting login past its approval window cannot be approved.
+    let late = s.create_session(&device_login("198.51.100.7", t0 - 1)).await?;
+    assert!(!s.approve_device_session(late.session.id, alice.id, until).await?);
+    let still = s.session(late.session.id).await?.unwrap();
+    assert_eq!((still.user_id, still.approved_at), (None, None));
+    assert_eq!(
+        s.waiting_device_logins("198.51.100.7").await?,
+        0,
+        "expired ones do not count"
+    );
+    assert_eq!(session_ids(&s.sessions_of_user(alice.id).await?), [login.id]);
+
+    // A denied login: once, never approved afterwards, its code spent, known as denied by
+    // its key; nor is an approved or ended one denied.
+    let denied = s.create_session(&device_login("198.51.100.7", t0 + 900)).await?;
+    assert!(s.deny_device_session(denied.session.id).await?);
+    assert!(!s.deny_device_session(denied.session.id).await?);
+    assert!(!s.approve_device_session(denied.session.id, alice.id, until).await?);
+    let refused = s
+        .session_by_secret(&denied.secret)
+        .await?
+        .expect("a denied login is kept");
+    assert_eq!(refused.user_id, None);
+    assert!(refused.denied_at.is_some_and(|t| (t - t0).abs() < 60));
+    assert_eq!(
+        s.waiting_device_logins("198.51.100.7").await?,
+        0,
+        "denied ones do not wait"
+    );
+    assert!(
+        !s.deny_device_session(login.id).await?,
+        "an approved login is not denied"
+    );
+    assert_eq!(s.session_by_secret(&waiting.secret).await?.unwrap().denied_at, None);
+    assert!(!s.deny_device_session(late.session.id).await?, "nor an expired one");
+    assert_eq!(
+        s.session_by_approval(denied.approval_code.as_deref().unwrap()).await?,
+        None
+    );
+    // An ended login cannot be approved either.
+    let ended = s.create_session(&device_login("198.51.100.7", t0 + 900)).await?;
+    assert!(s.end_session(ended.session.id).await?);
+    assert!(!s.approve_device_session(ended.session.id, alice.id, until).await?);
+    assert_eq!(
+        s.session_by_approval(ended.approval_code.as_deref().unwrap()).await?,
+        None
+    );
+
+    // A device session made for a known user is approved from the start and has no code.
+    let direct = s
+        .create_session(&NewSession {
+            user_id: Some(bob.id),
+            ..device_login("198.51.100.9", t0 + 900)
+        })
+        .await?;
+    assert_eq!(direct.approval_code, None);
+    assert!(direct.session.approved_at.is_some());
+    assert_eq!(s.waiting_device_logins("198.51.100.9").await?, 0);
+    Ok(())
+}
+
+async fn password_links(db: Db) -> Result<()> {
+    let s = &db.store;
+    let alice = new_user(&db, "alice@example.com").await?;
+    let bob = new_user(&db, "bob@example.com").await?;
+    let t0 = now();
+    let account = s.account(alice.id).await?.expect("alice's account");
+    assert_eq!(
+        (account.user.clone(), account.password_hash, account.terms_accepted_at),
+        (alice.clone(), None, None)
+    );
+    assert_eq!(
+        s.account_by_email("alice@example.com").await?.map(|a| a.user),
+        Some(alice.clone())
+    );
+    assert_eq!(s.account_by_email("nobody@example.com").await?, None);
+    assert_eq!(s.account(i64::MAX).await?, None);
+
+    // A link with its mail in the outbox, in one go; only the token's hash is stored.
+    let (link, token) = s
+        .create_password_link(
+            alice.id,
+            PasswordPurpose::Reset,
+            Some(bob.id),
+            t0 + 3600,
+            Some(Box::new(|token: &str| {
+                ("reset".to_string(), format!("use /password/{token}"))
+            })),
+        )
+        .await?;
+    assert!(token.starts_with("hgpw-") && token.len() > 30, "{token}");
+    assert_eq!(
+        (
+            link.user_id,
+            link.purpose,
+            link.created_by,
+            link.expires_at,
+            link.used_at
+        ),
+        (alice.id, PasswordPurpose::Reset, Some(bob.id), t0 + 3600, None)
+    );
+    assert!(link.usable(t0) && !link.usable(t0 + 3600));
+    assert_eq!(s.password_link(&token).await?.as_ref(), Some(&link));
+    let outbox = s.outbox(10).await?;
+    assert_eq!(
+        (outbox[0].recipient.as_str(), outbox[0].body.clone()),
+        ("alice@example.com", format!("use /password/{token}"))
+    );
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM password_links WHERE id = $1")
+        .bind(link.id)
+        .fetch_one(s.pool())
+        .await?;
+    assert!(!stored.contains(&token[..]));
+    assert_eq!(s.password_link(&stored).await?, None);
+
+    // A newer link of the same purpose replaces the unused one.
+    let (newer, newer_token) = s
+        .create_password_link(alice.id, PasswordPurpose::Reset, None, t0 + 3600, None)
+        .await?;
+    assert_eq!(s.outbox(10).await?.len(), 1, "no mail asked for, none written");
+    assert_eq!(s.password_link(&token).await?, None);
+    assert_err!(s.use_password_link(&token, "$argon2id$old").await, Error::NotFound(_));
+    assert_eq!(s.account(alice.id).await?.unwrap().password_hash, None);
+
+    // Using a link sets the password and ends every session of the user, no one else's.
+    let a1 = s.create_session(&browser(&alice, 600, t0 + 3600)).await?;
+    let a2 = s.create_session(&browser(&alice, 600, t0 + 3600)).await?;
+    let device = s.create_session(&device_login("198.51.100.7", t0 + 900)).await?;
+    assert!(s.approve_device_session(device.session.id, alice.id, t0 + 3600).await?);
+    let b1 = s.create_session(&browser(&bob, 600, t0 + 3600)).await?;
+    assert_eq!(s.sessions_of_user(alice.id).await?.len(), 3);
+    let user = s.use_password_link(&newer_token, "$argon2id$first").await?;
+    assert_eq!(user.id, alice.id);
+    assert_eq!(
+        s.account(alice.id).await?.unwrap().password_hash.as_deref(),
+        Some("$argon2id$first")
+    );
+    assert!(s.sessions_of_user(alice.id).await?.is_empty());
+    for gone in [&a1, &a2, &device] {
+        assert_eq!(s.session_by_secret(&gone.secret).await?, None);
+    }
+    assert_eq!(session_ids(&s.sessions_of_user(bob.id).await?), [b1.session.id]);
+    // Once only; the used link stays as a record.
+    let used = s.password_link(&newer_token).await?.expect("a used link is kept");
+    assert!(used.used_at.is_some_and(|t| (t - t0).abs() < 60));
+    assert!(!used.usable(now()));
+    assert_eq!(used.id, newer.id);
+    assert_err!(
+        s.use_password_link(&newer_token, "$argon2id$second").await,
+        Error::Invalid(_)
+    );
+    assert_eq!(
+        s.account(alice.id).await?.unwrap().password_hash.as_deref(),
+        Some("$argon2id$first")
+    );
+    // A new link does not remove a used one.
+    s.create_password_link(alice.id, PasswordPurpose::Reset, None, t0 + 3600, None)
+        .await?;
+    assert!(s.password_link(&newer_token).await?.is_some());
+
+    // An expired link sets nothing and ends nothing.
+    let (_, expired) = s
+        .create_password_link(bob.id, PasswordPurpose::Setup, None, t0 - 1, None)
+        .await?;
+    assert!(!s.password_link(&expired).await?.unwrap().usable(now()));
+    assert_err!(s.use_password_link(&expired, "$argon2id$late").await, Error::Invalid(_));
+    assert_eq!(s.account(bob.id).await?.unwrap().password_hash, None);
+    assert_eq!(session_ids(&s.sessions_of_user(bob.id).await?), [b1.session.id]);
+    assert!(s.password_link(&expired).await?.unwrap().used_at.is_none());
+    assert_err!(
+        s.use_password_link("hgpw-unknown", "$argon2id$x").await,
+        Error::NotFound(_)
+    );
+    assert_err!(s.use_password_link("", "$argon2id$x").await, Error::NotFound(_));
+
+    // set_password (a signed-in change) keeps only the session that made it.
+    let keep = s.create_session(&browser(&alice, 600, t0 + 3600)).await?;
+    let other = s.create_session(&browser(&alice, 600, t0 + 3600)).await?;
+    let (_, sent_before) = s
+        .create_password_link(alice.id, PasswordPurpose::Reset, None, t0 + 3600, None)
+        .await?;
+    s.set_password(alice.id, "$argon2id$changed", Some(keep.session.id))
+        .await?;
+    // A link sent before the change cannot undo it.
+    assert_eq!(s.password_link(&sent_before).await?, None);
+    assert_eq!(
+        s.account(alice.id).await?.unwrap().password_hash.as_deref(),
+        Some("$argon2id$changed")
+    );
+    assert_eq!(session_ids(&s.sessions_of_user(alice.id).await?), [keep.session.id]);
+    assert_eq!(s.session_by_secret(&other.secret).await?, None);
+    assert_eq!(session_ids(&s.sessions_of_user(bob.id).await?), [b1.session.id]);
+    s.set_password(alice.id, "$argon2id$again", None).await?;
+    assert!(s.sessions_of_user(alice.id).await?.is_empty());
+
+    // Terms are accepted once: the first time is kept.
+    s.accept_terms(bob.id).await?;
+    let accepted = s.account(bob.id).await?.unwrap().terms_accepted_at.expect("accepted");
+    sqlx::query("UPDATE users SET terms_accepted_at = $1 WHERE id = $2")
+        .bind(accepted - 1000)
+        .bind(bob.id)
+        .execute(s.pool())
+        .await?;
+    s.accept_terms(bob.id).await?;
+    assert_eq!(
+        s.account(bob.id).await?.unwrap().terms_accepted_at,
+        Some(accepted - 1000)
+    );
+    // The context a user last chose.
+    s.set_user_context(bob.id, Some("acme"), Some("vision")).await?;
+    let bob_account = s.account(bob.id).await?.unwrap();
+    assert_eq!(
+        (bob_account.context_org.as_deref(), bob_account.context_team.as_deref()),
+        (Some("acme"), Some("vision"))
+    );
+    Ok(())
+}
+
+/// The sign-in throttle as the server uses it: blocked from the third failure on, for 30 s
+/// and then 30 s more for each further failure.
+fn block_from_third(failures: i64) -> Option<i64> {
+    (failures >= 3).then_some(30 * (failures - 2))
+}
+
+/// A counted attempt whose block (if any) ends `seconds` after `t0`, give or take the time
+/// the test took.
+fn counted(attempt: SignInAttempt, failures: i64, seconds: Option<i64>, t0: i64) {
+    match attempt {
+        SignInAttempt::Counted {
+            failures: f,
+            blocked_until,
+        } => {
+            assert_eq!(f, failures, "{attempt:?}");
+            match (blocked_until, seconds) {
+                (None, None) => {}
+                (Some(until), Some(s)) => assert!((0..=5).contains(&(until - t0 - s)), "{attempt:?}"),
+                _ => panic!("expected a block of {seconds:?} s: {attempt:?}"),
+            }
+        }
+        SignInAttempt::Blocked(_) => panic!("expected {failures} counted failures: {attempt:?}"),
+    }
+}
+
+/// Moves a subject's throttle window or block in time, as time passing would.
+async fn set_throttle_times(
+    db: &Db,
+    subject: &str,
+    window_start: Option<i64>,
+    blocked_until: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE sign_in_failures SET window_start = COALESCE($1, window_start), \
+         blocked_until = COALESCE($2, blocked_until) WHERE subject = $3",
+    )
+    .bind(window_start)
+    .bind(blocked_until)
+    .bind(subject)
+    .execute(db.store.pool())
+    .await?;
+    Ok(())
+}
+
+async fn sign_in_failures(db: Db) -> Result<()> {
+    let s = &db.store;
+    let attempt = |subject| s.begin_sign_in_attempt(subject, 900, block_from_third);
+    let (alice, address) = ("account:alice@example.com", "address:192.0.2.1");
+    let t0 = now();
+    counted(attempt(alice).await?, 1, None, t0);
+    counted(attempt(alice).await?, 2, None, t0);
+    counted(attempt(address).await?, 1, None, t0);
+
+    // The attempt that reaches the limit blocks at once; while blocked, attempts are not counted.
+    let third = attempt(alice).await?;
+    counted(third, 3, Some(30), t0);
+    let SignInAttempt::Counted {
+        blocked_until: Some(until),
+        ..
+    } = third
+    else {
+        unreachable!()
+    };
+    for _ in 0..2 {
+        assert_eq!(attempt(alice).await?, SignInAttempt::Blocked(until));
+    }
+    counted(attempt(address).await?, 2, None, t0);
+
+    // A right password takes its attempt back: one failure fewer, and its block lifted.
+    s.take_back_sign_in_attempt(alice, third).await?;
+    let again = attempt(alice).await?;
+    counted(again, 3, Some(30), t0);
+    // Only the block the attempt set; taking back a refused attempt changes nothing.
+    let stale = SignInAttempt::Counted {
+        failures: 1,
+        blocked_until: Some(1),
+    };
+    s.take_back_sign_in_attempt(alice, stale).await?;
+    assert!(matches!(attempt(alice).await?, SignInAttempt::Blocked(_)));
+    s.take_back_sign_in_attempt(alice, SignInAttempt::Blocked(until))
+        .await?;
+    s.take_back_sign_in_attempt("account:nobody", again).await?;
+    let row = sqlx::query("SELECT failures, blocked_until FROM sign_in_failures WHERE subject = $1")
+        .bind(alice)
+        .fetch_one(s.pool())
+        .await?;
+    assert_eq!(row.try_get::<i64, _>("failures")?, 2, "3 counted, one taken back");
+    assert!(row.try_get::<i64, _>("blocked_until")? > t0);
+
+    // A block that ran out lets one attempt in, which blocks for longer.
+    set_throttle_times(&db, alice, None, Some(t0 - 1)).await?;
+    counted(attempt(alice).await?, 3, Some(30), t0);
+    set_throttle_times(&db, alice, None, Some(t0 - 1)).await?;
+    counted(attempt(alice).await?, 4, Some(60), t0);
+
+    // A window older than `window` seconds starts again at 1.
+    set_throttle_times(&db, alice, Some(t0 - 901), Some(0)).await?;
+    counted(attempt(alice).await?, 1, None, t0);
+    counted(attempt(alice).await?, 2, None, t0);
+    set_throttle_times(&db, alice, Some(t0 - 899), None).await?;
+    counted(attempt(alice).await?, 3, Some(30), t0);
+
+    // A success forgets the subject's failures and its block.
+    s.clear_sign_in_failures(alice).await?;
+    counted(attempt(alice).await?, 1, None, t0);
+    counted(attempt(address).await?, 3, Some(30), t0);
+
+    // Attempts sent at once pass one at a time: the one that reaches the limit stops the rest.
+    let burst = "address:203.0.113.5";
+    let attempts = join_all((0..12).map(|_| attempt(burst))).await;
+    let attempts = attempts.into_iter().collect::<hangar_store::Result<Vec<_>>>()?;
+    let mut failures: Vec<i64> = attempts
+        .iter()
+        .filter_map(|a| match a {
+            SignInAttempt::Counted { failures, .. } => Some(*failures),
+            SignInAttempt::Blocked(_) => None,
+        })
+        .collect();
+    failures.sort();
+    assert_eq!(failures, [1, 2, 3], "{attempts:?}");
+    Ok(())
+}
+
+async fn invitation_sets_first_password_and_terms(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let in_an_hour = now() + 3600;
+    let reader = [(Role::RegistryRead, None)];
+    let invite = |email: &'static str, expires_at: i64| {
+        let new = invitation(&acme, email, &reader, expires_at);
+        async move { s.create_invitation(&new, mail(email)).await }
+    };
+
+    // A new user gets the first password and the accepted terms with the account.
+    let (_, token) = invite("new@example.com", in_an_hour).await?;
+    let (_, new) = s
+        .accept_invitation(&token, Some("New"), Some("$argon2id$new"), true)
+        .await?;
+    let account = s.account(new.id).await?.unwrap();
+    assert_eq!(account.password_hash.as_deref(), Some("$argon2id$new"));
+    assert!(account.terms_accepted_at.is_some_and(|t| (t - now()).abs() < 60));
+
+    // Without them, neither is set.
+    let (_, token) = invite("plain@example.com", in_an_hour).await?;
+    let (_, plain) = s.accept_invitation(&token, None, None, false).await?;
+    let account = s.account(plain.id).await?.unwrap();
+    assert_eq!((account.password_hash, account.terms_accepted_at), (None, None));
+
+    // An existing user without a password gets one; one who has a password keeps it, and
+    // accepted terms keep their first time.
+    let other = new_org(&db, "other").await?;
+    let invite_other = |email: &'static str| {
+        let new = invitation(&other, email, &reader, in_an_hour);
+        async move { s.create_invitation(&new, mail(email)).await }
+    };
+    let (_, token) = invite_other("plain@example.com").await?;
+    s.accept_invitation(&token, None, Some("$argon2id$plain"), true).await?;
+    let account = s.account(plain.id).await?.unwrap();
+    assert_eq!(account.password_hash.as_deref(), Some("$argon2id$plain"));
+    assert!(account.terms_accepted_at.is_some());
+    sqlx::query("UPDATE users SET terms_accepted_at = 1000 WHERE id = $1")
+        .bind(new.id)
+        .execute(s.pool())
+        .await?;
+    let (_, token) = invite_other("new@example.com").await?;
+    s.accept_invitation(&token, None, Some("$argon2id$attacker"), true)
+        .await?;
+    let account = s.account(new.id).await?.unwrap();
+    assert_eq!(
+        (account.password_hash.as_deref(), account.terms_accepted_at),
+        (Some("$argon2id$new"), Some(1000))
+    );
+    assert_eq!(grants(&db, &new).await?.len(), 2, "joined all the same");
+
+    // A refused acceptance sets nothing.
+    let lonely = new_user(&db, "lonely@example.com").await?;
+    let (_, late) = invite("lonely@example.com", now() - 10).await?;
+    assert_err!(
+        s.accept_invitation(&late, None, Some("$argon2id$late"), true).await,
+        Error::Invalid(_)
+    );
+    let account = s.account(lonely.id).await?.unwrap();
+    assert_eq!((account.password_hash, account.terms_accepted_at), (None, None));
+
+    // What the invitation page shows: a token names its invitation, open, used or expired.
+    let opened = s
+        .invitation_by_token(&late)
+        .await?
+        .expect("an expired invitation is found");
+    assert!(opened.expires_at <= now() && opened.accepted_at.is_none());
+    let (used_inv, used) = invite("used@example.com", in_an_hour).await?;
+    s.accept_invitation(&used, None, None, false).await?;
+    let found = s.invitation_by_token(&used).await?.expect("a used invitation is found");
+    assert_eq!(found.id, used_inv.id);
+    assert!(found.accepted_at.is_some());
+    assert_eq!(s.invitation_by_token("hginv-unknown").await?, None);
+    assert_eq!(s.invitation_by_token("").await?, None);
     Ok(())
 }

@@ -2,8 +2,9 @@
 
 use super::Ctx;
 use super::http::{Api, seg};
+use super::login;
 use super::output::{Report, Table};
-use super::settings::{self, Layer, NO_ORG, NO_TEAM, Settings, mask};
+use super::settings::{self, Layer, NO_ORG, NO_TEAM, Settings, Source, mask};
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -12,14 +13,30 @@ use serde_json::{Value, json};
 pub enum ConfigCommand {
     /// Save the given global flags (--api-key, --org, --team, --format_type, --base-url,
     /// --ca-bundle) in the user settings file, after checking the key, org and team with the
-    /// server. A new --org without --team clears the saved team.
-    Set,
+    /// server. A new --org without --team clears the saved team. With `--auth-option email`,
+    /// log in through the browser instead of with an API key.
+    Set {
+        /// How to sign in: with an API key (--api-key), or `email`: open the printed link,
+        /// sign in to Hangar there and approve this login.
+        #[arg(long = "auth-option", value_enum)]
+        auth_option: Option<AuthOption>,
+        /// The e-mail to log in as with `--auth-option email` [default: the saved one].
+        #[arg(long)]
+        email: Option<String>,
+    },
     /// Show the settings in force and where each comes from.
     Current,
     /// Delete the cached bearer tokens.
     ClearCache,
     /// Delete the user settings file and the token cache.
     Clear,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthOption {
+    #[value(name = "api-key")]
+    ApiKey,
+    Email,
 }
 
 impl ConfigCommand {
@@ -31,7 +48,14 @@ impl ConfigCommand {
 
 pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<Report> {
     match cmd {
-        ConfigCommand::Set => set(ctx).await,
+        ConfigCommand::Set {
+            auth_option: Some(AuthOption::Email),
+            email,
+        } => login::email_login(ctx, email).await,
+        ConfigCommand::Set { email: Some(_), .. } => {
+            bail!("--email goes with `--auth-option email` (an e-mail login).")
+        }
+        ConfigCommand::Set { .. } => set(ctx).await,
         ConfigCommand::Current => Ok(current(&ctx.settings)),
         ConfigCommand::ClearCache => {
             ctx.token_cache().clear()?;
@@ -46,7 +70,8 @@ pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<Report> {
 }
 
 /// The settings file after `config set` with `flags`: only what was given changes; a new org
-/// without a team clears the team; `no-org`/`no-team` clear.
+/// without a team clears the team; `no-org`/`no-team` clear; a new API key replaces an e-mail
+/// login.
 pub fn updated_file(file: &Layer, flags: &Layer) -> Layer {
     let mut out = file.clone();
     let given = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -63,6 +88,9 @@ pub fn updated_file(file: &Layer, flags: &Layer) -> Layer {
         if let Some(value) = given(source) {
             *target = Some(value);
         }
+    }
+    if given(&flags.api_key).is_some() {
+        out.session_key = None;
     }
     if org_changed && given(&flags.team).is_none() {
         out.team = None;
@@ -97,8 +125,8 @@ fn names(items: &[Value]) -> Vec<String> {
 }
 
 /// Checks the key, org and team in force with the server (as `ngc config set` does).
-async fn validate(api: &Api, settings: &Settings) -> Result<()> {
-    if settings.api_key.is_none() {
+pub async fn validate(api: &Api, settings: &Settings) -> Result<()> {
+    if !api.signed_in() {
         if settings.org.is_some() || settings.team.is_some() {
             bail!("Invalid org - If not Authenticated, org cannot be set.");
         }
@@ -144,6 +172,12 @@ pub fn current(s: &Settings) -> Report {
     let mut rows: Vec<(&str, String, &str)> = Vec::new();
     if let Some(key) = &s.api_key {
         rows.push(("apikey", mask(&key.value), key.source.label()));
+    }
+    if let Some(session) = &s.session_key {
+        rows.push(("session_key", mask(&session.value), session.source.label()));
+    }
+    if let Some(email) = &s.email {
+        rows.push(("email", email.clone(), Source::File.label()));
     }
     rows.push((
         "format_type",
@@ -202,6 +236,24 @@ mod tests {
                 ..file.clone()
             }
         );
+    }
+
+    #[test]
+    fn a_new_api_key_replaces_the_email_login() {
+        let file = Layer {
+            session_key: Some("hgdev-x".into()),
+            email: Some("jane@example.com".into()),
+            ..layer(Some("o"), None)
+        };
+        let out = updated_file(&file, &layer(Some("o"), None));
+        assert_eq!(out.session_key.as_deref(), Some("hgdev-x"));
+        let key = Layer {
+            api_key: Some("nvapi-k".into()),
+            ..Layer::default()
+        };
+        let out = updated_file(&file, &key);
+        assert_eq!((out.api_key.as_deref(), out.session_key), (Some("nvapi-k"), None));
+        assert_eq!(out.email.as_deref(), Some("jane@example.com"));
     }
 
     #[test]

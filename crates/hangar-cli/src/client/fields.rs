@@ -1,9 +1,10 @@
 //! Flags that become fields of a request body, shared by models, resources and charts: only the
 //! fields given are sent; a file flag sends the file's text.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde_json::{Map, Value};
+use hangar_core::access::AccessLevel;
+use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
 /// How an entity presents itself: `ngc`'s flags of the same names for models, resources and
@@ -82,6 +83,44 @@ impl LabelEdits {
     }
 }
 
+/// Who may see and download an entity beyond its org, and the products it belongs to
+/// (registry admins and org owners of its org).
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+pub struct OfferArgs {
+    /// Access level: PRIVATE, GUEST, AUTHENTICATED, ENTITLED, EXCLUSIVE or APPROVAL.
+    #[arg(long = "access-type", value_name = "LEVEL")]
+    pub access_type: Option<String>,
+    /// A product it belongs to (ENTITLED and EXCLUSIVE need one); repeat for more. Replaces its
+    /// products; `--product ''` takes it out of every product.
+    #[arg(long = "product", value_name = "NAME")]
+    pub products: Vec<String>,
+    /// Take it out of every product.
+    #[arg(long = "no-products", conflicts_with = "products")]
+    pub no_products: bool,
+}
+
+impl OfferArgs {
+    pub fn is_empty(&self) -> bool {
+        self == &OfferArgs::default()
+    }
+
+    /// Puts `accessType` and `productNames` into `body`, as given.
+    pub fn fill(&self, body: &mut Map<String, Value>) -> Result<()> {
+        if let Some(word) = &self.access_type {
+            let Some(level) = AccessLevel::parse(word) else {
+                let words: Vec<&str> = AccessLevel::ALL.iter().map(|l| l.word()).collect();
+                bail!("--access-type must be one of {}.", words.join(", "));
+            };
+            body.insert("accessType".into(), json!(level.word()));
+        }
+        if self.no_products || !self.products.is_empty() {
+            let names: Vec<&String> = self.products.iter().filter(|p| !p.is_empty()).collect();
+            body.insert("productNames".into(), json!(names));
+        }
+        Ok(())
+    }
+}
+
 /// The text of the file given to `--{flag}`.
 pub fn read_text(file: &Path, flag: &str) -> Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("Cannot read the --{flag} file {}", file.display()))
@@ -121,6 +160,39 @@ mod tests {
         };
         let err = missing.fill(&mut Map::new()).unwrap_err().to_string();
         assert!(err.contains("--overview-filename"), "{err}");
+    }
+
+    #[test]
+    fn offer_fields() {
+        let fill = |offer: OfferArgs| {
+            let mut body = Map::new();
+            offer.fill(&mut body).map(|_| Value::Object(body))
+        };
+        let offer = OfferArgs {
+            access_type: Some("entitled".into()),
+            products: vec!["a".into(), "b".into()],
+            no_products: false,
+        };
+        assert_eq!(
+            fill(offer).unwrap(),
+            json!({"accessType": "ENTITLED", "productNames": ["a", "b"]})
+        );
+        let clear = OfferArgs {
+            products: vec![String::new()],
+            ..OfferArgs::default()
+        };
+        assert_eq!(fill(clear).unwrap(), json!({"productNames": []}));
+        let none = OfferArgs {
+            no_products: true,
+            ..OfferArgs::default()
+        };
+        assert_eq!(fill(none).unwrap(), json!({"productNames": []}));
+        assert_eq!(fill(OfferArgs::default()).unwrap(), json!({}));
+        let bad = OfferArgs {
+            access_type: Some("public".into()),
+            ..OfferArgs::default()
+        };
+        assert!(fill(bad).unwrap_err().to_string().contains("APPROVAL"));
     }
 
     #[test]

@@ -24,11 +24,56 @@ pub fn seg(text: &str) -> String {
 
 pub type Query<'a> = [(&'a str, String)];
 
+/// What the client signs in with.
+#[derive(Clone)]
+pub enum Secret {
+    /// An API key, exchanged at the token service for bearer tokens.
+    ApiKey(String),
+    /// An e-mail login's session key: a bearer itself, which cannot be renewed.
+    Session(String),
+}
+
+impl Secret {
+    /// The settings' secret: an API key in force wins over a saved e-mail login.
+    pub fn of(settings: &Settings) -> Option<Secret> {
+        match (&settings.api_key, &settings.session_key) {
+            (Some(key), _) => Some(Secret::ApiKey(key.value.clone())),
+            (None, Some(session)) => Some(Secret::Session(session.value.clone())),
+            (None, None) => None,
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        match self {
+            Secret::ApiKey(value) | Secret::Session(value) => value,
+        }
+    }
+
+    pub fn is_session(&self) -> bool {
+        matches!(self, Secret::Session(_))
+    }
+
+    /// How a token service takes it: Basic `$oauthtoken:<key>`, or the session key as a bearer.
+    pub fn authorization(&self) -> String {
+        match self {
+            Secret::ApiKey(key) => {
+                let basic = base64::engine::general_purpose::STANDARD.encode(format!("$oauthtoken:{key}"));
+                format!("Basic {basic}")
+            }
+            Secret::Session(key) => format!("Bearer {key}"),
+        }
+    }
+}
+
 struct Credentials {
-    api_key: String,
+    secret: Secret,
     org: Option<String>,
     team: Option<String>,
 }
+
+/// What a refused e-mail login tells the user.
+pub const SESSION_ENDED: &str = "Your e-mail login has expired or was ended (or your password changed). \
+     Run `hangar config set --auth-option email --email <you>` to log in again.";
 
 pub struct Api {
     http: reqwest::Client,
@@ -78,8 +123,8 @@ impl Api {
         let http = builder
             .build()
             .map_err(|e| anyhow!("Cannot set up HTTP: {}", describe(&e)))?;
-        let credentials = settings.api_key.as_ref().map(|key| Credentials {
-            api_key: key.value.clone(),
+        let credentials = Secret::of(settings).map(|secret| Credentials {
+            secret,
             org: settings.org.as_ref().map(|o| o.value.clone()),
             team: settings.team.as_ref().map(|t| t.value.clone()),
         });
@@ -95,7 +140,7 @@ impl Api {
     fn scope<'a>(&'a self, c: &'a Credentials) -> TokenScope<'a> {
         TokenScope {
             base_url: &self.base,
-            api_key: &c.api_key,
+            api_key: c.secret.value(),
             org: c.org.as_deref(),
             team: c.team.as_deref(),
         }
@@ -105,9 +150,12 @@ impl Api {
     async fn bearer(&self, renew: bool) -> Result<String> {
         let c = self.credentials.as_ref().ok_or_else(|| {
             anyhow!(
-                "No API key configured: give --api-key, set HANGAR_API_KEY, or run `hangar config set --api-key <key> --org <org>`."
+                "No API key configured: give --api-key, set HANGAR_API_KEY, or run `hangar config set --api-key <key> --org <org>` (or `hangar config set --auth-option email --email <you> --org <org>` to log in through the browser)."
             )
         })?;
+        if let Secret::Session(key) = &c.secret {
+            return Ok(key.clone());
+        }
         let scope = self.scope(c);
         let mut slot = self.token.lock().await;
         if renew {
@@ -132,7 +180,7 @@ impl Api {
     }
 
     /// `GET /token?service=ngc&scope=group/ngc:{org}[&scope=group/ngc:{org}/{team}]` with
-    /// `Basic base64("$oauthtoken:" + key)`.
+    /// the secret's authorization (`Basic base64("$oauthtoken:" + key)`).
     async fn request_token(&self, c: &Credentials) -> Result<(String, Option<i64>)> {
         let mut query: Vec<(&str, String)> = vec![("service", "ngc".into())];
         if let Some(org) = &c.org {
@@ -141,12 +189,11 @@ impl Api {
                 query.push(("scope", format!("group/ngc:{org}/{team}")));
             }
         }
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("$oauthtoken:{}", c.api_key));
         let request = self
             .http
             .get(format!("{}/token", self.base))
             .query(&query)
-            .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"));
+            .header(reqwest::header::AUTHORIZATION, c.secret.authorization());
         let body = read_json(self.execute(request).await?).await?;
         let token = body
             .get("token")
@@ -204,9 +251,14 @@ impl Api {
             let token = self.bearer(renewed).await?;
             let request = self.authorized(self.request(method.clone(), path, query, body), token);
             let response = self.execute(request).await?;
-            if response.status() == StatusCode::UNAUTHORIZED && !renewed {
-                renewed = true;
-                continue;
+            if response.status() == StatusCode::UNAUTHORIZED {
+                if self.credentials.as_ref().is_some_and(|c| c.secret.is_session()) {
+                    bail!(SESSION_ENDED);
+                }
+                if !renewed {
+                    renewed = true;
+                    continue;
+                }
             }
             return Ok(response);
         }
@@ -236,6 +288,17 @@ impl Api {
             return Ok(request);
         }
         Ok(self.authorized(request, self.bearer(false).await?))
+    }
+
+    /// `HEAD /v2/ping` with `bearer`: how `ngc`'s e-mail login asks whether it was approved.
+    pub async fn ping_as(&self, bearer: &str) -> Result<StatusCode> {
+        let request = self.http.head(format!("{}/v2/ping", self.base)).bearer_auth(bearer);
+        Ok(self.execute(request).await?.status())
+    }
+
+    /// Whether this client has credentials (an API key or an e-mail login).
+    pub fn signed_in(&self) -> bool {
+        self.credentials.is_some()
     }
 
     /// A call without credentials (accepting an invitation).

@@ -7,14 +7,17 @@
 //! commands act on, and wildcard lists), `versioned` (what models, resources and charts share),
 //! `fields` (flags that become request fields), then one module per command group.
 
+mod approvals;
 mod artifact;
 mod chart;
+mod collection;
 mod config;
 mod fields;
 mod http;
 mod image;
 mod invitation;
 mod key;
+mod login;
 mod members;
 mod org;
 mod output;
@@ -50,7 +53,7 @@ pub enum ClientCommand {
     Key(Group<key::KeyCommand>),
     /// Invitations to join an org or team.
     Invitation(Group<invitation::InvitationCommand>),
-    /// Registry commands: container images, models, resources and Helm charts.
+    /// Registry commands: container images, models, resources, Helm charts and collections.
     Registry(Group<RegistryCommand>),
 }
 
@@ -69,6 +72,9 @@ pub enum RegistryCommand {
     /// Helm charts: packaged charts with metadata.
     #[command(subcommand)]
     Chart(chart::ChartCommand),
+    /// Collections: ordered groups of images, charts, models and resources.
+    #[command(subcommand)]
+    Collection(collection::CollectionCommand),
 }
 
 impl RegistryCommand {
@@ -77,6 +83,7 @@ impl RegistryCommand {
             RegistryCommand::Image(c) => c.supports_csv(),
             RegistryCommand::Model(c) | RegistryCommand::Resource(c) => c.supports_csv(),
             RegistryCommand::Chart(c) => c.supports_csv(),
+            RegistryCommand::Collection(c) => c.supports_csv(),
         }
     }
 }
@@ -130,6 +137,8 @@ impl GlobalArgs {
             format_type: self.format_type.map(|f| f.name().to_string()),
             base_url: self.base_url.clone(),
             ca_bundle: self.ca_bundle.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            session_key: None,
+            email: None,
         }
     }
 }
@@ -198,7 +207,7 @@ impl ClientCommand {
             ClientCommand::Config(g) => g.command.supports_csv(),
             ClientCommand::Org(g) => g.command.supports_csv(),
             ClientCommand::Team(g) => g.command.supports_csv(),
-            ClientCommand::User(_) => false,
+            ClientCommand::User(g) => g.command.supports_csv(),
             ClientCommand::Key(g) => g.command.supports_csv(),
             ClientCommand::Invitation(g) => g.command.supports_csv(),
             ClientCommand::Registry(g) => g.command.supports_csv(),
@@ -234,6 +243,7 @@ pub async fn run(cmd: ClientCommand) -> Result<()> {
             RegistryCommand::Model(c) => artifact::run(&ctx, &artifact::MODEL, c).await?,
             RegistryCommand::Resource(c) => artifact::run(&ctx, &artifact::RESOURCE, c).await?,
             RegistryCommand::Chart(c) => chart::run(&ctx, c).await?,
+            RegistryCommand::Collection(c) => collection::run(&ctx, c).await?,
         },
     };
     report.print(ctx.format())
@@ -294,6 +304,8 @@ mod tests {
         assert!(csv(&["config", "set"]));
         assert!(csv(&["registry", "chart", "list", "acme/*"]));
         assert!(!csv(&["registry", "chart", "info", "acme/c"]));
+        assert!(csv(&["registry", "collection", "list", "acme/*"]));
+        assert!(!csv(&["registry", "collection", "info", "acme/kit"]));
         assert!(!csv(&["org", "info"]));
         assert!(!csv(&["user", "who"]));
         assert!(!csv(&["team", "info", "t"]));
@@ -311,6 +323,7 @@ mod tests {
             &["key", "legacy", "delete", "-y"],
             &["invitation", "delete", "a@b.c", "-y"],
             &["registry", "chart", "remove", "acme/c:1.0.0", "-y"],
+            &["registry", "collection", "remove", "acme/kit", "-y"],
         ] {
             assert!(parse(args).is_ok(), "{args:?}");
         }

@@ -29,6 +29,13 @@ pub enum OrgCommand {
         #[command(flatten)]
         args: AddUserArgs,
     },
+    /// (For administrators only) Mail a member of the current org a one-time link to set a new
+    /// password (it goes to the outbox until SMTP is configured; using it signs the member out
+    /// everywhere).
+    ResetPassword {
+        /// User id or e-mail address.
+        user: String,
+    },
     /// (For administrators only) Add (create) a team in the current org.
     AddTeam {
         /// Team name (lowercase).
@@ -131,6 +138,18 @@ pub async fn run(ctx: &Ctx, cmd: OrgCommand) -> Result<Report> {
             confirm_remove("team", yes)?;
             api.delete(&team_path(org, &name), &[]).await?;
             Ok(Report::new().text(format!("Team '{name}' removed from org '{org}'.")))
+        }
+        OrgCommand::ResetPassword { user } => {
+            let org = ctx.org()?;
+            let path = format!("/v2/org/{}/users/{}/password-reset", seg(org), seg(&user));
+            let response = api.post(&path, &json!({})).await?;
+            let email = views::text(response.get("email"));
+            Ok(Report::new()
+                .text(format!(
+                    "A password reset link for '{email}' was mailed (see the outbox); it works once, until {}.",
+                    views::text(response.get("expiresDate"))
+                ))
+                .json(views::without_status(response)))
         }
         OrgCommand::ListUsers { email } => members::list_users(&api, Scope::org(ctx.org()?), email.as_deref()).await,
         OrgCommand::UpdateUser { id, roles } => members::update_user(&api, Scope::org(ctx.org()?), &id, &roles).await,

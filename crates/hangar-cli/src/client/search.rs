@@ -1,12 +1,13 @@
 //! Reading the catalog as `ngc` does: as the configured user, or as a guest when there is no API
-//! key (public entities only, through the public paths); and NGC's search API
+//! key or e-mail login (public entities only, through the public paths); and NGC's search API
 //! (`/v2/search/…/resources/{TYPE}`, ngc-api.md §4.3), which `list` with a wildcard uses.
 
 use super::Ctx;
 use super::http::{Api, seg};
 use super::target::{Pattern, Target, is_glob};
 use super::views::{field, items, without_status};
-use anyhow::Result;
+use anyhow::{Result, bail};
+use clap::Args;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -15,7 +16,7 @@ const SEARCH_PAGE_SIZE: usize = 100;
 /// A guard against pagination that never ends.
 const MAX_PAGES: usize = 10_000;
 
-/// Reads as the configured user, or as a guest when there is no API key.
+/// Reads as the configured user, or as a guest when there are no credentials.
 pub struct Reader {
     pub api: Api,
     pub guest: bool,
@@ -23,10 +24,9 @@ pub struct Reader {
 
 impl Reader {
     pub fn new(ctx: &Ctx) -> Result<Reader> {
-        Ok(Reader {
-            api: ctx.api()?,
-            guest: ctx.settings.api_key.is_none(),
-        })
+        let api = ctx.api()?;
+        let guest = !api.signed_in();
+        Ok(Reader { api, guest })
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
@@ -54,11 +54,43 @@ impl Reader {
     }
 }
 
+/// What a list with a wildcard looks for beyond the pattern (`--query`, `--filter`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Wanted {
+    /// Free text: each word must begin a word of the name, display name, description, labels
+    /// or publisher.
+    #[arg(long, value_name = "TEXT")]
+    pub query: Option<String>,
+    /// Only entities with this value, as <field>=<value> (e.g. framework=PyTorch, labels=nlp,
+    /// precision=FP16, productNames=gold, accessType=GUEST); repeat for more.
+    #[arg(long = "filter", value_name = "FIELD=VALUE", value_parser = filter_arg)]
+    pub filters: Vec<Value>,
+}
+
+impl Wanted {
+    /// Refuses `--query` and `--filter` where no search runs (one entity's versions or tags).
+    pub fn require_search(&self) -> Result<()> {
+        if self.query.is_some() || !self.filters.is_empty() {
+            bail!("--query and --filter search entities: give a pattern with a wildcard (e.g. 'acme/*').");
+        }
+        Ok(())
+    }
+}
+
+/// A `--filter` as NGC's `{"field","value"}`.
+fn filter_arg(text: &str) -> Result<Value, String> {
+    match text.split_once('=') {
+        Some((field, value)) if !field.trim().is_empty() => Ok(json!({"field": field.trim(), "value": value})),
+        _ => Err(format!("'{text}' is not <field>=<value>")),
+    }
+}
+
 /// What one search looks for: the resource type (`CONTAINER`, `MODEL`, `RECIPE`), the
-/// `resourceId` glob, and filters (`{"field","value"}` objects).
+/// `resourceId` glob, free text, and filters (`{"field","value"}` objects).
 pub struct Search<'a> {
     pub resource_type: &'a str,
     pub matcher: &'a str,
+    pub text: Option<&'a str>,
     pub filters: Vec<Value>,
 }
 
@@ -75,7 +107,10 @@ impl Search<'_> {
             "orderBy": [{"field": "score", "value": "ASC"}],
             "page": page,
             "pageSize": SEARCH_PAGE_SIZE,
-            "query": format!("resourceId:{}", self.matcher),
+            "query": match self.text {
+                Some(text) => format!("resourceId:{} {text}", self.matcher),
+                None => format!("resourceId:{}", self.matcher),
+            },
             "queryFields": ["name", "displayName", "description", "all"],
         })
         .to_string()
@@ -184,6 +219,7 @@ mod tests {
         let search = Search {
             resource_type: "CONTAINER",
             matcher: "*we*",
+            text: None,
             filters: vec![],
         };
         let q: Value = serde_json::from_str(&search.query(2)).unwrap();
@@ -193,10 +229,17 @@ mod tests {
         let signed = Search {
             resource_type: "MODEL",
             matcher: "*",
+            text: Some("speech asr"),
             filters: vec![json!({"field": "signedModels", "value": true})],
         };
         let q: Value = serde_json::from_str(&signed.query(0)).unwrap();
         assert_eq!(q["filters"], json!([{"field": "signedModels", "value": true}]));
+        assert_eq!(q["query"], "resourceId:* speech asr");
+        assert_eq!(
+            filter_arg("framework=PyTorch"),
+            Ok(json!({"field": "framework", "value": "PyTorch"}))
+        );
+        assert!(filter_arg("framework").is_err() && filter_arg("=x").is_err());
     }
 
     #[test]

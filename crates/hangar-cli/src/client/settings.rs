@@ -57,6 +57,12 @@ pub struct Layer {
     pub base_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<String>,
+    /// The session key of an e-mail login (`config set --auth-option email`); the file only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<String>,
+    /// The e-mail of that login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl Layer {
@@ -69,6 +75,8 @@ impl Layer {
             format_type: var("HANGAR_FORMAT_TYPE"),
             base_url: var("HANGAR_BASE_URL"),
             ca_bundle: var("HANGAR_CA_BUNDLE"),
+            session_key: None,
+            email: None,
         }
     }
 
@@ -86,6 +94,9 @@ pub struct Settings {
     pub format: Sourced<Format>,
     pub base_url: Sourced<String>,
     pub ca_bundle: Option<Sourced<PathBuf>>,
+    /// An e-mail login's session key; an API key in force wins over it.
+    pub session_key: Option<Sourced<String>>,
+    pub email: Option<String>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
@@ -166,6 +177,8 @@ pub fn resolve(flags: &Layer, env: &Layer, file: &Layer) -> Result<Settings> {
         format,
         base_url,
         ca_bundle,
+        session_key: pick(&layers, |l| &l.session_key).map(|(_, s)| owned(s)),
+        email: pick(&layers, |l| &l.email).map(|(_, s)| s.value.to_string()),
     })
 }
 

@@ -117,9 +117,14 @@ impl Target {
 
     /// `/v2/org/{org}[/team/{team}]`.
     pub fn space(&self) -> String {
+        format!("/v2/{}", self.scope())
+    }
+
+    /// `org/{org}[/team/{team}]`: the org (and team), as a path names them.
+    pub fn scope(&self) -> String {
         match &self.team {
-            Some(team) => format!("/v2/org/{}/team/{}", seg(&self.org), seg(team)),
-            None => format!("/v2/org/{}", seg(&self.org)),
+            Some(team) => format!("org/{}/team/{}", seg(&self.org), seg(team)),
+            None => format!("org/{}", seg(&self.org)),
         }
     }
 

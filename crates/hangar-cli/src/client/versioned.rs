@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use super::http::{Api, seg};
-use super::search::{Reader, Search, search_entity, search_space};
+use super::search::{Reader, Search, Wanted, search_entity, search_space};
 use super::target::{Pattern, Target, glob_match, is_glob};
 use super::views::field;
 use anyhow::{Result, bail};
@@ -110,15 +110,9 @@ impl Versioned {
         Ok(Shown::Version(v, files))
     }
 
-    /// `list [PATTERN]`: entities when the name has a wildcard (searched with `filters`), else the
+    /// `list [PATTERN]`: entities when the name has a wildcard (searched for `wanted`), else the
     /// versions of the one entity.
-    pub async fn list(
-        &self,
-        ctx: &Ctx,
-        reader: &Reader,
-        pattern: Option<&str>,
-        filters: Vec<Value>,
-    ) -> Result<Listing> {
+    pub async fn list(&self, ctx: &Ctx, reader: &Reader, pattern: Option<&str>, wanted: Wanted) -> Result<Listing> {
         let pattern = Pattern::parse_or_everything(pattern)?;
         let matcher = pattern.matcher();
         if is_glob(&matcher) {
@@ -132,12 +126,14 @@ impl Versioned {
             let search = Search {
                 resource_type: self.search,
                 matcher: &matcher,
-                filters,
+                text: wanted.query.as_deref(),
+                filters: wanted.filters,
             };
             let space = search_space(ctx, &pattern, reader.guest);
             let hits = search.run(reader, space).await?;
             return Ok(Listing::Entities(hits.iter().map(search_entity).collect()));
         }
+        wanted.require_search()?;
         let target = Target::from_pattern(pattern, ctx)?;
         let path = format!("{}/versions", self.read_path(reader, &target, None));
         let query = [("sort-order", "SEMVER_DESC".to_string())];

@@ -400,6 +400,27 @@ pub fn level_line(block: InfoBlock, level: usize, label: &str, value: &str) -> I
     }
 }
 
+/// The values of a search hit's `{"key", "values"}` label named `key`, joined with commas.
+pub fn label_values(hit: &Value, key: &str) -> String {
+    items(hit.get("labels"))
+        .iter()
+        .filter(|l| l.get("key").and_then(Value::as_str) == Some(key))
+        .flat_map(|l| items(l.get("values")).iter().filter_map(Value::as_str))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How an entity is offered (Hangar's `accessLevel` and its `productNames`), for info blocks.
+pub fn offer_lines(block: InfoBlock, entity: &Value) -> InfoBlock {
+    let products: Vec<&str> = items(entity.get("productNames"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    block
+        .label("Access Level", field(entity, "accessLevel"))
+        .label("Products", products.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

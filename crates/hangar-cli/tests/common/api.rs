@@ -94,6 +94,15 @@ pub fn claims(token: &str) -> Value {
     serde_json::from_slice(&bytes).expect("claims JSON")
 }
 
+/// The `field` of every item of a JSON list (such as the names of orgs).
+pub fn names(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|v| v[field].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// The NGC error text of a response body.
 pub fn error_text(body: &Value) -> &str {
     body["requestStatus"]["statusDescription"].as_str().unwrap_or("")

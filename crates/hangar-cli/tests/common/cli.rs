@@ -82,6 +82,18 @@ impl Cli {
             .expect("run hangar")
     }
 
+    /// Starts the command with `env` added and its output piped, to read when it ends.
+    pub fn spawn_piped(&self, args: &[&str], env: &[(&str, &Path)]) -> std::process::Child {
+        let mut cmd = self.command(args);
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run hangar")
+    }
+
     pub fn output(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run hangar")
     }

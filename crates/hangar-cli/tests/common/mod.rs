@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod browser;
 pub mod charts;
 pub mod cli;
 pub mod files;
@@ -11,6 +12,7 @@ pub mod ngc;
 pub mod proxy;
 pub mod registry;
 pub mod tls;
+pub mod web;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -136,6 +138,17 @@ impl Server {
         Server::start_with(stores, &ServeOptions::default())
     }
 
+    /// A server that speaks only HTTPS, with a certificate of a fresh test CA (returned, for
+    /// the clients to trust).
+    pub fn start_tls(stores: &Stores) -> (Server, tls::TestCa) {
+        let ca = tls::make(stores.dir.path());
+        let options = ServeOptions {
+            tls: Some((ca.cert.clone(), ca.key.clone())),
+            ..Default::default()
+        };
+        (Server::start_with(stores, &options), ca)
+    }
+
     pub fn start_with(stores: &Stores, options: &ServeOptions) -> Server {
         let mut cmd = Command::new(HANGAR);
         cmd.args([
@@ -219,6 +232,11 @@ impl Server {
         self.initial_key.clone().expect("this server printed no initial key")
     }
 
+    /// The one-time link to set the owner's password, printed at first start.
+    pub fn password_link(&self) -> Option<String> {
+        self.stdout.iter().find(|l| l.contains("/password/hgpw-")).cloned()
+    }
+
     /// How many lines the server has logged so far that contain every one of `words`.
     pub fn logged(&self, words: &[&str]) -> usize {
         let log = self.log.lock().expect("server log");
@@ -274,6 +292,19 @@ pub fn member(stores: &Stores, email: &str, grants: &[(&str, Option<&str>)]) -> 
         admin_ok(stores, &args);
     }
     admin_ok(stores, &["key", "personal", "--org", "acme", "--user", email])
+}
+
+/// Makes org `org` with a user who reads its registry and holds no role in acme, and returns
+/// that user's personal key for `org`.
+pub fn outsider_key(stores: &Stores, org: &str) -> String {
+    let email = format!("user@{org}.test");
+    admin_ok(stores, &["org", "create", org]);
+    admin_ok(stores, &["user", "create", &email, "--name", &email]);
+    admin_ok(
+        stores,
+        &["role", "grant", &email, "--org", org, "--role", "REGISTRY_READ"],
+    );
+    admin_ok(stores, &["key", "personal", "--org", org, "--user", &email])
 }
 
 /// Declares a test that runs on both backends: `both_backends!(name, async_fn)` where the

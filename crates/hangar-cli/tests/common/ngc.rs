@@ -44,12 +44,27 @@ pub fn ngc_paths() -> Option<NgcPaths> {
 }
 
 /// The system's CAs plus the test CA, written to `dir/bundle.pem`: REQUESTS_CA_BUNDLE replaces
-/// the default store.
+/// the default store. Beside it, a `certifi` module naming the same bundle, for the one path
+/// of ngc that trusts only `certifi.where()` (`collection`'s aiohttp requests; ngc-api.md
+/// §1.1): each test's runners find it first on PYTHONPATH, so the venv is never changed and
+/// parallel tests do not share it.
 pub fn bundle(dir: &Path, ca_pem: &str) -> PathBuf {
     let system = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
     let path = dir.join("bundle.pem");
     std::fs::write(&path, format!("{system}\n{ca_pem}")).expect("write bundle");
+    let module = certifi_dir(&path).join("certifi");
+    std::fs::create_dir_all(&module).expect("certifi module dir");
+    let source = format!(
+        "def where():\n    return {:?}\n\n\ndef contents():\n    with open(where()) as f:\n        return f.read()\n",
+        path.to_str().expect("utf-8 path")
+    );
+    std::fs::write(module.join("__init__.py"), source).expect("write certifi module");
     path
+}
+
+/// The PYTHONPATH entry holding the `certifi` module that names `bundle`.
+fn certifi_dir(bundle: &Path) -> PathBuf {
+    bundle.with_file_name("certifi-for-ngc")
 }
 
 /// `field` of every row of a JSON list.
@@ -70,8 +85,10 @@ pub struct Ngc {
     pub home: PathBuf,
     bundle: PathBuf,
     base: String,
-    /// None: a guest (no key, no org; ngc-api.md §2.5). Some: the key, in org `acme`.
+    /// None: a guest (no key, no org; ngc-api.md §2.5). Some: the key, in org [`Ngc::org`].
     key: Option<String>,
+    /// The org a key works in: `acme` unless [`Ngc::in_org`] says otherwise.
+    org: String,
     /// None: no `HTTPS_PROXY`. Some: every https request through this proxy URL.
     proxy: Option<String>,
     /// Some: every command is run under `timeout <seconds>`.
@@ -89,9 +106,16 @@ impl Ngc {
             bundle: bundle.to_path_buf(),
             base: base.to_string(),
             key: None,
+            org: "acme".into(),
             proxy: None,
             timeout: None,
         }
+    }
+
+    /// Works in `org` (with a key) instead of `acme`.
+    pub fn in_org(mut self, org: &str) -> Ngc {
+        self.org = org.to_string();
+        self
     }
 
     /// Signed in with `key` (a legacy key or an `nvapi-` personal key), in org `acme`.
@@ -136,9 +160,10 @@ impl Ngc {
             .env("NGC_CLI_FORMAT_TYPE", "json")
             .env("NGC_CLI_TRACE_DISABLE", "1")
             .env("REQUESTS_CA_BUNDLE", &self.bundle)
+            .env("PYTHONPATH", certifi_dir(&self.bundle))
             .env("COLUMNS", "200");
         match &self.key {
-            Some(key) => cmd.env("NGC_CLI_API_KEY", key).env("NGC_CLI_ORG", "acme"),
+            Some(key) => cmd.env("NGC_CLI_API_KEY", key).env("NGC_CLI_ORG", &self.org),
             None => cmd.env_remove("NGC_CLI_API_KEY").env_remove("NGC_CLI_ORG"),
         };
         match &self.proxy {
@@ -183,5 +208,29 @@ impl Ngc {
             "ngc {args:?} should fail with 1:\nstdout: {out}\nstderr: {err}"
         );
         format!("{out}\n{err}")
+    }
+
+    /// The parts (1-based) `ngc` still holds pending for the upload of `file` in its resume
+    /// cache (`.ngc/transfer-caches/`, one JSON line per saved state, the last one wins);
+    /// empty when it kept no state for that file.
+    pub fn pending_upload_parts(&self, file: &Path) -> Vec<u32> {
+        let caches = self.home.join(".ngc/transfer-caches");
+        let mut bitmask = None;
+        for entry in std::fs::read_dir(&caches).into_iter().flatten() {
+            let text = std::fs::read_to_string(entry.expect("cache entry").path()).expect("cache");
+            for line in text.lines() {
+                let Ok(state) = serde_json::from_str::<Value>(line) else {
+                    continue;
+                };
+                if state["file_path"].as_str() == file.to_str() {
+                    bitmask = state["bitmask"].as_u64();
+                }
+            }
+        }
+        let bitmask = bitmask.unwrap_or(0);
+        (0..64)
+            .filter(|bit| bitmask & (1 << bit) != 0)
+            .map(|bit| bit + 1)
+            .collect()
     }
 }

@@ -14,14 +14,17 @@ pub enum ArtifactKind {
     Model,
     Resource,
     Chart,
+    /// A curated, ordered group of entities of any kind.
+    Collection,
 }
 
 impl ArtifactKind {
-    pub const ALL: [ArtifactKind; 4] = [
+    pub const ALL: [ArtifactKind; 5] = [
         ArtifactKind::Container,
         ArtifactKind::Model,
         ArtifactKind::Resource,
         ArtifactKind::Chart,
+        ArtifactKind::Collection,
     ];
 
     /// The word of the guide's "Specific …" entity types.
@@ -31,6 +34,7 @@ impl ArtifactKind {
             ArtifactKind::Model => "MODEL",
             ArtifactKind::Resource => "RESOURCE",
             ArtifactKind::Chart => "HELM_CHART",
+            ArtifactKind::Collection => "COLLECTION",
         }
     }
 
@@ -41,6 +45,7 @@ impl ArtifactKind {
             ArtifactKind::Model => "MODELS",
             ArtifactKind::Resource => "RESOURCES",
             ArtifactKind::Chart => "HELM_CHARTS",
+            ArtifactKind::Collection => "COLLECTIONS",
         }
     }
 

@@ -1,4 +1,4 @@
-//! Static listings: `/roles` and `/v2/products`.
+//! Static listings: `/roles`.
 
 use super::extract::Json;
 use super::views::success;
@@ -23,9 +23,4 @@ pub async fn roles() -> Json<Value> {
         })
         .collect();
     Json(success(json!({"roles": roles})))
-}
-
-/// NGC clients require this listing before every command; Hangar sells no products.
-pub async fn products() -> Json<Value> {
-    Json(success(json!({"products": []})))
 }

@@ -7,8 +7,10 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::error::IdentityError;
 use crate::identity::keys::{PersonalKeyRequest, issue_personal_key};
+use crate::identity::mail::{self, link_base};
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use hangar_core::names::{normalize_email, validate_text};
 use hangar_core::policy::{Action, Target, can_grant};
 use hangar_core::roles::Role;
@@ -41,24 +43,9 @@ pub struct NewInvitationBody {
     roles: Vec<InvitationRole>,
 }
 
-fn mail_text(org: &Org, token: &str, expires_at: i64, message: &str) -> (String, String) {
-    let subject = format!("You are invited to join {} on Hangar", org.display_name);
-    let note = if message.is_empty() {
-        String::new()
-    } else {
-        format!("\n\n{message}")
-    };
-    let body = format!(
-        "You have been invited to the Hangar org '{}'.{note}\n\nAccept with:\n  hangar invitation accept {token}\n\
-         or POST /v3/invitations/accept {{\"token\": \"{token}\"}}\n\nThis invitation expires at {}.",
-        org.name,
-        views::date(expires_at)
-    );
-    (subject, body)
-}
-
 pub async fn invite(
     State(state): State<AppState>,
+    headers: HeaderMap,
     caller: Caller,
     Path(org): Path<String>,
     Json(body): Json<NewInvitationBody>,
@@ -123,7 +110,15 @@ pub async fn invite(
     };
     let (invitation, token) = state
         .meta
-        .create_invitation(&new, |token| mail_text(&org, token, expires_at, &body.message))
+        .create_invitation(&new, |token| {
+            mail::invitation(
+                &org,
+                &link_base(&state.settings, &headers),
+                token,
+                expires_at,
+                &body.message,
+            )
+        })
         .await?;
     drop(token);
     tracing::info!(to = %email, org = %org.name, "invitation mail written to the outbox");
@@ -196,7 +191,7 @@ pub async fn accept(State(state): State<AppState>, Json(body): Json<AcceptBody>)
     }
     let (invitation, user) = state
         .meta
-        .accept_invitation(body.token.trim(), body.name.as_deref())
+        .accept_invitation(body.token.trim(), body.name.as_deref(), None, false)
         .await
         .map_err(|e| match e {
             hangar_store::Error::NotFound(_) => ApiError::NotFound("invitation not found".into()),

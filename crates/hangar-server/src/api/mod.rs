@@ -1,17 +1,22 @@
 //! The NGC-shaped REST API (`/v2`, `/v3`, `/roles`): identity, keys and invitations.
 
+mod accounts;
+mod approvals;
 pub mod artifacts;
 mod catalog;
+mod collections;
 pub mod extract;
 pub mod images;
 mod invitations;
 mod keys;
+mod offer;
 mod orgs;
+mod products;
 mod search;
 pub(crate) mod users;
 pub mod views;
 
-use crate::auth::endpoints;
+use crate::auth::{device, endpoints};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, patch, post};
@@ -20,6 +25,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(images::routes())
         .merge(artifacts::routes())
+        .merge(collections::routes())
+        .merge(approvals::routes())
+        .merge(products::routes())
         .route("/v2/search/org/{org}/resources/{kind}", get(search::org))
         .route("/v2/search/org/{org}/team/{team}/resources/{kind}", get(search::org))
         .route("/v2/search/catalog/resources/{kind}", get(search::catalog))
@@ -31,9 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v2/search/org/{org}/labelsets", get(search::label_sets))
         .route("/v2/search/org/{org}/team/{team}/labelsets", get(search::label_sets))
         .route("/token", get(endpoints::token))
+        .route("/device/login", post(device::login))
+        .route("/v2/ping", get(device::ping))
         .route("/v3/keys/get-caller-info", post(endpoints::caller_info))
         .route("/roles", get(catalog::roles))
-        .route("/v2/products", get(catalog::products))
         .route("/v2/orgs", get(orgs::list_orgs).post(orgs::create_org))
         .route("/v2/orgs/{org}", get(orgs::org_info).patch(orgs::update_org))
         .route("/v2/org/{org}/teams", get(orgs::list_teams).post(orgs::create_team))
@@ -53,6 +62,15 @@ pub fn routes() -> Router<AppState> {
             patch(users::team_roles::<{ users::REPLACE }>),
         )
         .route("/v2/users/me", get(users::me).patch(users::update_me))
+        .route("/v2/users/me/sessions", get(accounts::list_sessions))
+        .route(
+            "/v2/users/me/sessions/{id}",
+            axum::routing::delete(accounts::end_session),
+        )
+        .route(
+            "/v2/org/{org}/users/{user}/password-reset",
+            post(accounts::send_password_reset),
+        )
         .route(
             "/v3/orgs/{org}/users/{user}",
             get(users::org_user_info).delete(users::remove_org_user),

@@ -1,31 +1,30 @@
-//! NGC's search API (ngc-api.md §4.3), which `list` with a wildcard uses: the private search
-//! of an org (or team), the public catalog, and the subscriber catalog (always empty here).
-//! `q` is JSON whose `query` is `resourceId:<glob>` or free text; `*` and `?` are wildcards.
+//! NGC's search API (ngc-api.md §4.3), which `list` with a wildcard and the catalog use: the
+//! catalog (everything the caller may see), one org's (or team's) entities, and the subscriber
+//! catalog (product-gated entities of products the caller's orgs subscribe to). `q` is JSON:
+//! `query` is `resourceId:<glob>` or free text, `filters` NGC's `{field, value}` pairs,
+//! `orderBy` the sort. The index and its rules are the store's (`MetaStore::search`).
 
-use super::artifacts::kind::{CHART, Kind, MODEL, RESOURCE};
 use super::extract::{Path, Query};
-use super::images::summary::{latest, summaries};
 use crate::auth::Caller;
+use crate::catalog::visibility::viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
-use hangar_store::meta::{Artifact, Org, Repository, Team};
+use hangar_core::access::AccessLevel;
+use hangar_core::policy::{Action, ArtifactKind, Target};
+use hangar_store::meta::{Place, SearchEntry, SearchPage, SearchRequest, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use wildmatch::WildMatch;
 
-const MAX_PAGE_SIZE: usize = 1000;
+const DEFAULT_PAGE_SIZE: i64 = 100;
 
 #[derive(Deserialize)]
 pub struct SearchParams {
     q: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SearchQuery {
     #[serde(default)]
@@ -33,8 +32,10 @@ struct SearchQuery {
     #[serde(default)]
     filters: Vec<Filter>,
     #[serde(default)]
-    page: usize,
-    page_size: Option<usize>,
+    order_by: Vec<Filter>,
+    #[serde(default)]
+    page: i64,
+    page_size: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,14 +44,67 @@ struct Filter {
     value: Value,
 }
 
+/// The search kind of a path's `{TYPE}`.
+fn kind(word: &str) -> ApiResult<ArtifactKind> {
+    ArtifactKind::from_entity_word(word)
+        .or(match word {
+            "RECIPE" | "MODEL_SCRIPT" => Some(ArtifactKind::Resource),
+            "REPOSITORY" => Some(ArtifactKind::Container),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown resource type '{word}'")))
+}
+
+/// A filter's facet field and values, in the index's words; `None` for fields the index does
+/// not have (NGC's `policy`, `releaseType`, …), which filter nothing.
+fn facet_filter(filter: &Filter) -> ApiResult<Option<(String, Vec<String>)>> {
+    let words: Vec<String> = match &filter.value {
+        Value::Array(items) => items.iter().map(value_word).collect(),
+        other => vec![value_word(other)],
+    };
+    let field = match filter.field.as_str() {
+        "accessType" | "accessLevel" => {
+            let mut levels = vec![];
+            for word in &words {
+                match word.to_ascii_uppercase().as_str() {
+                    "LISTED" => levels.extend(AccessLevel::ALL.into_iter().filter(|l| l.listed())),
+                    other => levels.push(
+                        AccessLevel::parse(other)
+                            .ok_or_else(|| ApiError::BadRequest(format!("unknown access type '{word}'")))?,
+                    ),
+                }
+            }
+            let levels = levels.into_iter().map(|l| l.word().to_string()).collect();
+            return Ok(Some(("accessLevel".into(), levels)));
+        }
+        "signedImages" | "signedModels" | "signedResources" | "signedCharts" | "signed" => "signed",
+        "productNames" | "productName" | "product" => "productNames",
+        "isMultinodeEnabled" | "multinode" | "multiNode" => "multinode",
+        "modelFormat" | "format" => "format",
+        "trainingFramework" | "framework" => "framework",
+        "label" | "labels" => "labels",
+        "useCase" | "application" => "application",
+        other => match hangar_store::meta::FACET_FIELDS.iter().find(|f| **f == other) {
+            Some(field) => field,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some((field.to_string(), words)))
+}
+
+fn value_word(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
 impl SearchQuery {
     fn parse(params: &SearchParams) -> ApiResult<SearchQuery> {
         match params.q.as_deref() {
             None | Some("") => Ok(SearchQuery {
                 query: "*".into(),
-                filters: vec![],
-                page: 0,
-                page_size: None,
+                ..SearchQuery::default()
             }),
             Some(text) => {
                 serde_json::from_str(text).map_err(|e| ApiError::BadRequest(format!("invalid search q: {e}")))
@@ -58,271 +112,105 @@ impl SearchQuery {
         }
     }
 
-    /// Whether an item matches the query and the filters.
-    fn matches(&self, item: &Item) -> bool {
-        let query = self.query.trim();
-        let hit = match query.strip_prefix("resourceId:") {
-            Some(glob) => WildMatch::new(glob.trim()).matches(&item.resource_id),
-            None if query.is_empty() || query == "*" => true,
-            None => {
-                let needle = format!("*{}*", query.to_lowercase());
-                let pattern = WildMatch::new(&needle);
-                [&item.name, &item.display_name, &item.description]
-                    .iter()
-                    .any(|text| pattern.matches(&text.to_lowercase()))
+    /// The store's request for `kind` at `place`, for `caller`.
+    fn request(&self, caller: &Caller, kind: ArtifactKind, place: Place) -> ApiResult<SearchRequest> {
+        let (text, resource_glob) = text_and_glob(&self.query);
+        let mut filters = vec![];
+        for filter in &self.filters {
+            if let Some(facet) = facet_filter(filter)? {
+                filters.push(facet);
             }
+        }
+        let sort = match self.order_by.first().map(|o| o.field.as_str()) {
+            Some("dateModified" | "updatedDate" | "modified") => Sort::Modified,
+            Some("name" | "displayName") => Sort::Name,
+            _ if text.is_some() => Sort::Relevance,
+            _ => Sort::Path,
         };
-        hit && self.filters.iter().all(|f| match f.field.as_str() {
-            // Hangar's entities are public (`GUEST`) or private (`NOT_LISTED`); nothing is
-            // listed in a product catalog (`LISTED`, `ENTITLED`).
-            "accessType" => match f.value.as_str() {
-                Some("GUEST") => item.is_public,
-                Some("NOT_LISTED") => !item.is_public,
-                _ => false,
-            },
-            "signedImages" | "signedModels" | "signedResources" | "signedCharts" => {
-                f.value.as_bool() != Some(true) || item.signed
-            }
-            _ => true,
+        Ok(SearchRequest {
+            kind: kind.word().to_string(),
+            text,
+            resource_glob,
+            filters,
+            place,
+            viewer: viewer(caller, kind),
+            sort,
+            page: self.page.max(0),
+            page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, 1000),
         })
     }
 }
 
-/// One search hit.
-struct Item {
-    resource_id: String,
-    name: String,
-    org: String,
-    team: Option<String>,
-    display_name: String,
-    description: String,
-    labels: Vec<String>,
-    is_public: bool,
-    signed: bool,
-    created: i64,
-    modified: i64,
-    attributes: Vec<(&'static str, Value)>,
-}
-
-impl Item {
-    fn json(&self) -> Value {
-        let attributes: Vec<Value> = self
-            .attributes
-            .iter()
-            .map(|(key, value)| json!({"key": key, "value": value}))
-            .collect();
-        json!({
-            "resourceId": self.resource_id,
-            "name": self.name,
-            "orgName": self.org,
-            "teamName": self.team,
-            "displayName": self.display_name,
-            "description": self.description,
-            "labels": [{"key": "general", "values": self.labels}],
-            "isPublic": self.is_public,
-            "guestAccess": self.is_public,
-            "dateCreated": super::views::date(self.created),
-            "dateModified": super::views::date(self.modified),
-            "attributes": attributes,
-        })
-    }
-}
-
-async fn container_item(state: &AppState, repo: &Repository) -> ApiResult<Item> {
-    let tags = summaries(state, repo, false).await?;
-    let newest = latest(repo, &tags);
-    let parts: Vec<&str> = repo.name.split('/').collect();
-    let team = match repo.team_id {
-        Some(_) if parts.len() >= 3 => Some(parts[1].to_string()),
-        _ => None,
+/// `query` as free text and a `resourceId` glob: ngc sends `resourceId:<glob>` or `*`; Hangar's
+/// CLI may add words after the glob (`resourceId:acme/* speech`).
+fn text_and_glob(query: &str) -> (Option<String>, Option<String>) {
+    let query = query.trim();
+    let (glob, text) = match query.strip_prefix("resourceId:") {
+        Some(rest) => {
+            let rest = rest.trim_start();
+            let (glob, text) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            (Some(glob.to_string()), text.trim())
+        }
+        None => (None, query),
     };
-    let signed = tags.iter().any(|t| t.is_signed);
-    Ok(Item {
-        resource_id: repo.name.clone(),
-        name: parts.last().copied().unwrap_or_default().to_string(),
-        org: parts[0].to_string(),
-        team,
-        display_name: repo.info.display_name.clone(),
-        description: repo.info.short_description.clone(),
-        labels: repo.info.labels.clone(),
-        is_public: repo.info.is_public,
-        signed,
-        created: repo.created_at,
-        modified: repo.updated_at.max(tags.first().map_or(0, |t| t.updated_at)),
-        attributes: vec![
-            ("latestTag", json!(newest.map(|t| t.tag.clone()))),
-            ("size", json!(newest.map_or(0, |t| t.size))),
-            ("hasSignedTag", json!(signed)),
-            ("isMultiArchitecture", json!(newest.is_some_and(|t| t.is_index))),
-        ],
+    let text = (!text.is_empty() && text != "*").then(|| text.to_string());
+    (text, glob)
+}
+
+fn entry_json(entry: &SearchEntry) -> Value {
+    json!({
+        "resourceId": entry.resource_id,
+        "resourceType": entry.kind,
+        "name": entry.name,
+        "orgName": entry.org,
+        "teamName": entry.team,
+        "displayName": entry.display_name,
+        "description": entry.description,
+        "labels": [{"key": "general", "values": entry.labels}],
+        "isPublic": entry.access.listed(),
+        "guestAccess": entry.access.guest_download(),
+        "canGuestDownload": entry.access.guest_download(),
+        "accessType": entry.access.ngc_access_type(),
+        "accessLevel": entry.access.word(),
+        "productNames": entry.products,
+        "isSigned": entry.signed,
+        "dateCreated": super::views::date(entry.created_at),
+        "dateModified": super::views::date(entry.modified_at),
+        "attributes": entry.attributes,
     })
 }
 
-/// The container repositories the caller may list among `repos`, as search items.
-async fn container_items(state: &AppState, caller: &Caller, repos: Vec<Repository>) -> ApiResult<Vec<Item>> {
-    let mut orgs: HashMap<i64, Org> = HashMap::new();
-    let mut items = vec![];
-    for repo in repos {
-        if !repo.info.is_public {
-            let org = match orgs.entry(repo.org_id) {
-                Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(slot) => slot.insert(state.meta.org_by_id(repo.org_id).await?),
-            };
-            let team = match repo.team_id {
-                Some(_) => repo.name.split('/').nth(1),
-                None => None,
-            };
-            let target = Target {
-                org: &org.name,
-                team,
-                entity: Some(&repo.name),
-            };
-            if !caller.allowed(Action::Artifact(ArtifactKind::Container, ArtifactOp::List), &target) {
-                continue;
-            }
-        }
-        items.push(container_item(state, &repo).await?);
-    }
-    Ok(items)
-}
-
-fn kind(word: &str) -> ApiResult<ArtifactKind> {
-    ArtifactKind::from_entity_word(word)
-        .or(match word {
-            "RECIPE" => Some(ArtifactKind::Resource),
-            "HELM_CHART" => Some(ArtifactKind::Chart),
-            _ => None,
-        })
-        .ok_or_else(|| ApiError::BadRequest(format!("unknown resource type '{word}'")))
-}
-
-/// One page of matching items in NGC's search response.
-fn respond(kind_word: &str, query: &SearchQuery, mut items: Vec<Item>) -> Json<Value> {
-    items.retain(|item| query.matches(item));
-    items.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
-    let size = query.page_size.unwrap_or(100).clamp(1, MAX_PAGE_SIZE);
-    let total = items.len();
-    let page: Vec<Value> = items
+/// NGC's search response for one page.
+fn respond(kind_word: &str, query: &SearchQuery, size: i64, found: SearchPage) -> Json<Value> {
+    let resources: Vec<Value> = found.entries.iter().map(entry_json).collect();
+    let facets: Vec<Value> = found
+        .facets
         .iter()
-        .skip(query.page.saturating_mul(size))
-        .take(size)
-        .map(Item::json)
+        .map(|f| {
+            let values: Vec<Value> = f.values.iter().map(|(v, n)| json!({"value": v, "count": n})).collect();
+            json!({"field": f.field, "values": values})
+        })
         .collect();
-    Json(json!({
-        "resultTotal": total,
-        "resultPageTotal": total.div_ceil(size),
-        "params": {"page": query.page, "pageSize": size},
-        "results": [{"groupValue": kind_word, "totalCount": total, "resources": page}],
-    }))
+    let pages = (found.total + size - 1) / size;
+    Json(super::views::success(json!({
+        "resultTotal": found.total,
+        "resultPageTotal": pages,
+        "params": {"page": query.page, "pageSize": size, "query": query.query},
+        "results": [{"groupValue": kind_word, "totalCount": found.total, "resources": resources}],
+        "facets": facets,
+    })))
 }
 
-/// Where a search looks: one org (with a team: the org's own entities and the team's), or the
-/// public entities of every org.
-enum Scope<'a> {
-    Org { org: &'a Org, team: Option<&'a Team> },
-    Public,
-}
-
-async fn items_of(state: &AppState, caller: &Caller, kind: ArtifactKind, scope: Scope<'_>) -> ApiResult<Vec<Item>> {
-    let kind: &'static Kind = match kind {
-        ArtifactKind::Model => &MODEL,
-        ArtifactKind::Resource => &RESOURCE,
-        ArtifactKind::Container => {
-            let repos = match scope {
-                Scope::Org { org, team: None } => state.meta.repositories_of(org.id, None).await?,
-                Scope::Org { org, team: Some(team) } => {
-                    let mut repos = state.meta.repositories_of(org.id, Some(None)).await?;
-                    repos.extend(state.meta.repositories_of(org.id, Some(Some(team.id))).await?);
-                    repos
-                }
-                Scope::Public => state.meta.public_repositories().await?,
-            };
-            return container_items(state, caller, repos).await;
-        }
-        ArtifactKind::Chart => &CHART,
-    };
-    let artifacts = match scope {
-        Scope::Org { org, team: None } => state.meta.artifacts_of(kind.stored, org.id, None).await?,
-        Scope::Org { org, team: Some(team) } => {
-            let mut all = state.meta.artifacts_of(kind.stored, org.id, Some(None)).await?;
-            all.extend(
-                state
-                    .meta
-                    .artifacts_of(kind.stored, org.id, Some(Some(team.id)))
-                    .await?,
-            );
-            all
-        }
-        Scope::Public => state.meta.public_artifacts(kind.stored).await?,
-    };
-    artifact_items(state, caller, kind, artifacts).await
-}
-
-/// The models, resources or charts the caller may list among `artifacts`, as search items.
-async fn artifact_items(
+async fn run(
     state: &AppState,
     caller: &Caller,
-    kind: &Kind,
-    artifacts: Vec<Artifact>,
-) -> ApiResult<Vec<Item>> {
-    let mut items = vec![];
-    for a in artifacts {
-        let parts: Vec<&str> = a.path.split('/').collect();
-        let team = a.team_id.and(parts.get(1).filter(|_| parts.len() == 3).copied());
-        let target = Target {
-            org: parts[0],
-            team,
-            entity: Some(&a.path),
-        };
-        if !a.is_public && !caller.allowed(Action::Artifact(kind.policy, ArtifactOp::List), &target) {
-            continue;
-        }
-        let latest = match &a.latest_version {
-            Some(v) => state.meta.version(a.id, v).await?,
-            None => None,
-        };
-        let field = |name: &str| a.metadata.get(name).cloned().unwrap_or(Value::Null);
-        let text = |name: &str| {
-            a.metadata
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let labels = a
-            .metadata
-            .get("labelsV2")
-            .and_then(Value::as_array)
-            .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        items.push(Item {
-            resource_id: a.path.clone(),
-            name: a.name.clone(),
-            org: parts[0].to_string(),
-            team: team.map(str::to_string),
-            display_name: text("displayName"),
-            description: text("shortDescription"),
-            labels,
-            is_public: a.is_public,
-            signed: false,
-            created: a.created_at,
-            modified: a.updated_at,
-            attributes: vec![
-                ("latestVersionIdStr", json!(a.latest_version)),
-                (
-                    "latestVersionSizeInBytes",
-                    json!(latest.as_ref().map_or(0, |v| v.total_bytes)),
-                ),
-                ("application", field("application")),
-                ("framework", field(kind.wire.framework_field)),
-                ("precision", field("precision")),
-                ("format", field("modelFormat")),
-                ("builtBy", field("builtBy")),
-                ("publisher", field("publisher")),
-            ],
-        });
-    }
-    Ok(items)
+    kind_word: &str,
+    query: SearchQuery,
+    place: Place,
+) -> ApiResult<Json<Value>> {
+    let request = query.request(caller, kind(kind_word)?, place)?;
+    let found = state.meta.search(&request).await?;
+    Ok(respond(kind_word, &query, request.page_size, found))
 }
 
 #[derive(Deserialize)]
@@ -340,45 +228,62 @@ pub async fn org(
     Path(path): Path<OrgSearchPath>,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<Value>> {
-    let kind_value = kind(&path.kind)?;
     let query = SearchQuery::parse(&params)?;
     let org = state.meta.require_org(&path.org).await?;
     caller.require(Action::ViewOrg, &Target::org(&org.name))?;
-    let team = match &path.team {
-        Some(team) => Some(state.meta.require_team(&org, team).await?),
-        None => None,
+    if let Some(team) = &path.team {
+        state.meta.require_team(&org, team).await?;
+    }
+    let place = Place::Org {
+        org: org.name.clone(),
+        team: path.team.clone(),
     };
-    let scope = Scope::Org {
-        org: &org,
-        team: team.as_ref(),
-    };
-    let items = items_of(&state, &caller, kind_value, scope).await?;
-    Ok(respond(&path.kind, &query, items))
+    run(&state, &caller, &path.kind, query, place).await
 }
 
-/// `GET /v2/search/catalog/resources/{T}`: public entities of every org; no key needed.
+/// `GET /v2/search/catalog/resources/{T}`: everything the caller may see; no key needed.
 pub async fn catalog(
     State(state): State<AppState>,
     caller: Caller,
     Path(kind_word): Path<String>,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<Value>> {
-    let kind_value = kind(&kind_word)?;
     let query = SearchQuery::parse(&params)?;
-    let items = items_of(&state, &caller, kind_value, Scope::Public).await?;
-    Ok(respond(&kind_word, &query, items))
+    run(&state, &caller, &kind_word, query, Place::Catalog).await
 }
 
-/// `GET /v2/search/subscriber/catalog/resources/{T}`: product-gated entities, which Hangar does
-/// not have.
-pub async fn subscriber(Path(kind_word): Path<String>, Query(params): Query<SearchParams>) -> ApiResult<Json<Value>> {
-    kind(&kind_word)?;
+/// `GET /v2/search/subscriber/catalog/resources/{T}`: product-gated entities of the products
+/// the caller's orgs subscribe to.
+pub async fn subscriber(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(kind_word): Path<String>,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<Json<Value>> {
     let query = SearchQuery::parse(&params)?;
-    Ok(respond(&kind_word, &query, vec![]))
+    run(&state, &caller, &kind_word, query, Place::Subscribed).await
 }
 
 /// `GET /v2/search/labelsets` (and per org or team): NGC's curated label sets, which clients
 /// look up before setting labels. Hangar's labels are free text, so there are none.
 pub async fn label_sets() -> Json<Value> {
     Json(super::views::success(json!({"labelSets": []})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_and_glob;
+
+    #[test]
+    fn query_text_and_glob() {
+        let pair = |t: Option<&str>, g: Option<&str>| (t.map(str::to_string), g.map(str::to_string));
+        assert_eq!(text_and_glob("resourceId:acme/*"), pair(None, Some("acme/*")));
+        assert_eq!(text_and_glob("*"), pair(None, None));
+        assert_eq!(text_and_glob(""), pair(None, None));
+        assert_eq!(text_and_glob(" speech asr "), pair(Some("speech asr"), None));
+        assert_eq!(
+            text_and_glob("resourceId:acme/* speech  asr"),
+            pair(Some("speech  asr"), Some("acme/*"))
+        );
+    }
 }

@@ -35,7 +35,12 @@ async fn find_user(state: &AppState, id_or_email: &str) -> ApiResult<User> {
 }
 
 /// The member with their roles in the org, or 404 when they hold none at that scope.
-async fn find_member(state: &AppState, org: &Org, team: Option<&Team>, id_or_email: &str) -> ApiResult<Member> {
+pub(crate) async fn find_member(
+    state: &AppState,
+    org: &Org,
+    team: Option<&Team>,
+    id_or_email: &str,
+) -> ApiResult<Member> {
     let user = find_user(state, id_or_email).await?;
     state
         .meta

@@ -133,3 +133,18 @@ pub fn success(mut body: Value) -> Value {
     }
     body
 }
+
+/// How an entity is offered, in NGC's fields (`accessType`, `productNames`, `isPublic`,
+/// `canGuestDownload`, `canGuestPull`) plus Hangar's own level (`accessLevel`).
+pub fn offer(access: hangar_core::access::AccessLevel, products: &[String]) -> serde_json::Map<String, Value> {
+    let fields = json!({
+        "accessLevel": access.word(),
+        "accessType": access.ngc_access_type(),
+        "productNames": products,
+        "isPublic": access.listed(),
+        "canGuestDownload": access.guest_download(),
+        "canGuestPull": access.guest_download(),
+        "requiresApproval": access == hangar_core::access::AccessLevel::Approval,
+    });
+    fields.as_object().cloned().unwrap_or_default()
+}

@@ -2,15 +2,18 @@
 
 use super::token::looks_like_jwt;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::device;
+use crate::identity::sessions::{self, CSRF_HEADER, SESSION_COOKIE, same_secret};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum_extra::extract::cookie::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hangar_core::keys::{EntityFilter, KeyKind};
 use hangar_core::policy::{self, Action, Credential, Subject, Target};
-use hangar_store::meta::{ApiKey, User, now};
+use hangar_store::meta::{ApiKey, SessionKind, User, now};
 
 /// The user name Docker and NGC clients send with an API key as the password.
 pub const OAUTH_USER: &str = "$oauthtoken";
@@ -21,6 +24,8 @@ pub struct Caller {
     pub key: Option<ApiKey>,
     /// The org a personal or service key belongs to.
     pub key_org: Option<String>,
+    /// The browser session or `ngc` e-mail login the caller signed in with.
+    pub session: Option<i64>,
     pub subject: Subject,
 }
 
@@ -30,6 +35,7 @@ impl Caller {
             user: None,
             key: None,
             key_org: None,
+            session: None,
             subject: Subject {
                 grants: vec![],
                 credential: Credential::Full,
@@ -38,8 +44,21 @@ impl Caller {
         }
     }
 
+    /// Neither a key nor a signed-in user.
     pub fn is_guest(&self) -> bool {
-        self.key.is_none()
+        self.key.is_none() && self.user.is_none()
+    }
+
+    /// The orgs whose subscriptions count for the caller: the org a personal or service key
+    /// belongs to, or every org of the user.
+    pub fn subscribing_orgs(&self) -> Vec<&str> {
+        let mut orgs: Vec<&str> = match &self.subject.credential {
+            Credential::Personal { org, .. } | Credential::Service { org, .. } => vec![org.as_str()],
+            Credential::Full => self.subject.grants.iter().map(|g| g.org.as_str()).collect(),
+        };
+        orgs.sort_unstable();
+        orgs.dedup();
+        orgs
     }
 
     pub fn allowed(&self, action: Action, target: &Target) -> bool {
@@ -72,7 +91,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
-            return Ok(Caller::guest());
+            return browser_caller(state, parts).await;
         };
         let header = header
             .to_str()
@@ -91,11 +110,26 @@ pub async fn authenticate(state: &AppState, header: &str) -> ApiResult<Caller> {
     if scheme.eq_ignore_ascii_case("bearer") {
         if looks_like_jwt(value) {
             let claims = state.tokens.verify(value)?;
+            if let Some(session_id) = claims.session_id() {
+                return caller_for_session_id(state, session_id).await;
+            }
             let key_id = claims
                 .key_id()
                 .ok_or_else(|| ApiError::Unauthorized("this token carries no identity".into()))?;
             let key = state.meta.key(key_id).await?;
             return caller_for_key(state, key).await;
+        }
+        if value.starts_with(SessionKind::Device.secret_prefix()) {
+            let Some(signed) = sessions::resolve(&state.meta, value, SessionKind::Device).await? else {
+                // 403, not 401: a client polling for the approval stops at once.
+                if device::was_denied(&state.meta, value).await? {
+                    return Err(ApiError::Forbidden(
+                        "this e-mail login was denied on its approval page".into(),
+                    ));
+                }
+                return Err(ended_login());
+            };
+            return caller_for_user(state, signed.account.user, signed.session.id).await;
         }
         return caller_for_secret(state, value).await;
     }
@@ -120,6 +154,61 @@ pub fn basic_api_key(value: &str) -> ApiResult<String> {
         )));
     }
     Ok(secret.to_string())
+}
+
+fn ended_login() -> ApiError {
+    ApiError::Unauthorized("this e-mail login is unknown, not approved yet, expired or ended; log in again".into())
+}
+
+/// A request without `Authorization`: the signed-in browser its session cookie names, or a
+/// guest. A browser's requests that may change something must carry the session's CSRF token
+/// in `X-CSRF-Token`, which another site's page cannot read or send.
+async fn browser_caller(state: &AppState, parts: &Parts) -> ApiResult<Caller> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    let Some(cookie) = jar.get(SESSION_COOKIE) else {
+        return Ok(Caller::guest());
+    };
+    let Some(signed) = sessions::resolve(&state.meta, cookie.value(), SessionKind::Browser).await? else {
+        return Ok(Caller::guest());
+    };
+    if !parts.method.is_safe() {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !same_secret(sent, &signed.session.csrf_token) {
+            return Err(ApiError::Forbidden(format!(
+                "a signed-in browser must send its CSRF token in {CSRF_HEADER} with this request"
+            )));
+        }
+    }
+    caller_for_user(state, signed.account.user, signed.session.id).await
+}
+
+/// The caller a session (browser or `ngc` login) acts as: its user, with the user's own roles.
+pub async fn caller_for_user(state: &AppState, user: User, session_id: i64) -> ApiResult<Caller> {
+    let grants = state.meta.grants_of_user(user.id).await?;
+    Ok(Caller {
+        subject: Subject {
+            grants,
+            credential: Credential::Full,
+            platform_admin: user.platform_admin,
+        },
+        user: Some(user),
+        key: None,
+        key_org: None,
+        session: Some(session_id),
+    })
+}
+
+/// The caller of a session known by id (from a token or a data link); an ended or expired
+/// session is 401.
+pub async fn caller_for_session_id(state: &AppState, id: i64) -> ApiResult<Caller> {
+    let session = state.meta.session(id).await?.filter(|s| s.live(now()));
+    let user_id = session.as_ref().and_then(|s| s.user_id).ok_or_else(ended_login)?;
+    let user = state.meta.user(user_id).await?.ok_or_else(ended_login)?;
+    caller_for_user(state, user, id).await
 }
 
 pub async fn caller_for_secret(state: &AppState, secret: &str) -> ApiResult<Caller> {
@@ -173,6 +262,7 @@ pub async fn caller_for_key(state: &AppState, key: Option<ApiKey>) -> ApiResult<
         user,
         key: Some(key),
         key_org,
+        session: None,
     })
 }
 

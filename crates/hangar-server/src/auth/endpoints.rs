@@ -61,9 +61,10 @@ pub async fn token(
             access.push(grant);
         }
     }
-    let sub = match &caller.key {
-        Some(key) => format!("key:{}", key.id),
-        None => "anonymous".to_string(),
+    let sub = match (&caller.key, caller.session) {
+        (Some(key), _) => format!("key:{}", key.id),
+        (None, Some(session)) => format!("session:{session}"),
+        (None, None) => "anonymous".to_string(),
     };
     let (token, claims) = state.tokens.issue(sub, &service, groups, access)?;
     Ok(Json(json!({
@@ -101,9 +102,13 @@ async fn docker_access(state: &AppState, caller: &Caller, scope: &str) -> ApiRes
                 actions.split(',').collect()
             };
             let mut granted = vec![];
+            let thing = guarded(state, caller, &located, name).await?;
             for action in wanted {
                 let Some(op) = op(action) else { continue };
-                if may(caller, &guarded(&located, name), op) {
+                // Pull also covers listing tags, which the registry checks per request; the
+                // token gives it to whoever may see the repository.
+                let may_list = op == ArtifactOp::Download && may(caller, &thing, ArtifactOp::List);
+                if may(caller, &thing, op) || may_list {
                     granted.push(action.to_string());
                 }
             }

@@ -24,7 +24,8 @@ pub struct Access {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,
-    /// `key:<id>` for a token obtained with an API key; `anonymous` otherwise.
+    /// `key:<id>` for a token obtained with an API key, `session:<id>` for one obtained by a
+    /// signed-in session (`ngc`'s e-mail login); `anonymous` otherwise.
     pub sub: String,
     pub aud: String,
     pub iat: i64,
@@ -43,6 +44,11 @@ impl Claims {
     /// The API key this token was obtained with.
     pub fn key_id(&self) -> Option<i64> {
         self.sub.strip_prefix("key:")?.parse().ok()
+    }
+
+    /// The session this token was obtained by.
+    pub fn session_id(&self) -> Option<i64> {
+        self.sub.strip_prefix("session:")?.parse().ok()
     }
 }
 

@@ -1,9 +1,12 @@
 //! What the verdict ([`reveal`]) is about for models, resources and charts, and shorthands for it.
 
+use super::error::DomainResult;
 use super::reveal::{Guarded, may};
+use super::standing::standing;
 use crate::auth::Caller;
+use crate::state::AppState;
 use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
-use hangar_store::meta::{Artifact, ArtifactType};
+use hangar_store::meta::{Artifact, ArtifactType, EntityKey, HolderKind};
 
 /// The policy's kind for a stored entity kind.
 pub fn policy_kind(stored: ArtifactType) -> ArtifactKind {
@@ -11,6 +14,7 @@ pub fn policy_kind(stored: ArtifactType) -> ArtifactKind {
         ArtifactType::Model => ArtifactKind::Model,
         ArtifactType::Resource => ArtifactKind::Resource,
         ArtifactType::Chart => ArtifactKind::Chart,
+        ArtifactType::Collection => ArtifactKind::Collection,
     }
 }
 
@@ -20,6 +24,7 @@ pub fn noun(stored: ArtifactType) -> &'static str {
         ArtifactType::Model => &hangar_core::wire::MODEL,
         ArtifactType::Resource => &hangar_core::wire::RESOURCE,
         ArtifactType::Chart => &hangar_core::wire::CHART,
+        ArtifactType::Collection => return "collection",
     };
     wire.noun
 }
@@ -39,18 +44,32 @@ pub fn target_of(path: &str) -> Target<'_> {
     }
 }
 
-/// What the verdict is about for a stored model, resource or chart.
-pub fn guarded(artifact: &Artifact) -> Guarded<'_> {
-    Guarded {
-        kind: policy_kind(artifact.kind),
-        target: target_of(&artifact.path),
-        is_public: artifact.is_public,
+/// The catalog key of a stored model, resource, chart or collection.
+pub fn entity_key(artifact: &Artifact) -> EntityKey {
+    EntityKey {
+        kind: HolderKind::Artifact(artifact.kind),
+        id: artifact.id,
     }
 }
 
-/// Whether the caller may do `op` to a stored model, resource or chart.
-pub fn may_artifact(caller: &Caller, op: ArtifactOp, artifact: &Artifact) -> bool {
-    may(caller, &guarded(artifact), op)
+/// What the verdict is about for a stored model, resource, chart or collection.
+pub async fn guarded<'a>(state: &AppState, caller: &Caller, artifact: &'a Artifact) -> DomainResult<Guarded<'a>> {
+    Ok(Guarded {
+        kind: policy_kind(artifact.kind),
+        target: target_of(&artifact.path),
+        access: artifact.access,
+        standing: standing(state, caller, entity_key(artifact), artifact.access).await?,
+    })
+}
+
+/// Whether the caller may do `op` to a stored model, resource, chart or collection.
+pub async fn may_artifact(
+    state: &AppState,
+    caller: &Caller,
+    op: ArtifactOp,
+    artifact: &Artifact,
+) -> DomainResult<bool> {
+    Ok(may(caller, &guarded(state, caller, artifact).await?, op))
 }
 
 #[cfg(test)]

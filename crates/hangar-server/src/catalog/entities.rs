@@ -61,7 +61,8 @@ pub async fn find(
         ArtifactOp::Upload => "upload to",
         ArtifactOp::Create | ArtifactOp::Update | ArtifactOp::Delete => "change",
     };
-    reveal(caller, &guarded(&artifact), op).or_refuse(missing, || format!("you may not {verb} {noun} '{full}'"))?;
+    reveal(caller, &guarded(state, caller, &artifact).await?, op)
+        .or_refuse(missing, || format!("you may not {verb} {noun} '{full}'"))?;
     Ok(Found { space, artifact })
 }
 
@@ -90,7 +91,7 @@ pub async fn latest_of(state: &AppState, a: &Artifact) -> DomainResult<Option<Ar
 pub fn require_remove(caller: &Caller, found: &Found, creators: &[Option<i64>]) -> DomainResult<()> {
     let me = caller.user.as_ref().map(|u| u.id);
     let creator = me.is_some() && creators.contains(&me);
-    let kind = guarded(&found.artifact).kind;
+    let kind = super::access::policy_kind(found.artifact.kind);
     if may_remove(&caller.subject, kind, &found.target(), creator) {
         return Ok(());
     }

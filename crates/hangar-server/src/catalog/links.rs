@@ -6,11 +6,10 @@
 
 use super::error::{DomainError, DomainResult};
 use crate::auth::Caller;
-use crate::auth::caller::caller_for_key;
+use crate::auth::caller::{caller_for_key, caller_for_session_id};
 use crate::catalog::signing::UrlSigner;
 use crate::state::AppState;
 use axum::http::HeaderMap;
-use axum::http::header::HOST;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use std::time::Duration;
@@ -28,41 +27,52 @@ pub enum Principal {
     Guest,
     /// The API key the caller used, directly or through a token.
     Key(i64),
+    /// The browser session or `ngc` e-mail login the caller signed in with.
+    Session(i64),
 }
 
 impl Principal {
     pub fn of(caller: &Caller) -> Principal {
-        caller.key.as_ref().map_or(Principal::Guest, |k| Principal::Key(k.id))
+        match (&caller.key, caller.session) {
+            (Some(key), _) => Principal::Key(key.id),
+            (None, Some(session)) => Principal::Session(session),
+            (None, None) => Principal::Guest,
+        }
     }
 
     fn word(self) -> String {
         match self {
             Principal::Guest => "guest".into(),
             Principal::Key(id) => format!("k{id}"),
+            Principal::Session(id) => format!("s{id}"),
         }
     }
 
     pub fn parse(word: &str) -> Option<Principal> {
         match word {
             "guest" => Some(Principal::Guest),
-            _ => word.strip_prefix('k')?.parse().ok().map(Principal::Key),
+            _ => match word.split_at_checked(1)? {
+                ("k", id) => id.parse().ok().map(Principal::Key),
+                ("s", id) => id.parse().ok().map(Principal::Session),
+                _ => None,
+            },
         }
     }
 
     /// The caller this principal is now. A key that was revoked, deactivated or has expired
     /// makes the link useless (403); an owner who left the org keeps the key but not the roles.
     pub async fn caller(self, state: &AppState) -> DomainResult<Caller> {
-        match self {
-            Principal::Guest => Ok(Caller::guest()),
-            Principal::Key(id) => caller_for_key(state, state.meta.key(id).await?)
-                .await
-                .map_err(|e| match e {
-                    crate::error::ApiError::Unauthorized(_) | crate::error::ApiError::Forbidden(_) => {
-                        DomainError::Forbidden("this data URL's key is no longer valid".into())
-                    }
-                    other => DomainError::Internal(other.to_string()),
-                }),
-        }
+        let caller = match self {
+            Principal::Guest => return Ok(Caller::guest()),
+            Principal::Key(id) => caller_for_key(state, state.meta.key(id).await?).await,
+            Principal::Session(id) => caller_for_session_id(state, id).await,
+        };
+        caller.map_err(|e| match e {
+            crate::error::ApiError::Unauthorized(_) | crate::error::ApiError::Forbidden(_) => {
+                DomainError::Forbidden("this data URL's key or session is no longer valid".into())
+            }
+            other => DomainError::Internal(other.to_string()),
+        })
     }
 }
 
@@ -139,9 +149,7 @@ pub fn verify(state: &AppState, resource: Resource, query: &LinkQuery) -> Domain
 /// Where this server is reachable for the caller, for the URLs it hands out (data links, the
 /// registry's token realm).
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = if state.settings.tls { "https" } else { "http" };
-    format!("{scheme}://{host}")
+    state.settings.request_base(headers)
 }
 
 #[cfg(test)]
@@ -150,7 +158,7 @@ mod tests {
 
     #[test]
     fn principals_round_trip() {
-        for p in [Principal::Guest, Principal::Key(42)] {
+        for p in [Principal::Guest, Principal::Key(42), Principal::Session(7)] {
             assert_eq!(Principal::parse(&p.word()), Some(p));
         }
         assert_eq!(Principal::parse("k"), None);

@@ -5,18 +5,24 @@
 //! nothing here knows a wire format.
 
 pub mod access;
+pub mod approvals;
 pub mod assembly;
 pub mod blobs;
 pub mod charts;
+pub mod collections;
 pub mod document;
 pub mod entities;
 pub mod error;
 pub mod limits;
 pub mod links;
+pub mod offer;
+pub mod products;
 pub mod pushed;
 pub mod repositories;
 pub mod reuse;
 pub mod reveal;
 pub mod signing;
 pub mod space;
+pub mod standing;
+pub mod visibility;
 pub mod zip;

@@ -3,10 +3,14 @@
 
 use super::error::DomainResult;
 use super::reveal::Guarded;
+use super::standing::standing;
+use crate::auth::Caller;
 use crate::cache::Located;
 use crate::identity::names::entity_scope;
 use crate::state::AppState;
+use hangar_core::access::{AccessLevel, Standing};
 use hangar_core::policy::{ArtifactKind, Target};
+use hangar_store::meta::{EntityKey, HolderKind, Repository};
 
 /// The org, team and (once it exists) repository of a name; `None` when the org does not
 /// exist. Found repositories are kept in the read cache.
@@ -31,15 +35,36 @@ pub async fn locate(state: &AppState, name: &str) -> DomainResult<Option<Located
     Ok(Some(located))
 }
 
-/// The repository `name` where it was located, for the verdict (public once it exists and is).
-pub fn guarded<'a>(located: &'a Located, name: &'a str) -> Guarded<'a> {
-    Guarded {
+/// The repository `name` where it was located, for the verdict (private until it exists).
+pub async fn guarded<'a>(
+    state: &AppState,
+    caller: &Caller,
+    located: &'a Located,
+    name: &'a str,
+) -> DomainResult<Guarded<'a>> {
+    let (access, standing) = match &located.repo {
+        Some(repo) => (
+            repo.info.access,
+            standing(state, caller, repository_key(repo), repo.info.access).await?,
+        ),
+        None => (AccessLevel::Private, Standing::default()),
+    };
+    Ok(Guarded {
         kind: ArtifactKind::Container,
         target: Target {
             org: &located.org,
             team: located.team.as_deref(),
             entity: Some(name),
         },
-        is_public: located.repo.as_ref().is_some_and(|r| r.info.is_public),
+        access,
+        standing,
+    })
+}
+
+/// The catalog key of a container repository.
+pub fn repository_key(repo: &Repository) -> EntityKey {
+    EntityKey {
+        kind: HolderKind::Repository,
+        id: repo.id,
     }
 }

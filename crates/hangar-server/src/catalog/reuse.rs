@@ -8,6 +8,7 @@
 use super::access::policy_kind;
 use super::error::DomainResult;
 use super::reveal::{Guarded, may};
+use super::standing::standing;
 use crate::auth::Caller;
 use crate::state::AppState;
 use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
@@ -26,7 +27,14 @@ pub async fn reusable(state: &AppState, caller: &Caller, digest: &Digest) -> Dom
         .meta
         .holders_of(digest.as_str(), orgs.as_deref(), MAX_HOLDERS)
         .await?;
-    if !holders.iter().any(|h| readable(caller, h)) {
+    let mut readable_one = false;
+    for holder in &holders {
+        if readable(state, caller, holder).await? {
+            readable_one = true;
+            break;
+        }
+    }
+    if !readable_one {
         return Ok(None);
     }
     Ok(state.blobs.stat(digest).await?)
@@ -40,7 +48,7 @@ fn orgs_of(caller: &Caller) -> Vec<String> {
     orgs
 }
 
-fn readable(caller: &Caller, holder: &Holder) -> bool {
+async fn readable(state: &AppState, caller: &Caller, holder: &Holder) -> DomainResult<bool> {
     let kind = match holder.kind {
         HolderKind::Repository => ArtifactKind::Container,
         HolderKind::Artifact(stored) => policy_kind(stored),
@@ -52,7 +60,8 @@ fn readable(caller: &Caller, holder: &Holder) -> bool {
             team: holder.team.as_deref(),
             entity: Some(&holder.path),
         },
-        is_public: holder.is_public,
+        access: holder.access,
+        standing: standing(state, caller, holder.entity(), holder.access).await?,
     };
-    may(caller, &thing, ArtifactOp::Download)
+    Ok(may(caller, &thing, ArtifactOp::Download))
 }

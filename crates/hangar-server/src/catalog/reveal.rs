@@ -1,10 +1,12 @@
 //! The one verdict on whether a caller may do something to an entity or repository, and what a
 //! refusal may tell: a guest is asked to authenticate, a caller who may not even see the thing
-//! is told it is not there, a caller who sees it but may not do this is refused. Public
-//! entities are readable by everyone — here, and nowhere else.
+//! is told it is not there, a caller who sees it but may not do this is refused. What an
+//! entity's access level grants beyond its org's roles (Catalog guide §4) counts here, and
+//! nowhere else.
 
 use super::error::DomainError;
 use crate::auth::Caller;
+use hangar_core::access::{AccessLevel, Standing};
 use hangar_core::policy::{self, Action, ArtifactKind, ArtifactOp, Subject, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,12 +20,14 @@ pub enum Verdict {
     Forbidden,
 }
 
-/// What one entity or repository is, for the verdict.
+/// What one entity or repository is, for the verdict, and what the caller holds towards it
+/// beyond roles (see [`super::standing`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Guarded<'a> {
     pub kind: ArtifactKind,
     pub target: Target<'a>,
-    pub is_public: bool,
+    pub access: AccessLevel,
+    pub standing: Standing,
 }
 
 /// The verdict on the caller doing `op` to `thing`.
@@ -33,9 +37,12 @@ pub fn reveal(caller: &Caller, thing: &Guarded, op: ArtifactOp) -> Verdict {
 
 /// [`reveal`] for a policy subject; `guest` when no credential came.
 pub fn verdict(subject: &Subject, guest: bool, thing: &Guarded, op: ArtifactOp) -> Verdict {
-    let may = |op: ArtifactOp| {
-        policy::allowed(subject, Action::Artifact(thing.kind, op), &thing.target) || (op.reads() && thing.is_public)
+    let offered = |op: ArtifactOp| match op {
+        ArtifactOp::Get | ArtifactOp::List => thing.access.may_view(thing.standing),
+        ArtifactOp::Download => thing.access.may_download(thing.standing),
+        _ => false,
     };
+    let may = |op: ArtifactOp| policy::allowed(subject, Action::Artifact(thing.kind, op), &thing.target) || offered(op);
     if may(op) {
         Verdict::Allowed
     } else if guest {
@@ -119,7 +126,7 @@ mod tests {
         ("beta", None, "beta/m"),
     ];
 
-    /// The verdict on a public entity, from the one on a private one: everyone reads it; a known
+    /// The verdict on a guest-access entity, from the one on a private one: everyone reads it; a known
     /// caller sees it, so what it may not do is forbidden, not hidden.
     fn publicly(private: &str) -> String {
         private
@@ -290,7 +297,15 @@ mod tests {
                             team,
                             entity: Some(entity),
                         },
-                        is_public,
+                        access: if is_public {
+                            AccessLevel::Guest
+                        } else {
+                            AccessLevel::Private
+                        },
+                        standing: Standing {
+                            signed_in: !who.guest,
+                            ..Standing::default()
+                        },
                     };
                     let found: String = ArtifactOp::ALL
                         .into_iter()
@@ -313,5 +328,87 @@ mod tests {
             }
         }
         assert!(checked > 1000, "{checked} verdicts");
+    }
+
+    /// Per access level, the verdict for a caller outside the owning org, one letter per op of
+    /// `ArtifactOp::ALL` as in [`table`]: a guest, a registered user of another org, a subscriber
+    /// to one of the entity's products, a user the publisher approved. The owning org's roles
+    /// still hold at every level (a registry user of acme downloads its exclusive models).
+    #[test]
+    fn access_levels() {
+        let outsider = |standing: Standing, guest: bool| (standing, guest);
+        let registered = Standing {
+            signed_in: true,
+            ..Standing::default()
+        };
+        let callers = [
+            outsider(Standing::default(), true),
+            outsider(registered, false),
+            outsider(
+                Standing {
+                    subscribed: true,
+                    ..registered
+                },
+                false,
+            ),
+            outsider(
+                Standing {
+                    approved: true,
+                    ..registered
+                },
+                false,
+            ),
+        ];
+        let rows: [(AccessLevel, [&str; 4]); 6] = [
+            (AccessLevel::Private, ["UUUUUUU", "HHHHHHH", "HHHHHHH", "HHHHHHH"]),
+            (AccessLevel::Guest, ["AAUUUAU", "AAFFFAF", "AAFFFAF", "AAFFFAF"]),
+            (AccessLevel::Authenticated, ["AAUUUUU", "AAFFFAF", "AAFFFAF", "AAFFFAF"]),
+            (AccessLevel::Entitled, ["AAUUUUU", "AAFFFFF", "AAFFFAF", "AAFFFFF"]),
+            (AccessLevel::Exclusive, ["UUUUUUU", "HHHHHHH", "AAFFFAF", "HHHHHHH"]),
+            (AccessLevel::Approval, ["AAUUUUU", "AAFFFFF", "AAFFFFF", "AAFFFAF"]),
+        ];
+        let beta = Subject {
+            grants: vec![grant("beta", None, Role::OrgOwner)],
+            credential: Credential::Full,
+            platform_admin: false,
+        };
+        let acme_user = Subject {
+            grants: vec![grant("acme", None, Role::RegistryUser)],
+            ..beta.clone()
+        };
+        for kind in ArtifactKind::ALL {
+            for (access, expected) in rows {
+                for ((standing, guest), expected) in callers.into_iter().zip(expected) {
+                    let thing = Guarded {
+                        kind,
+                        target: Target {
+                            org: "acme",
+                            team: None,
+                            entity: Some("acme/m"),
+                        },
+                        access,
+                        standing,
+                    };
+                    let subject = if guest {
+                        &Subject {
+                            grants: vec![],
+                            ..beta.clone()
+                        }
+                    } else {
+                        &beta
+                    };
+                    let found: String = ArtifactOp::ALL
+                        .into_iter()
+                        .map(|op| letter(verdict(subject, guest, &thing, op)))
+                        .collect();
+                    assert_eq!(found, expected, "{kind:?} at {access} for {standing:?}");
+                    let member: String = ArtifactOp::ALL
+                        .into_iter()
+                        .map(|op| letter(verdict(&acme_user, false, &thing, op)))
+                        .collect();
+                    assert_eq!(member, "AAAAFAA", "acme's own registry user, {access}");
+                }
+            }
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! Where an entity lives: an org, or a team in it, named by a request path.
 
 use super::error::DomainResult;
+use super::reveal::Guarded;
 use crate::auth::Caller;
 use crate::state::AppState;
+use hangar_core::access::{AccessLevel, Standing};
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
 use hangar_store::meta::{Org, Team};
 use serde::Deserialize;
@@ -53,5 +55,19 @@ impl Space {
             entity: full_name,
         };
         caller.allowed(Action::Artifact(kind, op), &target)
+    }
+
+    /// What the verdict is about for an entity of `kind` about to be made here as `full_name`.
+    pub fn unborn<'a>(&'a self, kind: ArtifactKind, full_name: &'a str) -> Guarded<'a> {
+        Guarded {
+            kind,
+            target: Target {
+                org: &self.org.name,
+                team: self.team_name(),
+                entity: Some(full_name),
+            },
+            access: AccessLevel::Private,
+            standing: Standing::default(),
+        }
     }
 }

@@ -56,7 +56,7 @@ async fn linked_version(
         )));
     }
     let caller = principal.caller(state).await?;
-    if !may_artifact(&caller, op, &artifact) {
+    if !may_artifact(state, &caller, op, &artifact).await? {
         return Err(DataError::Forbidden(format!(
             "whoever this data URL was given to may no longer use '{}'",
             artifact.path

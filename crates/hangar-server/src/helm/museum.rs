@@ -80,7 +80,7 @@ pub async fn list(
     let team = Some(space.team.as_ref().map(|t| t.id));
     let mut out = Map::new();
     for artifact in state.meta.artifacts_of(ArtifactType::Chart, space.org.id, team).await? {
-        if may_artifact(&caller, ArtifactOp::List, &artifact) {
+        if may_artifact(&state, &caller, ArtifactOp::List, &artifact).await? {
             let versions = entries(&state, &artifact).await?;
             if !versions.is_empty() {
                 out.insert(artifact.name.clone(), Value::Array(versions));

@@ -6,6 +6,7 @@ use crate::catalog::access::guarded;
 use crate::catalog::charts::index::{IndexedName, render};
 use crate::catalog::reveal::{Guarded, may, reveal};
 use crate::catalog::space::{Space, SpacePath};
+use crate::catalog::standing::standing;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -14,7 +15,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use hangar_core::policy::{Action, ArtifactKind, ArtifactOp, Target};
 use hangar_store::blob::Digest;
-use hangar_store::meta::{Artifact, ArtifactType, ArtifactVersion};
+use hangar_store::meta::{Artifact, ArtifactType, ArtifactVersion, EntityKey, HolderKind, IndexedChart};
 use serde::Deserialize;
 
 /// `GET …/{org}[/{team}]/index.yaml`: every complete version the caller may see.
@@ -30,10 +31,12 @@ pub async fn index(
         .chart_index(space.org.id, space.team.as_ref().map(|t| t.id))
         .await?;
     let read = started.elapsed();
-    let visible: Vec<_> = rows
-        .iter()
-        .filter(|row| lists(&caller, &space, &row.path, row.is_public))
-        .collect();
+    let mut visible = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if lists(&state, &caller, &space, row).await? {
+            visible.push(row);
+        }
+    }
     if visible.is_empty() {
         refuse_unseen(&caller, &space)?;
     }
@@ -56,17 +59,22 @@ pub async fn index(
     Ok(([(header::CONTENT_TYPE, "application/x-yaml")], body).into_response())
 }
 
-fn lists(caller: &Caller, space: &Space, path: &str, is_public: bool) -> bool {
+async fn lists(state: &AppState, caller: &Caller, space: &Space, row: &IndexedChart) -> Result<bool, ApiError> {
+    let key = EntityKey {
+        kind: HolderKind::Artifact(ArtifactType::Chart),
+        id: row.id,
+    };
     let chart = Guarded {
         kind: ArtifactKind::Chart,
         target: Target {
             org: &space.org.name,
             team: space.team_name(),
-            entity: Some(path),
+            entity: Some(&row.path),
         },
-        is_public,
+        access: row.access,
+        standing: standing(state, caller, key, row.access).await?,
     };
-    may(caller, &chart, ArtifactOp::List)
+    Ok(may(caller, &chart, ArtifactOp::List))
 }
 
 /// An empty index is only given to callers who may see the space's charts.
@@ -101,7 +109,12 @@ pub async fn archive(
     let not_found = || ApiError::NotFound(format!("chart archive '{}' not found", path.file));
     let stem = path.file.strip_suffix(".tgz").ok_or_else(not_found)?;
     let (artifact, version) = find_archive(&state, &space, stem).await?.ok_or_else(not_found)?;
-    reveal(&caller, &guarded(&artifact), ArtifactOp::Download).or_refuse(
+    reveal(
+        &caller,
+        &guarded(&state, &caller, &artifact).await?,
+        ArtifactOp::Download,
+    )
+    .or_refuse(
         || format!("chart archive '{}' not found", path.file),
         || format!("you may not download chart '{}'", artifact.path),
     )?;

@@ -1,10 +1,12 @@
-//! The first start: an org, its owner, and one personal key printed once.
+//! The first start: an org, its owner, one personal key printed once, and a one-time link
+//! for the owner to set a password.
 
 use super::error::IdentityResult;
 use super::keys::{PersonalKeyRequest, issue_personal_key};
+use super::mail::SETUP_LINK_SECONDS;
 use hangar_core::names::{normalize_email, validate_org};
 use hangar_core::roles::Role;
-use hangar_store::meta::{MetaStore, Org, RoleChange, User};
+use hangar_store::meta::{MetaStore, Org, PasswordPurpose, RoleChange, User, now};
 
 #[derive(Debug, Clone)]
 pub struct InitialOrg {
@@ -26,6 +28,8 @@ pub struct Bootstrapped {
     pub org: Org,
     pub owner: User,
     pub secret: String,
+    /// The one-time token of the owner's link to set a password (`/password/<token>`).
+    pub password_token: String,
 }
 
 /// Creates the initial org, owner and key when the database has no org yet. Returns `None`
@@ -53,5 +57,13 @@ pub async fn bootstrap(meta: &MetaStore, init: &InitialOrg) -> IdentityResult<Op
         services: None,
     };
     let (_, secret) = issue_personal_key(meta, &owner, &org, &request, None).await?;
-    Ok(Some(Bootstrapped { org, owner, secret }))
+    let (_, password_token) = meta
+        .create_password_link(owner.id, PasswordPurpose::Setup, None, now() + SETUP_LINK_SECONDS, None)
+        .await?;
+    Ok(Some(Bootstrapped {
+        org,
+        owner,
+        secret,
+        password_token,
+    }))
 }

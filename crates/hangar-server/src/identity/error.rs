@@ -8,6 +8,15 @@ pub enum IdentityError {
     /// A request that cannot be carried out as asked (a bad name, expiry or service list).
     #[error("{0}")]
     Invalid(String),
+    /// An unknown e-mail or a wrong password: one answer for both.
+    #[error("wrong e-mail or password")]
+    WrongCredentials,
+    /// Too many failed sign-ins: try again after this many seconds.
+    #[error("too many failed sign-ins; try again in {0} s")]
+    Throttled(i64),
+    /// Something that is not the caller's fault (a worker thread that died).
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] hangar_store::Error),
 }

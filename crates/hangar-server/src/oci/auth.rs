@@ -2,12 +2,12 @@
 //! Docker bearer tokens from `/token`, checked through the one policy.
 
 use super::error::{OciError, OciResult, RegistryCode, registry};
-use crate::auth::caller::{Caller, authenticate, caller_for_key};
+use crate::auth::caller::{Caller, authenticate, caller_for_key, caller_for_session_id};
 use crate::auth::token::{Access, looks_like_jwt};
 use crate::cache::{Credentials, Located};
 use crate::catalog::links::base_url;
 use crate::catalog::repositories::{guarded, locate};
-use crate::catalog::reveal::may;
+use crate::catalog::reveal::{Verdict, may, reveal};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::http::HeaderMap;
@@ -121,7 +121,11 @@ impl RegistryCaller {
         let Some(located) = locate(state, name).await? else {
             return Ok(false);
         };
-        Ok(may(&self.caller, &guarded(&located, name), ArtifactOp::List))
+        Ok(may(
+            &self.caller,
+            &guarded(state, &self.caller, &located, name).await?,
+            ArtifactOp::List,
+        ))
     }
 
     /// A push into `target` that mounts a blob from `source`. Its challenge names the whole
@@ -142,7 +146,11 @@ impl RegistryCaller {
         let Some(from) = locate(state, source).await? else {
             return Ok(located);
         };
-        let may_pull = may(&self.caller, &guarded(&from, source), PULL.op);
+        let may_pull = may(
+            &self.caller,
+            &guarded(state, &self.caller, &from, source).await?,
+            PULL.op,
+        );
         if may_pull {
             return Err(self.challenge(Some(scope), true));
         }
@@ -172,13 +180,20 @@ impl RegistryCaller {
         if !self.token_allows("repository", name, need.action) {
             return Err(self.challenge(Some(scope.to_string()), true));
         }
-        if !may(&self.caller, &guarded(&located, name), need.op) {
-            return Err(registry(
+        match reveal(
+            &self.caller,
+            &guarded(state, &self.caller, &located, name).await?,
+            need.op,
+        ) {
+            Verdict::Allowed => Ok(located),
+            // A guest who may see the repository but not pull from it (authenticated access):
+            // asked to sign in, as a guest is for anything else.
+            Verdict::Unauthenticated => Err(self.challenge(Some(scope.to_string()), false)),
+            Verdict::Hidden | Verdict::Forbidden => Err(registry(
                 RegistryCode::Denied,
                 format!("you may not {} '{name}'", need.action),
-            ));
+            )),
         }
-        Ok(located)
     }
 }
 
@@ -195,9 +210,11 @@ async fn credentials(state: &AppState, value: &str) -> ApiResult<Credentials> {
         Some(token) => {
             let claims = state.tokens.verify(token.trim())?;
             stamp = stamp.not_after(Some(claims.exp));
-            let caller = match claims.key_id() {
-                Some(id) => caller_for_key(state, state.meta.key(id).await?).await?,
-                None => Caller::guest(),
+            // A token names its key, or the session (browser or e-mail login) it was issued to.
+            let caller = match (claims.key_id(), claims.session_id()) {
+                (Some(id), _) => caller_for_key(state, state.meta.key(id).await?).await?,
+                (None, Some(session)) => caller_for_session_id(state, session).await?,
+                (None, None) => Caller::guest(),
             };
             Credentials {
                 caller,

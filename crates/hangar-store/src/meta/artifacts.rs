@@ -1,7 +1,10 @@
-//! Models, resources and Helm charts: entities with catalog metadata, and their versions.
+//! Models, resources, Helm charts and collections: entities with catalog metadata, and their
+//! versions.
 
+use super::{EntityKey, HolderKind};
 use super::{MetaStore, conflict, now};
 use crate::{Error, Result};
+use hangar_core::access::AccessLevel;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -12,19 +15,29 @@ pub enum ArtifactType {
     Model,
     Resource,
     Chart,
+    /// A curated group of entities (its items are in `collection_items`; it has no versions).
+    Collection,
 }
 
 impl ArtifactType {
+    pub const ALL: [ArtifactType; 4] = [
+        ArtifactType::Model,
+        ArtifactType::Resource,
+        ArtifactType::Chart,
+        ArtifactType::Collection,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ArtifactType::Model => "model",
             ArtifactType::Resource => "resource",
             ArtifactType::Chart => "chart",
+            ArtifactType::Collection => "collection",
         }
     }
 
     pub(super) fn parse(word: &str) -> Result<Self> {
-        [ArtifactType::Model, ArtifactType::Resource, ArtifactType::Chart]
+        ArtifactType::ALL
             .into_iter()
             .find(|t| t.as_str() == word)
             .ok_or_else(|| Error::Invalid(format!("stored artifact kind '{word}'")))
@@ -46,7 +59,7 @@ pub struct Artifact {
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
-    pub is_public: bool,
+    pub access: AccessLevel,
     pub latest_version: Option<String>,
     /// The NGC fields shown as they were given (a JSON object).
     pub metadata: Value,
@@ -81,12 +94,18 @@ pub(super) fn json_text(value: &Value) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Invalid(e.to_string()))
 }
 
+/// An entity's `access_level` column.
+pub(super) fn access_column(row: &AnyRow) -> Result<AccessLevel> {
+    let word: String = row.try_get("access_level")?;
+    AccessLevel::parse(&word).ok_or_else(|| Error::Invalid(format!("stored access level '{word}'")))
+}
+
 pub(super) fn json_column(row: &AnyRow, column: &str) -> Result<Value> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("stored {column}: {e}")))
 }
 
-fn artifact_row(row: AnyRow) -> Result<Artifact> {
+pub(super) fn artifact_row(row: AnyRow) -> Result<Artifact> {
     let kind: String = row.try_get("kind")?;
     Ok(Artifact {
         id: row.try_get("id")?,
@@ -98,7 +117,7 @@ fn artifact_row(row: AnyRow) -> Result<Artifact> {
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-        is_public: row.try_get::<i64, _>("is_public")? != 0,
+        access: access_column(&row)?,
         latest_version: row.try_get("latest_version")?,
         metadata: json_column(&row, "metadata")?,
     })
@@ -112,6 +131,21 @@ pub(super) const VERSIONS: &str = "SELECT v.*, \
      CAST((SELECT COALESCE(SUM(f.size), 0) FROM artifact_files f WHERE f.version_id = v.id) \
      + (SELECT COALESCE(SUM(c.size), 0) FROM chart_archives c WHERE c.version_id = v.id) AS BIGINT) AS total_bytes \
      FROM artifact_versions v";
+
+/// One version of an artifact, read through `executor`.
+pub(super) async fn version_of<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    artifact_id: i64,
+    version: &str,
+) -> Result<Option<ArtifactVersion>> {
+    let sql = format!("{VERSIONS} WHERE v.artifact_id = $1 AND v.version = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(artifact_id)
+        .bind(version)
+        .fetch_optional(executor)
+        .await?;
+    row.map(version_row).transpose()
+}
 
 pub(super) fn version_row(row: AnyRow) -> Result<ArtifactVersion> {
     Ok(ArtifactVersion {
@@ -190,19 +224,19 @@ impl MetaStore {
         rows.into_iter().map(artifact_row).collect()
     }
 
-    /// Public entities of every org.
+    /// Entities of every org that are offered beyond their org (any level but private).
     pub async fn public_artifacts(&self, kind: ArtifactType) -> Result<Vec<Artifact>> {
-        let rows = sqlx::query("SELECT * FROM artifacts WHERE kind = $1 AND is_public = 1 ORDER BY path")
+        let rows = sqlx::query("SELECT * FROM artifacts WHERE kind = $1 AND access_level <> 'PRIVATE' ORDER BY path")
             .bind(kind.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(artifact_row).collect()
     }
 
-    pub async fn update_artifact(&self, id: i64, metadata: &Value, is_public: bool) -> Result<()> {
-        sqlx::query("UPDATE artifacts SET metadata = $1, is_public = $2, updated_at = $3 WHERE id = $4")
+    pub async fn update_artifact(&self, id: i64, metadata: &Value, access: AccessLevel) -> Result<()> {
+        sqlx::query("UPDATE artifacts SET metadata = $1, access_level = $2, updated_at = $3 WHERE id = $4")
             .bind(json_text(metadata)?)
-            .bind(i64::from(is_public))
+            .bind(access.word())
             .bind(now())
             .bind(id)
             .execute(&self.pool)
@@ -212,10 +246,21 @@ impl MetaStore {
 
     /// Removes an entity with its versions and their file lists (the bytes go with GC).
     pub async fn delete_artifact(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM artifacts WHERE id = $1")
+        let mut tx = self.pool.begin().await?;
+        // A write first: on SQLite a transaction that reads first cannot wait for another
+        // writer (such as a search refreshing its index) and fails at once.
+        let kind: Option<String> = sqlx::query_scalar("DELETE FROM artifacts WHERE id = $1 RETURNING kind")
             .bind(id)
-            .execute(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        if let Some(kind) = kind {
+            let entity = EntityKey {
+                kind: HolderKind::Artifact(ArtifactType::parse(&kind)?),
+                id,
+            };
+            super::entitlements::forget_entity(&mut tx, entity).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -247,13 +292,7 @@ impl MetaStore {
     }
 
     pub async fn version(&self, artifact_id: i64, version: &str) -> Result<Option<ArtifactVersion>> {
-        let sql = format!("{VERSIONS} WHERE v.artifact_id = $1 AND v.version = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(artifact_id)
-            .bind(version)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(version_row).transpose()
+        version_of(&self.pool, artifact_id, version).await
     }
 
     pub async fn version_by_id(&self, id: i64) -> Result<Option<ArtifactVersion>> {

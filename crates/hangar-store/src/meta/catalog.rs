@@ -4,6 +4,7 @@
 use super::registry::{Manifest, Repository, manifest_row, repository_row};
 use super::{MetaStore, now};
 use crate::{Error, Result};
+use hangar_core::access::AccessLevel;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -18,7 +19,7 @@ pub struct RepositoryInfo {
     pub logo: String,
     pub publisher: String,
     pub built_by: String,
-    pub is_public: bool,
+    pub access: AccessLevel,
     pub is_multinode: bool,
     /// The tag set as latest; `None`: the most recently pushed tag is.
     pub latest_tag: Option<String>,
@@ -34,7 +35,7 @@ pub(super) fn repository_info(row: &AnyRow) -> Result<RepositoryInfo> {
         logo: row.try_get("logo")?,
         publisher: row.try_get("publisher")?,
         built_by: row.try_get("built_by")?,
-        is_public: row.try_get::<i64, _>("is_public")? != 0,
+        access: super::artifacts::access_column(row)?,
         is_multinode: row.try_get::<i64, _>("is_multinode")? != 0,
         latest_tag: row.try_get("latest_tag")?,
     })
@@ -54,7 +55,7 @@ impl MetaStore {
         let labels = serde_json::to_string(&info.labels).map_err(|e| Error::Invalid(e.to_string()))?;
         sqlx::query(
             "UPDATE repositories SET display_name = $1, short_description = $2, description = $3, labels = $4, \
-             logo = $5, publisher = $6, built_by = $7, is_public = $8, is_multinode = $9, updated_at = $10 \
+             logo = $5, publisher = $6, built_by = $7, access_level = $8, is_multinode = $9, updated_at = $10 \
              WHERE id = $11",
         )
         .bind(&info.display_name)
@@ -64,7 +65,7 @@ impl MetaStore {
         .bind(&info.logo)
         .bind(&info.publisher)
         .bind(&info.built_by)
-        .bind(i64::from(info.is_public))
+        .bind(info.access.word())
         .bind(i64::from(info.is_multinode))
         .bind(now())
         .bind(repository_id)
@@ -118,7 +119,7 @@ impl MetaStore {
 
     /// Public repositories of every org, by name.
     pub async fn public_repositories(&self) -> Result<Vec<Repository>> {
-        let rows = sqlx::query("SELECT * FROM repositories WHERE is_public = 1 ORDER BY name")
+        let rows = sqlx::query("SELECT * FROM repositories WHERE access_level <> 'PRIVATE' ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(repository_row).collect()
@@ -227,6 +228,11 @@ impl MetaStore {
         ] {
             sqlx::query(sql).bind(repository_id).execute(&mut *tx).await?;
         }
+        let entity = super::EntityKey {
+            kind: super::HolderKind::Repository,
+            id: repository_id,
+        };
+        super::entitlements::forget_entity(&mut tx, entity).await?;
         let gone = sqlx::query("DELETE FROM repositories WHERE id = $1")
             .bind(repository_id)
             .execute(&mut *tx)

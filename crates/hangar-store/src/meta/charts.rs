@@ -41,7 +41,8 @@ pub struct IndexedChart {
     /// `org/[team/]name` of the chart.
     pub path: String,
     pub name: String,
-    pub is_public: bool,
+    pub id: i64,
+    pub access: hangar_core::access::AccessLevel,
     pub versions: i64,
     pub entries_yaml: String,
 }
@@ -194,7 +195,7 @@ impl MetaStore {
     /// (`team: None`) or one team's.
     pub async fn chart_index(&self, org_id: i64, team: Option<i64>) -> Result<Vec<IndexedChart>> {
         let rows = sqlx::query(
-            "SELECT a.path, a.name, a.is_public, i.versions, i.entries_yaml FROM chart_indexes i \
+            "SELECT a.id, a.path, a.name, a.access_level, i.versions, i.entries_yaml FROM chart_indexes i \
              JOIN artifacts a ON a.id = i.artifact_id \
              WHERE a.kind = 'chart' AND a.org_id = $1 AND (($2 IS NULL AND a.team_id IS NULL) OR a.team_id = $2) \
              AND i.versions > 0 ORDER BY a.name",
@@ -208,7 +209,8 @@ impl MetaStore {
                 Ok(IndexedChart {
                     path: row.try_get("path")?,
                     name: row.try_get("name")?,
-                    is_public: row.try_get::<i64, _>("is_public")? != 0,
+                    id: row.try_get("id")?,
+                    access: super::artifacts::access_column(&row)?,
                     versions: row.try_get("versions")?,
                     entries_yaml: row.try_get("entries_yaml")?,
                 })

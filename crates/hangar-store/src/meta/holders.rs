@@ -6,10 +6,11 @@
 use super::artifacts::ArtifactType;
 use super::{MetaStore, placeholders};
 use crate::Result;
+use hangar_core::access::AccessLevel;
 use sqlx::Row;
 
 /// What kind of object holds the bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HolderKind {
     Repository,
     Artifact(ArtifactType),
@@ -23,39 +24,55 @@ pub struct Holder {
     pub team: Option<String>,
     /// The repository's name or the entity's path, `org/[team/]name`.
     pub path: String,
-    pub is_public: bool,
+    /// The repository's or entity's row id.
+    pub id: i64,
+    pub access: AccessLevel,
+}
+
+impl Holder {
+    pub fn entity(&self) -> super::EntityKey {
+        super::EntityKey {
+            kind: self.kind,
+            id: self.id,
+        }
+    }
 }
 
 impl MetaStore {
-    /// Up to `limit` objects holding `digest`: public ones, and those of the orgs named in
+    /// Up to `limit` objects holding `digest`: those offered beyond their org (guest ones
+    /// first), and those of the orgs named in
     /// `orgs` (`None`: of every org). Complete versions only, since nobody reads the files of a
     /// version still being uploaded.
     pub async fn holders_of(&self, digest: &str, orgs: Option<&[String]>, limit: i64) -> Result<Vec<Holder>> {
         let names = orgs.unwrap_or_default();
         let scope = match orgs {
             None => "1 = 1".to_string(),
-            Some([]) => "x.is_public = 1".to_string(),
-            Some(names) => format!("(x.is_public = 1 OR o.name IN ({}))", placeholders(4, names.len())),
+            Some([]) => "x.access_level <> 'PRIVATE'".to_string(),
+            Some(names) => format!(
+                "(x.access_level <> 'PRIVATE' OR o.name IN ({}))",
+                placeholders(4, names.len())
+            ),
         };
         let sql = format!(
-            "SELECT kind, org, team, path, is_public FROM ( \
-               SELECT 'repository' AS kind, o.name AS org, t.name AS team, x.name AS path, x.is_public AS is_public \
+            "SELECT kind, id, org, team, path, access_level FROM ( \
+               SELECT 'repository' AS kind, x.id AS id, o.name AS org, t.name AS team, x.name AS path, \
+               x.access_level AS access_level \
                FROM repository_blobs b JOIN repositories x ON x.id = b.repository_id \
                JOIN orgs o ON o.id = x.org_id LEFT JOIN teams t ON t.id = x.team_id \
                WHERE b.digest = $1 AND {scope} \
              UNION \
-               SELECT x.kind, o.name, t.name, x.path, x.is_public \
+               SELECT x.kind, x.id, o.name, t.name, x.path, x.access_level \
                FROM artifact_files f JOIN artifact_versions v ON v.id = f.version_id \
                JOIN artifacts x ON x.id = v.artifact_id \
                JOIN orgs o ON o.id = x.org_id LEFT JOIN teams t ON t.id = x.team_id \
                WHERE f.digest = $1 AND v.status = $2 AND {scope} \
              UNION \
-               SELECT x.kind, o.name, t.name, x.path, x.is_public \
+               SELECT x.kind, x.id, o.name, t.name, x.path, x.access_level \
                FROM chart_archives c JOIN artifact_versions v ON v.id = c.version_id \
                JOIN artifacts x ON x.id = v.artifact_id \
                JOIN orgs o ON o.id = x.org_id LEFT JOIN teams t ON t.id = x.team_id \
                WHERE c.digest = $1 AND {scope} \
-             ) AS holders ORDER BY is_public DESC, path LIMIT $3"
+             ) AS holders ORDER BY CASE WHEN access_level = 'GUEST' THEN 0 ELSE 1 END, path LIMIT $3"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(digest)
@@ -76,7 +93,8 @@ impl MetaStore {
                     org: row.try_get("org")?,
                     team: row.try_get("team")?,
                     path: row.try_get("path")?,
-                    is_public: row.try_get::<i64, _>("is_public")? != 0,
+                    id: row.try_get("id")?,
+                    access: super::artifacts::access_column(&row)?,
                 })
             })
             .collect()

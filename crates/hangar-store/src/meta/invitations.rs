@@ -5,8 +5,8 @@ use super::users::{RoleChange, apply_role_change, lock_org};
 use super::{MetaStore, User, now, split_list};
 use crate::{Error, Result};
 use hangar_core::roles::Role;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitation {
@@ -112,13 +112,7 @@ impl MetaStore {
         .bind(new.expires_at)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&new.email)
-            .bind(&subject)
-            .bind(&body)
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
+        queue_mail(&mut tx, &(new.email.clone(), subject, body), t).await?;
         tx.commit().await?;
         let invitation = Invitation {
             id,
@@ -162,16 +156,28 @@ impl MetaStore {
         Ok(gone.rows_affected())
     }
 
-    /// Accepts an invitation: in one transaction, claims it (once, before expiry), creates the
-    /// user if the e-mail is new, and grants the invited roles.
-    pub async fn accept_invitation(&self, token: &str, name: Option<&str>) -> Result<(Invitation, User)> {
+    /// The invitation a token names, open or not.
+    pub async fn invitation_by_token(&self, token: &str) -> Result<Option<Invitation>> {
         let row = sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
             .bind(hash_secret(token))
             .fetch_optional(&self.pool)
             .await?;
-        let invitation = row
-            .map(invitation_row)
-            .transpose()?
+        row.map(invitation_row).transpose()
+    }
+
+    /// Accepts an invitation: in one transaction, claims it (once, before expiry), creates the
+    /// user if the e-mail is new, grants the invited roles, and records what the accepting
+    /// page set up: a first password (only for an account that has none) and accepted terms.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        name: Option<&str>,
+        first_password_hash: Option<&str>,
+        accept_terms: bool,
+    ) -> Result<(Invitation, User)> {
+        let invitation = self
+            .invitation_by_token(token)
+            .await?
             .ok_or_else(|| Error::NotFound("invitation".into()))?;
         let t = now();
         let mut tx = lock_org(&self.pool, invitation.org_id).await?;
@@ -205,6 +211,20 @@ impl MetaStore {
                 .await?
             }
         };
+        if let Some(hash) = first_password_hash {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash IS NULL")
+                .bind(hash)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if accept_terms {
+            sqlx::query("UPDATE users SET terms_accepted_at = $1 WHERE id = $2 AND terms_accepted_at IS NULL")
+                .bind(t)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         // One change per scope, so the scope is checked with all its invited roles at once.
         let mut scopes: Vec<(Option<String>, Vec<Role>)> = Vec::new();
         for (role, team) in &invitation.roles {
@@ -259,4 +279,17 @@ impl MetaStore {
             })
             .collect()
     }
+}
+
+/// Writes a mail (recipient, subject, body) to the outbox within `tx`.
+pub(super) async fn queue_mail(tx: &mut Transaction<'_, Any>, mail: &(String, String, String), at: i64) -> Result<()> {
+    let (recipient, subject, body) = mail;
+    sqlx::query("INSERT INTO outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(recipient)
+        .bind(subject)
+        .bind(body)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

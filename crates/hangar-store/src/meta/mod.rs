@@ -2,27 +2,41 @@
 //!
 //! Queries use `$n` placeholders, which both databases accept; times are Unix seconds.
 
+mod accounts;
+mod approvals;
 mod artifacts;
 mod catalog;
 mod charts;
+mod collections;
+mod entitlements;
 mod gc;
 mod holders;
 mod invitations;
 mod keys;
 mod orgs;
+mod products;
 mod registry;
+mod search;
+mod sessions;
 mod settings;
 mod transfers;
 mod users;
 
+pub use accounts::{Account, MailOf, PasswordLink, PasswordPurpose, SignInAttempt};
+pub use approvals::{AccessRequest, Mail};
 pub use artifacts::{Artifact, ArtifactType, ArtifactVersion, NewArtifact, UPLOAD_COMPLETE, UPLOAD_PENDING};
 pub use catalog::{RepositoryInfo, TaggedManifest};
 pub use charts::{ChartArchive, ChartFile, IndexedChart, NewChartVersion};
+pub use collections::CollectionItem;
+pub use entitlements::EntityKey;
 pub use holders::{Holder, HolderKind};
 pub use invitations::{Invitation, NewInvitation, OutboxMail};
-pub use keys::{ApiKey, KeyChange, NewKey};
+pub use keys::{ApiKey, KeyChange, NewKey, random_secret};
 pub use orgs::{Org, Team};
+pub use products::{Product, Subscription};
 pub use registry::{Manifest, NewManifest, Reference, Repository, Upload};
+pub use search::{FACET_FIELDS, Facet, Place, PrivateScope, SearchEntry, SearchPage, SearchRequest, Sort, Viewer};
+pub use sessions::{CreatedSession, NewSession, Session, SessionKind};
 pub use transfers::{FileChange, FileUpload, VersionFile};
 pub use users::{Member, RoleChange, User};
 
@@ -33,26 +47,68 @@ use sqlx::{AnyPool, AssertSqlSafe, Executor, SqlSafeStr};
 use std::path::Path;
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "identity", include_str!("../../migrations/0001_identity.sql")),
-    (2, "registry", include_str!("../../migrations/0002_registry.sql")),
-    (3, "gc", include_str!("../../migrations/0003_gc.sql")),
+/// A migration's text: the same for both databases (with [`Backend::schema`]'s placeholders),
+/// or one per database where they must differ (full-text search, triggers).
+enum Sql {
+    Portable(&'static str),
+    PerBackend {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
+}
+
+use Sql::Portable;
+
+const MIGRATIONS: &[(i64, &str, Sql)] = &[
+    (
+        1,
+        "identity",
+        Portable(include_str!("../../migrations/0001_identity.sql")),
+    ),
+    (
+        2,
+        "registry",
+        Portable(include_str!("../../migrations/0002_registry.sql")),
+    ),
+    (3, "gc", Portable(include_str!("../../migrations/0003_gc.sql"))),
     (
         4,
         "repository_metadata",
-        include_str!("../../migrations/0004_repository_metadata.sql"),
+        Portable(include_str!("../../migrations/0004_repository_metadata.sql")),
     ),
-    (5, "artifacts", include_str!("../../migrations/0005_artifacts.sql")),
+    (
+        5,
+        "artifacts",
+        Portable(include_str!("../../migrations/0005_artifacts.sql")),
+    ),
     (
         6,
         "file_transfers",
-        include_str!("../../migrations/0006_file_transfers.sql"),
+        Portable(include_str!("../../migrations/0006_file_transfers.sql")),
     ),
-    (7, "charts", include_str!("../../migrations/0007_charts.sql")),
+    (7, "charts", Portable(include_str!("../../migrations/0007_charts.sql"))),
     (
         8,
         "transfer_ownership",
-        include_str!("../../migrations/0008_transfer_ownership.sql"),
+        Portable(include_str!("../../migrations/0008_transfer_ownership.sql")),
+    ),
+    (
+        9,
+        "accounts",
+        Portable(include_str!("../../migrations/0009_accounts.sql")),
+    ),
+    (
+        10,
+        "catalog",
+        Portable(include_str!("../../migrations/0010_catalog.sql")),
+    ),
+    (
+        11,
+        "search",
+        Sql::PerBackend {
+            sqlite: include_str!("../../migrations/0011_search.sqlite.sql"),
+            postgres: include_str!("../../migrations/0011_search.postgres.sql"),
+        },
     ),
 ];
 
@@ -126,7 +182,11 @@ impl MetaStore {
         let migrations = MIGRATIONS
             .iter()
             .map(|(version, name, sql)| {
-                let sql = self.backend.schema(sql);
+                let sql = match (sql, self.backend) {
+                    (Sql::Portable(sql), backend) => backend.schema(sql),
+                    (Sql::PerBackend { sqlite, .. }, Backend::Sqlite) => sqlite.to_string(),
+                    (Sql::PerBackend { postgres, .. }, Backend::Postgres) => postgres.to_string(),
+                };
                 Migration::new(
                     *version,
                     (*name).into(),

@@ -26,7 +26,7 @@ pub struct Member {
     pub grants: Vec<Grant>,
 }
 
-fn user_row(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_row(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: row.try_get("id")?,
         email: row.try_get("email")?,

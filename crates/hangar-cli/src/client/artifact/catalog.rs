@@ -8,7 +8,7 @@ use super::metadata::{CreateArgs, UpdateArgs};
 use crate::client::Ctx;
 use crate::client::output::Report;
 use crate::client::prompt::confirm_remove;
-use crate::client::search::Reader;
+use crate::client::search::{Reader, Wanted};
 use crate::client::target::Target;
 use crate::client::versioned::{InfoArgs, Listing, RemoveArgs, Shown};
 use crate::client::views::without_status;
@@ -28,6 +28,8 @@ pub struct ListArgs {
     /// Only entities of this access type (e.g. GUEST, NOT_LISTED).
     #[arg(long = "access-type", value_name = "TYPE")]
     pub access_type: Option<String>,
+    #[command(flatten)]
+    pub wanted: Wanted,
 }
 
 pub async fn create(ctx: &Ctx, kind: &Kind, args: CreateArgs) -> Result<Report> {
@@ -65,15 +67,15 @@ pub async fn info(ctx: &Ctx, kind: &Kind, args: InfoArgs) -> Result<Report> {
 
 pub async fn list(ctx: &Ctx, kind: &Kind, args: ListArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
-    let mut filters = vec![];
+    let mut wanted = args.wanted;
     if args.signed {
-        filters.push(json!({"field": kind.signed_filter, "value": true}));
+        wanted.filters.push(json!({"field": kind.signed_filter, "value": true}));
     }
     if let Some(access) = &args.access_type {
-        filters.push(json!({"field": "accessType", "value": access}));
+        wanted.filters.push(json!({"field": "accessType", "value": access}));
     }
     Ok(
-        match kind.wire.list(ctx, &reader, args.pattern.as_deref(), filters).await? {
+        match kind.wire.list(ctx, &reader, args.pattern.as_deref(), wanted).await? {
             Listing::Entities(entities) => Report::new()
                 .table(display::entities_table(&entities))
                 .json_list(entities),

@@ -3,7 +3,7 @@
 
 use super::Kind;
 use crate::client::output::{InfoBlock, Table};
-use crate::client::views::{field, flag, human_size, items, level_line, list_date, text};
+use crate::client::views::{field, flag, human_size, items, label_values, level_line, list_date, offer_lines, text};
 use serde_json::Value;
 
 /// `list` of entities: `ngc`'s default columns.
@@ -35,15 +35,6 @@ const VERSION_COLUMNS: [&str; 10] = [
     "Signed",
 ];
 
-fn labels_of(item: &Value, key: &str) -> String {
-    items(item.get("labels"))
-        .iter()
-        .filter(|l| l.get("key").and_then(Value::as_str) == Some(key))
-        .flat_map(|l| items(l.get("values")).iter().filter_map(Value::as_str))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub fn entities_table(entities: &[Value]) -> Table {
     Table::new(&ENTITY_COLUMNS).rows(entities.iter().map(|e| {
         let open = e
@@ -65,7 +56,7 @@ pub fn entities_table(entities: &[Value]) -> Table {
             list_date(e.get("updatedDate")),
             if open { "unlocked" } else { "locked" }.into(),
             field(e, "accessType"),
-            labels_of(e, "productNames"),
+            label_values(e, "productNames"),
             flag(e, "hasSignedVersion"),
         ]
     }))
@@ -152,7 +143,8 @@ pub fn entity_block(kind: &Kind, e: &Value) -> InfoBlock {
     ] {
         block = document(block, title, &field(e, key));
     }
-    block.separator()
+    // Hangar's own lines come after all of `ngc`'s, which keep its order.
+    offer_lines(block, e).separator()
 }
 
 /// `info <name>:<version>`; `files` adds the file list.

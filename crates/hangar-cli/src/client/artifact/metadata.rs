@@ -4,7 +4,7 @@
 //! `description`).
 
 use super::Kind;
-use crate::client::fields::{LabelEdits, Presentation, put_strings, read_text};
+use crate::client::fields::{LabelEdits, OfferArgs, Presentation, put_strings, read_text};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
@@ -154,6 +154,8 @@ pub struct UpdateArgs {
     /// Make the entity private again (registry admins and org owners).
     #[arg(long = "no-public")]
     pub no_public: bool,
+    #[command(flatten)]
+    pub offer: OfferArgs,
 }
 
 /// The metadata of a new version (`upload-version`).
@@ -332,6 +334,7 @@ impl UpdateArgs {
         if self.public || self.no_public {
             body.insert("isPublic".into(), json!(self.public));
         }
+        self.offer.fill(&mut body)?;
         self.entity.fill(kind, &mut body)?;
         self.documents.fill(kind, false, &mut body)?;
         Ok(Value::Object(body))
@@ -347,6 +350,7 @@ impl UpdateArgs {
             || !self.labels.is_empty()
             || self.public
             || self.no_public
+            || !self.offer.is_empty()
             || self.entity != EntityArgs::default();
         if entity_only {
             bail!(

@@ -16,6 +16,7 @@ mod summary;
 mod upload;
 
 use super::Ctx;
+use super::approvals::{self, AccessCommand};
 use super::output::Report;
 use super::versioned::{InfoArgs, RemoveArgs, Versioned};
 use anyhow::Result;
@@ -57,11 +58,16 @@ pub enum ArtifactCommand {
     UploadVersion(Box<upload::UploadArgs>),
     /// Download a version into `<dest>/<name>_v<version>/`.
     DownloadVersion(download::DownloadArgs),
+    #[command(flatten)]
+    Access(AccessCommand),
 }
 
 impl ArtifactCommand {
     pub fn supports_csv(&self) -> bool {
-        matches!(self, ArtifactCommand::List(_))
+        match self {
+            ArtifactCommand::Access(c) => c.supports_csv(),
+            other => matches!(other, ArtifactCommand::List(_)),
+        }
     }
 }
 
@@ -74,5 +80,6 @@ pub async fn run(ctx: &Ctx, kind: &'static Kind, cmd: ArtifactCommand) -> Result
         ArtifactCommand::Remove(args) => catalog::remove(ctx, kind, args).await,
         ArtifactCommand::UploadVersion(args) => upload::run(ctx, kind, *args).await,
         ArtifactCommand::DownloadVersion(args) => download::run(ctx, kind, args).await,
+        ArtifactCommand::Access(c) => approvals::run(ctx, kind.wire.segment, c).await,
     }
 }

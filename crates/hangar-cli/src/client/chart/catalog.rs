@@ -7,7 +7,7 @@ use super::{CHART, display};
 use crate::client::Ctx;
 use crate::client::output::Report;
 use crate::client::prompt::confirm_remove;
-use crate::client::search::Reader;
+use crate::client::search::{Reader, Wanted};
 use crate::client::target::Target;
 use crate::client::versioned::{InfoArgs, Listing, RemoveArgs, Shown};
 use anyhow::{Result, bail};
@@ -20,6 +20,8 @@ pub struct ListArgs {
     /// versions of one chart: <org>/[<team>/]<name>:<version pattern>.
     #[arg(value_name = "PATTERN")]
     pub pattern: Option<String>,
+    #[command(flatten)]
+    pub wanted: Wanted,
 }
 
 /// The chart of a response (`{"artifact": …}`).
@@ -77,12 +79,14 @@ pub async fn info(ctx: &Ctx, args: InfoArgs) -> Result<Report> {
 
 pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<Report> {
     let reader = Reader::new(ctx)?;
-    Ok(match CHART.list(ctx, &reader, args.pattern.as_deref(), vec![]).await? {
-        Listing::Entities(charts) => Report::new().table(display::charts_table(&charts)).json_list(charts),
-        Listing::Versions(versions) => Report::new()
-            .table(display::versions_table(&versions))
-            .json_list(versions),
-    })
+    Ok(
+        match CHART.list(ctx, &reader, args.pattern.as_deref(), args.wanted).await? {
+            Listing::Entities(charts) => Report::new().table(display::charts_table(&charts)).json_list(charts),
+            Listing::Versions(versions) => Report::new()
+                .table(display::versions_table(&versions))
+                .json_list(versions),
+        },
+    )
 }
 
 /// A version, or the chart with every version: the server removes them all with the chart, and

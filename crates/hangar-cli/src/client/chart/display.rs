@@ -2,7 +2,7 @@
 //! (`ngc`'s `registry/printer/chart.py`): the info blocks and the list tables.
 
 use crate::client::output::{InfoBlock, Table};
-use crate::client::views::{date, field, human_size, items, level_line, list_date, text};
+use crate::client::views::{date, field, human_size, items, level_line, list_date, offer_lines, text};
 use serde_json::{Value, json};
 
 /// `list` of charts.
@@ -84,7 +84,8 @@ pub fn chart_block(c: &Value) -> InfoBlock {
     for line in field(c, "description").lines() {
         block = level_line(block, 1, "", line);
     }
-    block.separator()
+    // Hangar's own lines come after all of `ngc`'s, which keep its order.
+    offer_lines(block, c).separator()
 }
 
 /// `info <name>:<version>` and what `push` prints; `files` adds the archive's file list.
@@ -133,7 +134,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("   Overview:\n       line 1\n       line 2\n---"),
+            text.contains("   Overview:\n       line 1\n       line 2\n   Access Level:\n   Products:\n---"),
             "{text}"
         );
         let pushed = json!({"latestVersionIdStr": "0.1.0", "latestVersionSizeInBytes": 10664});

@@ -1,7 +1,7 @@
 //! The flags of `create` and `update` (`ngc registry chart create|update`, ngc-api.md §7), as
 //! the bodies of `POST` and `PATCH {OT}/helm-charts/…`: only the fields given are sent.
 
-use crate::client::fields::{LabelEdits, Presentation, put_strings};
+use crate::client::fields::{LabelEdits, OfferArgs, Presentation, put_strings};
 use anyhow::{Result, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
@@ -36,6 +36,8 @@ pub struct UpdateArgs {
     pub edits: LabelEdits,
     #[command(flatten)]
     pub presentation: Presentation,
+    #[command(flatten)]
+    pub offer: OfferArgs,
 }
 
 impl CreateArgs {
@@ -69,9 +71,10 @@ impl UpdateArgs {
             body.insert("labelsV2".into(), json!(self.edits.apply(chart)));
         }
         self.presentation.fill(&mut body)?;
+        self.offer.fill(&mut body)?;
         if body.is_empty() {
             bail!(
-                "Nothing to update: give --short-desc, --overview-filename, --display-name, --label, --add-label, --remove-label, --logo, --publisher or --built-by."
+                "Nothing to update: give --short-desc, --overview-filename, --display-name, --label, --add-label, --remove-label, --logo, --publisher, --built-by, --access-type or --product."
             );
         }
         Ok(Value::Object(body))

@@ -13,6 +13,7 @@ mod pull;
 mod push;
 
 use super::Ctx;
+use super::approvals::{self, AccessCommand};
 use super::http::seg;
 use super::output::Report;
 use super::target::Target;
@@ -40,11 +41,16 @@ pub enum ChartCommand {
     Pull(pull::PullArgs),
     /// Remove a version, or the whole chart with every version (confirmed unless -y).
     Remove(RemoveArgs),
+    #[command(flatten)]
+    Access(AccessCommand),
 }
 
 impl ChartCommand {
     pub fn supports_csv(&self) -> bool {
-        matches!(self, ChartCommand::List(_))
+        match self {
+            ChartCommand::Access(c) => c.supports_csv(),
+            other => matches!(other, ChartCommand::List(_)),
+        }
     }
 }
 
@@ -57,6 +63,7 @@ pub async fn run(ctx: &Ctx, cmd: ChartCommand) -> Result<Report> {
         ChartCommand::Push(args) => push::run(ctx, args).await,
         ChartCommand::Pull(args) => pull::run(ctx, args).await,
         ChartCommand::Remove(args) => catalog::remove(ctx, args).await,
+        ChartCommand::Access(c) => approvals::run(ctx, CHART.segment, c).await,
     }
 }
 

@@ -4,10 +4,11 @@
 //! API key, `list` and `info` read public repositories as a guest, like `ngc`'s guest mode.
 
 use super::super::Ctx;
+use super::super::fields::OfferArgs;
 use super::super::http::seg;
 use super::super::output::Report;
 use super::super::prompt::confirm_remove;
-use super::super::search::{Reader, Search, search_space};
+use super::super::search::{Reader, Search, Wanted, search_space};
 use super::super::target::{Pattern, Target, glob_match, is_glob};
 use super::super::views::{field, without_status};
 use super::display::{self, Column};
@@ -34,6 +35,8 @@ pub struct ListArgs {
     /// Only signed images (repositories with a signed tag; signed tags).
     #[arg(long)]
     pub signed: bool,
+    #[command(flatten)]
+    pub wanted: Wanted,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +91,8 @@ pub struct UpdateArgs {
     /// Make the repository private again (registry admins and org owners).
     #[arg(long = "no-public")]
     pub no_public: bool,
+    #[command(flatten)]
+    pub offer: OfferArgs,
 }
 
 #[derive(Debug, Args)]
@@ -125,14 +130,14 @@ pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<Report> {
             ("repository", "Repository"),
         )?;
         let space = search_space(ctx, &pattern, reader.guest);
-        let filters = if args.signed {
-            vec![json!({"field": "signedImages", "value": true})]
-        } else {
-            vec![]
-        };
+        let mut filters = args.wanted.filters;
+        if args.signed {
+            filters.push(json!({"field": "signedImages", "value": true}));
+        }
         let search = Search {
             resource_type: "CONTAINER",
             matcher: &matcher,
+            text: args.wanted.query.as_deref(),
             filters,
         };
         let repos: Vec<Value> = search
@@ -145,6 +150,7 @@ pub async fn list(ctx: &Ctx, args: ListArgs) -> Result<Report> {
             .table(display::list_table(&repos, &columns))
             .json_list(repos));
     }
+    args.wanted.require_search()?;
     let columns = display::list_columns(&args.columns, &display::TAG_COLUMNS, ("tag", "Tag"))?;
     let repo = Target::from_pattern(pattern, ctx)?;
     let mut images = all_images(&reader, &repo).await?;
@@ -258,6 +264,7 @@ impl UpdateArgs {
                 body.insert(key.into(), json!(yes));
             }
         }
+        self.offer.fill(&mut body)?;
         Ok(Value::Object(body))
     }
 }
@@ -352,11 +359,16 @@ mod tests {
             no_multinode: true,
             public: true,
             no_public: false,
+            offer: OfferArgs {
+                access_type: Some("approval".into()),
+                products: vec![],
+                no_products: false,
+            },
         };
         assert_eq!(
             args.body().unwrap(),
             json!({"shortDescription": "d", "labelsV2": ["a", "b"], "builtBy": "me",
-                "isMultinodeEnabled": false, "isPublic": true})
+                "isMultinodeEnabled": false, "isPublic": true, "accessType": "APPROVAL"})
         );
     }
 

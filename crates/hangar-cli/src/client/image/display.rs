@@ -216,6 +216,7 @@ pub fn repository_block(repo: &Value, details: bool) -> InfoBlock {
         .label("Public", public)
         .label("Access Type", field(repo, "accessType"))
         .label("Associated Products", products)
+        .label("Access Level", field(repo, "accessLevel"))
         .label("Last Updated", list_date(repo.get("updatedDate")))
         .label("Latest Image Size", human_size(repo.get("latestImageSize")))
         .label("Signed Tag?", field(repo, "hasSignedTag"))

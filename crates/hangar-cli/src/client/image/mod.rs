@@ -24,6 +24,7 @@ mod registry;
 mod store;
 
 use super::Ctx;
+use super::approvals::{self, AccessCommand};
 use super::output::Report;
 use anyhow::Result;
 use clap::Subcommand;
@@ -49,11 +50,16 @@ pub enum ImageCommand {
     Remove(catalog::RemoveArgs),
     /// Make a tag the latest of its repository.
     SetLatest(catalog::SetLatestArgs),
+    #[command(flatten)]
+    Access(AccessCommand),
 }
 
 impl ImageCommand {
     pub fn supports_csv(&self) -> bool {
-        matches!(self, ImageCommand::List(_))
+        match self {
+            ImageCommand::Access(c) => c.supports_csv(),
+            other => matches!(other, ImageCommand::List(_)),
+        }
     }
 }
 
@@ -66,5 +72,6 @@ pub async fn run(ctx: &Ctx, cmd: ImageCommand) -> Result<Report> {
         ImageCommand::Update(args) => catalog::update(ctx, args).await,
         ImageCommand::Remove(args) => catalog::remove(ctx, args).await,
         ImageCommand::SetLatest(args) => catalog::set_latest(ctx, args).await,
+        ImageCommand::Access(c) => approvals::run(ctx, "repos", c).await,
     }
 }

@@ -1,14 +1,14 @@
 //! A client of the OCI distribution API for one repository: Docker token auth (the Bearer
-//! challenge of `/v2/`, a token from its realm with Basic `$oauthtoken:<key>`, renewed before
-//! it expires and once on a 401), blob existence checks, streamed uploads (monolithic for small
-//! blobs; else POST, one streamed PATCH, PUT `?digest=`) and streamed, verified downloads.
+//! challenge of `/v2/`, a token from its realm with Basic `$oauthtoken:<key>` or an e-mail
+//! login's session key as a bearer, renewed before it expires and once on a 401), blob
+//! existence checks, streamed uploads (monolithic for small blobs; else POST, one streamed
+//! PATCH, PUT `?digest=`) and streamed, verified downloads.
 
 use super::media::{Descriptor, MANIFEST_ACCEPT, MAX_MANIFEST};
 use super::store::Location;
-use crate::client::http::{describe, error_message};
+use crate::client::http::{SESSION_ENDED, Secret, describe, error_message};
 use crate::client::settings::Settings;
 use anyhow::{Context, Result, anyhow, bail};
-use base64::Engine;
 use futures::TryStreamExt;
 use hangar_core::digest::{Algorithm, Digest, Hasher};
 use indicatif::ProgressBar;
@@ -63,7 +63,7 @@ pub struct Registry {
     http: reqwest::Client,
     base: String,
     pub name: String,
-    key: Option<String>,
+    secret: Option<Secret>,
     /// The Docker token actions asked for: `pull` or `pull,push`.
     actions: &'static str,
     auth: tokio::sync::Mutex<Option<Auth>>,
@@ -175,7 +175,7 @@ impl Registry {
             http,
             base: settings.base_url.value.clone(),
             name: name.to_string(),
-            key: settings.api_key.as_ref().map(|k| k.value.clone()),
+            secret: Secret::of(settings),
             actions: if push { "pull,push" } else { "pull" },
             auth: tokio::sync::Mutex::new(None),
         })
@@ -229,7 +229,7 @@ impl Registry {
                         .unwrap_or_else(|_| realm.to_string());
                     self.token(realm, param(&params, "service").map(str::to_string)).await?
                 }
-                "basic" => Auth::Basic(self.basic()?),
+                "basic" => Auth::Basic(self.credentials()?),
                 _ => bail!(
                     "The registry at {} asks for an unsupported authentication ({challenge}).",
                     self.base
@@ -247,15 +247,21 @@ impl Registry {
         Ok(())
     }
 
-    fn basic(&self) -> Result<String> {
-        let key = self.key.as_ref().ok_or_else(|| self.no_key())?;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("$oauthtoken:{key}"));
-        Ok(format!("Basic {encoded}"))
+    /// The `Authorization` this client's secret goes in (to the token service, or to a registry
+    /// that asks for Basic credentials).
+    fn credentials(&self) -> Result<String> {
+        let secret = self.secret.as_ref().ok_or_else(|| self.no_key())?;
+        Ok(secret.authorization())
+    }
+
+    /// A 401 for an e-mail login means it is over: say so rather than what the server said.
+    fn session_ended(&self) -> bool {
+        self.secret.as_ref().is_some_and(Secret::is_session)
     }
 
     fn no_key(&self) -> anyhow::Error {
         anyhow!(
-            "UNAUTHORIZED: the registry needs an API key: give --api-key, set HANGAR_API_KEY, or run `hangar config set --api-key <key>`."
+            "UNAUTHORIZED: the registry needs an API key: give --api-key, set HANGAR_API_KEY, or run `hangar config set --api-key <key>` (or log in with `hangar config set --auth-option email`)."
         )
     }
 
@@ -266,11 +272,14 @@ impl Registry {
             query.push(("service", service.clone()));
         }
         let mut request = self.http.get(&realm).query(&query);
-        if self.key.is_some() {
-            request = request.header(AUTHORIZATION, self.basic()?);
+        if self.secret.is_some() {
+            request = request.header(AUTHORIZATION, self.credentials()?);
         }
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
+        if status == StatusCode::UNAUTHORIZED && self.session_ended() {
+            bail!(SESSION_ENDED);
+        }
         let body = read_limited(response, 1024 * 1024, "the token").await?;
         if !status.is_success() {
             bail!(
@@ -350,8 +359,11 @@ impl Registry {
                 renewed = true;
                 continue;
             }
-            if self.key.is_none() {
+            if self.secret.is_none() {
                 return Err(self.no_key());
+            }
+            if self.session_ended() {
+                bail!(SESSION_ENDED);
             }
             let body = response.bytes().await.unwrap_or_default();
             bail!("{}", registry_error(StatusCode::UNAUTHORIZED, &body));
@@ -363,10 +375,10 @@ impl Registry {
             .and_then(|s| s.rsplit(':').next())
             .map(str::to_string)
             .unwrap_or_else(|| self.actions.to_string());
-        let who = if self.key.is_some() {
-            "your API key"
-        } else {
-            "an anonymous user (no API key given)"
+        let who = match &self.secret {
+            Some(Secret::ApiKey(_)) => "your API key",
+            Some(Secret::Session(_)) => "your e-mail login",
+            None => "an anonymous user (no API key given)",
         };
         let verb = if action.contains("push") {
             "push to"

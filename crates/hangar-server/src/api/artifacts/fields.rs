@@ -54,6 +54,33 @@ pub const RESOURCE_FRAMEWORKS: &[&str] = &[
     "TensorFlow2",
 ];
 pub const RESOURCE_PRECISIONS: &[&str] = &["FP16", "FP32", "INT8", "FPBOTH", "OTHER", "ALL"];
+/// A collection's use case (ngcsdk's `CollectionCategoryTypeEnum`).
+pub const COLLECTION_CATEGORIES: &[&str] = &[
+    "HEALTHCARE",
+    "SMART_CITIES",
+    "RETAIL",
+    "MANUFACTURING",
+    "SUPERCOMPUTING",
+    "ROBOTICS",
+    "AUTOMOTIVE",
+    "TELECOMMUNICATIONS",
+    "FINANCE",
+    "OIL_AND_GAS",
+    "NATURAL_LANGUAGE_PROCESSING",
+    "AUTOMATIC_SPEECH_RECOGNITION",
+    "INTELLIGENT_VIDEO_ANALYTICS",
+    "OBJECT_DETECTION",
+    "IMAGE_CLASSIFICATION",
+    "ANNOTATION",
+    "IMAGE_SYNTHESIS",
+    "MACHINE_LEARNING",
+    "DEEP_LEARNING",
+    "INFRASTRUCTURE",
+    "HIGH_PERFORMANCE_COMPUTING",
+    "WINDOWS_RTX_ACCELERATED_MODELS",
+    "BEGINNER",
+    "ADVANCED",
+];
 const LINK_TYPES: &[&str] = &["NGC", "Github", "Other"];
 
 /// What one field may hold.
@@ -126,12 +153,15 @@ const RESOURCE_VERSION: &[(&str, Field)] = &[
     ("setup", Field::Text(DOCUMENT)),
 ];
 
+const COLLECTION_ENTITY: &[(&str, Field)] = &[("category", Field::OneOf(COLLECTION_CATEGORIES))];
 const CHART_ENTITY: &[(&str, Field)] = &[("attributes", Field::Attributes)];
 
 pub const MODEL_FIELDS: Spec = &[COMMON, ENTITY, MODEL_ENTITY];
 pub const RESOURCE_FIELDS: Spec = &[COMMON, ENTITY, RESOURCE_ENTITY];
 pub const CHART_FIELDS: Spec = &[COMMON, CHART_ENTITY];
-/// A chart version is what its archive says; it has no fields of its own.
+pub const COLLECTION_FIELDS: Spec = &[COMMON, COLLECTION_ENTITY];
+/// A chart version is what its archive says; it has no fields of its own (and a collection
+/// has no versions).
 pub const CHART_VERSION_FIELDS: Spec = &[];
 pub const MODEL_VERSION_FIELDS: Spec = &[VERSION, MODEL_VERSION];
 pub const RESOURCE_VERSION_FIELDS: Spec = &[VERSION, RESOURCE_VERSION];

@@ -1,9 +1,9 @@
-//! What differs between models, resources and Helm charts: their names on the wire
+//! What differs between models, resources, Helm charts and collections: their names on the wire
 //! (`hangar_core::wire`), how they are stored and checked, and their fields.
 
 use super::fields::{
-    CHART_FIELDS, CHART_VERSION_FIELDS, MODEL_FIELDS, MODEL_VERSION_FIELDS, RESOURCE_FIELDS, RESOURCE_VERSION_FIELDS,
-    Spec,
+    CHART_FIELDS, CHART_VERSION_FIELDS, COLLECTION_FIELDS, MODEL_FIELDS, MODEL_VERSION_FIELDS, RESOURCE_FIELDS,
+    RESOURCE_VERSION_FIELDS, Spec,
 };
 use hangar_core::policy::ArtifactKind;
 use hangar_core::wire::{self, Wire};
@@ -42,9 +42,23 @@ pub const CHART: Kind = Kind {
     version_fields: CHART_VERSION_FIELDS,
 };
 
+/// Collections: an entity and its items (`api::collections`), no versions.
+pub const COLLECTION: Kind = Kind {
+    wire: &wire::COLLECTION,
+    stored: ArtifactType::Collection,
+    policy: ArtifactKind::Collection,
+    fields: COLLECTION_FIELDS,
+    version_fields: CHART_VERSION_FIELDS,
+};
+
 impl Kind {
     /// Whether versions are made of uploaded files (models, resources), not of one archive.
     pub fn has_file_uploads(&self) -> bool {
-        self.stored != ArtifactType::Chart
+        matches!(self.stored, ArtifactType::Model | ArtifactType::Resource)
+    }
+
+    /// Whether the entity has versions at all (a collection has none).
+    pub fn has_versions(&self) -> bool {
+        self.stored != ArtifactType::Collection
     }
 }

@@ -2,18 +2,20 @@
 //! and their versions, at `/v2/org/{org}[/team/{team}]/models|resources|helm-charts…`. File
 //! transfer is separate; chart versions come from the Helm repository (`crate::helm`).
 
-mod entity;
+pub mod entity;
 mod fields;
 mod guest;
 pub mod kind;
 mod transfer;
-mod views;
+pub mod views;
 
 use super::extract::{Json, Path, Query};
+use super::offer::{OFFER_FIELDS, offer_change};
 use super::views::success;
 use crate::auth::Caller;
-use crate::catalog::access::may_artifact;
+use crate::catalog::access::{entity_key, guarded, may_artifact};
 use crate::catalog::entities::{Found, find_version, latest_of, remove_version_of, require_remove};
+use crate::catalog::offer;
 use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -21,11 +23,12 @@ use axum::extract::State;
 use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Router};
 use entity::{Entity, Named, See};
+use hangar_core::access::AccessLevel;
 use hangar_core::names::{validate_artifact_name, validate_version};
 use hangar_core::policy::ArtifactOp;
 use hangar_core::versions::latest_first;
 use hangar_store::meta::{ArtifactVersion, NewArtifact, UPLOAD_COMPLETE};
-use kind::{CHART, Kind, MODEL, RESOURCE};
+use kind::{CHART, COLLECTION, Kind, MODEL, RESOURCE};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -42,7 +45,7 @@ pub fn routes() -> Router<AppState> {
             )
             .route(&format!("{space}/files/commit"), post(transfer::commit));
     }
-    for kind in [&MODEL, &RESOURCE, &CHART] {
+    for kind in [&MODEL, &RESOURCE, &CHART, &COLLECTION] {
         router = router.merge(kind_routes(kind));
     }
     router
@@ -50,7 +53,11 @@ pub fn routes() -> Router<AppState> {
 
 /// Every route of one kind; its handlers learn the kind from the `Extension`.
 fn kind_routes(kind: &'static Kind) -> Router<AppState> {
-    let mut router = Router::new().route(&format!("/v2/{}/{{*rest}}", kind.wire.segment), get(guest::read));
+    let mut router = Router::new();
+    // A collection's guest paths are `api::collections`'.
+    if kind.has_versions() {
+        router = router.route(&format!("/v2/{}/{{*rest}}", kind.wire.segment), get(guest::read));
+    }
     for space in SPACES {
         let base = format!("{space}/{}", kind.wire.segment);
         for (suffix, methods) in entity_routes(kind) {
@@ -61,18 +68,24 @@ fn kind_routes(kind: &'static Kind) -> Router<AppState> {
 }
 
 /// The routes under `{OT}/{kind}`: path suffix and methods. Charts get their versions from
-/// pushed archives, so they have no version creation and no file transfer.
+/// pushed archives, so they have no version creation and no file transfer; collections have
+/// no versions.
 fn entity_routes(kind: &Kind) -> Vec<(&'static str, MethodRouter<AppState>)> {
     let versions_route = get(versions);
     let mut table = vec![
         ("", get(list).post(create)),
         ("/{name}", get(info).patch(update).delete(remove)),
+    ];
+    if !kind.has_versions() {
+        return table;
+    }
+    table.extend([
         (
             "/{name}/versions/{version}",
             get(version_info).patch(update_version).delete(remove_version),
         ),
         ("/{name}/versions/{version}/files", get(transfer::list_files)),
-    ];
+    ]);
     if !kind.has_file_uploads() {
         table.push(("/{name}/versions", versions_route));
         return table;
@@ -94,14 +107,15 @@ pub struct LatestParam {
 }
 
 /// The entity as NGC's JSON.
-fn entity_json(kind: &Kind, found: &Found, latest: Option<&ArtifactVersion>) -> Value {
-    views::entity(
-        kind,
-        &found.artifact,
-        &found.space.org.name,
-        found.space.team_name(),
-        latest,
-    )
+pub async fn entity_json(
+    state: &AppState,
+    kind: &Kind,
+    found: &Found,
+    latest: Option<&ArtifactVersion>,
+) -> ApiResult<Value> {
+    let products = state.meta.entity_products(entity_key(&found.artifact)).await?;
+    let place = (found.space.org.name.as_str(), found.space.team_name());
+    Ok(views::entity(kind, &found.artifact, &products, place, latest))
 }
 
 fn object(body: Value) -> ApiResult<Map<String, Value>> {
@@ -111,26 +125,11 @@ fn object(body: Value) -> ApiResult<Map<String, Value>> {
     }
 }
 
-/// Changing `isPublic` is the registry admin's (as for repositories).
-fn public_flag(
-    kind: &Kind,
-    space: &Space,
-    caller: &Caller,
-    path: &str,
-    body: &Map<String, Value>,
-) -> ApiResult<Option<bool>> {
-    let Some(value) = body.get("isPublic").filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    let public = value
-        .as_bool()
-        .ok_or_else(|| ApiError::BadRequest("'isPublic' must be true or false".into()))?;
-    if !space.allows(caller, kind.policy, ArtifactOp::Delete, Some(path)) {
-        return Err(ApiError::Forbidden(
-            "only registry admins and org owners may change who can see it".into(),
-        ));
-    }
-    Ok(Some(public))
+/// The body fields that are not the entity's own NGC fields.
+fn skipped_fields() -> Vec<&'static str> {
+    let mut skipped = vec!["name", "ownerName"];
+    skipped.extend(OFFER_FIELDS);
+    skipped
 }
 
 /// `POST {OT}/{kind}`: a new entity; 409 when it exists.
@@ -162,8 +161,10 @@ async fn create(
         });
     }
     let mut metadata = Map::new();
-    fields::apply(kind.fields, &body, &["name", "isPublic", "ownerName"], &mut metadata)?;
-    let public = public_flag(kind, &space, &caller, &full, &body)?;
+    fields::apply(kind.fields, &body, &skipped_fields(), &mut metadata)?;
+    let offer = offer_change(&body)?;
+    offer::permit(&caller, &space.unborn(kind.policy, &full), &offer)?;
+    let (access, products) = offer::outcome(&state, None, AccessLevel::Private, &offer).await?;
     let created = state
         .meta
         .create_artifact(&NewArtifact {
@@ -186,14 +187,20 @@ async fn create(
         space,
         artifact: created,
     };
-    if let Some(public) = public {
+    if !offer.is_empty() {
         state
             .meta
-            .update_artifact(found.artifact.id, &found.artifact.metadata, public)
+            .set_entity_products(entity_key(&found.artifact), &products)
             .await?;
-        found.artifact.is_public = public;
+        state
+            .meta
+            .update_artifact(found.artifact.id, &found.artifact.metadata, access)
+            .await?;
+        found.artifact.access = access;
     }
-    Ok(Json(success(json!({ kind.wire.key: entity_json(kind, &found, None) }))))
+    Ok(Json(success(
+        json!({ kind.wire.key: entity_json(&state, kind, &found, None).await? }),
+    )))
 }
 
 /// `GET {OT}/{kind}`: the entities of the org (or team) the caller may see.
@@ -207,20 +214,21 @@ async fn list(
     let team = Some(space.team.as_ref().map(|t| t.id));
     let mut items = vec![];
     for artifact in state.meta.artifacts_of(kind.stored, space.org.id, team).await? {
-        if may_artifact(&caller, ArtifactOp::List, &artifact) {
+        if may_artifact(&state, &caller, ArtifactOp::List, &artifact).await? {
             let latest = latest_of(&state, &artifact).await?;
             let (org, team) = (&space.org.name, space.team_name());
-            items.push(views::entity(kind, &artifact, org, team, latest.as_ref()));
+            let products = state.meta.entity_products(entity_key(&artifact)).await?;
+            items.push(views::entity(kind, &artifact, &products, (org, team), latest.as_ref()));
         }
     }
     Ok(Json(success(json!({ kind.wire.list_key: items }))))
 }
 
 /// `GET {OT}/{kind}/{name}`.
-async fn info(State(state): State<AppState>, Entity { kind, found, .. }: Entity<See>) -> ApiResult<Json<Value>> {
+pub async fn info(State(state): State<AppState>, Entity { kind, found, .. }: Entity<See>) -> ApiResult<Json<Value>> {
     let latest = latest_of(&state, &found.artifact).await?;
     Ok(Json(success(
-        json!({ kind.wire.key: entity_json(kind, &found, latest.as_ref()) }),
+        json!({ kind.wire.key: entity_json(&state, kind, &found, latest.as_ref()).await? }),
     )))
 }
 
@@ -240,17 +248,19 @@ async fn update(State(state): State<AppState>, named: Named, Json(body): Json<Va
         return Err(ApiError::BadRequest("the name cannot be changed".into()));
     }
     let mut metadata = found.artifact.metadata.as_object().cloned().unwrap_or_default();
-    fields::apply(kind.fields, &body, &["name", "isPublic", "ownerName"], &mut metadata)?;
-    let public = public_flag(kind, &found.space, &caller, &found.artifact.path, &body)?;
+    fields::apply(kind.fields, &body, &skipped_fields(), &mut metadata)?;
+    let offer = offer_change(&body)?;
+    let thing = guarded(&state, &caller, &found.artifact).await?;
+    let access = offer::apply(&state, &caller, &thing, entity_key(&found.artifact), &offer).await?;
     found.artifact.metadata = Value::Object(metadata);
-    found.artifact.is_public = public.unwrap_or(found.artifact.is_public);
+    found.artifact.access = access;
     state
         .meta
-        .update_artifact(found.artifact.id, &found.artifact.metadata, found.artifact.is_public)
+        .update_artifact(found.artifact.id, &found.artifact.metadata, access)
         .await?;
     let latest = latest_of(&state, &found.artifact).await?;
     Ok(Json(success(
-        json!({ kind.wire.key: entity_json(kind, &found, latest.as_ref()) }),
+        json!({ kind.wire.key: entity_json(&state, kind, &found, latest.as_ref()).await? }),
     )))
 }
 
@@ -269,7 +279,7 @@ async fn versions(State(state): State<AppState>, Entity { kind, found, .. }: Ent
     let total = listed.len();
     Ok(Json(success(json!({
         kind.wire.versions_key: listed,
-        kind.wire.key: entity_json(kind, &found, None),
+        kind.wire.key: entity_json(&state, kind, &found, None).await?,
         "paginationInfo": {"index": 0, "size": total.max(1), "totalPages": 1, "totalResults": total},
     }))))
 }
@@ -320,7 +330,7 @@ async fn version_info(
     let version = find_version(&state, &found, &path).await?;
     Ok(Json(success(json!({
         kind.wire.version_key: views::version(kind, &version),
-        kind.wire.key: entity_json(kind, &found, None),
+        kind.wire.key: entity_json(&state, kind, &found, None).await?,
     }))))
 }
 

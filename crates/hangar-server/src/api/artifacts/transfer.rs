@@ -350,7 +350,7 @@ pub async fn commit(
     }
     if let Some(base) = &body.base_version {
         validate_version(base)?;
-        if !may_artifact(&caller, ArtifactOp::Download, &found.artifact) {
+        if !may_artifact(&state, &caller, ArtifactOp::Download, &found.artifact).await? {
             return Err(ApiError::Forbidden(format!(
                 "you may not read {} '{}', so no version of it can be a base",
                 kind.wire.noun, found.artifact.path

@@ -1,13 +1,19 @@
-//! The JSON of models, resources, charts and their versions, in NGC's shapes (ngc-api.md §4,
+//! The JSON of models, resources, charts, collections and versions, in NGC's shapes (ngc-api.md §4,
 //! §6, §7).
 
 use super::kind::Kind;
-use crate::api::views::date;
+use crate::api::views::{date, offer};
 use hangar_store::meta::{Artifact, ArtifactVersion};
 use serde_json::{Value, json};
 
 /// An entity: its stored fields plus what Hangar keeps itself. `labels` is a list of strings.
-pub fn entity(kind: &Kind, a: &Artifact, org: &str, team: Option<&str>, latest: Option<&ArtifactVersion>) -> Value {
+pub fn entity(
+    kind: &Kind,
+    a: &Artifact,
+    products: &[String],
+    (org, team): (&str, Option<&str>),
+    latest: Option<&ArtifactVersion>,
+) -> Value {
     let mut out = a.metadata.as_object().cloned().unwrap_or_default();
     let labels = out.get("labelsV2").cloned().unwrap_or_else(|| json!([]));
     let extra = json!({
@@ -17,16 +23,17 @@ pub fn entity(kind: &Kind, a: &Artifact, org: &str, team: Option<&str>, latest: 
         "labels": labels,
         "createdDate": date(a.created_at),
         "updatedDate": date(a.updated_at),
-        "isPublic": a.is_public,
-        "canGuestDownload": a.is_public,
-        "accessType": if a.is_public { "GUEST" } else { "NOT_LISTED" },
-        "latestVersionIdStr": a.latest_version,
-        "latestVersionSizeInBytes": latest.map(|v| v.total_bytes),
-        "latestVersionFileCount": latest.map(|v| v.file_count),
     });
     if let Some(extra) = extra.as_object() {
         out.extend(extra.clone());
     }
+    out.extend(offer(a.access, products));
+    if !kind.has_versions() {
+        return Value::Object(out);
+    }
+    out.insert("latestVersionIdStr".into(), json!(a.latest_version));
+    out.insert("latestVersionSizeInBytes".into(), json!(latest.map(|v| v.total_bytes)));
+    out.insert("latestVersionFileCount".into(), json!(latest.map(|v| v.file_count)));
     if !kind.has_file_uploads() {
         // A chart's (NGC's `Artifact`) latest version is a string.
         out.insert("latestVersionId".into(), json!(a.latest_version));

@@ -2,8 +2,10 @@
 //! one policy, plus read access for everyone to public repositories.
 
 use crate::auth::Caller;
+use crate::catalog::repositories::repository_key;
 use crate::catalog::reveal::{Guarded, reveal};
 use crate::catalog::space::Space;
+use crate::catalog::standing::standing;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use hangar_core::names::validate_repository;
@@ -21,21 +23,37 @@ pub struct RepoPath {
 }
 
 /// What the verdict is about for a repository of `space`.
-fn guarded<'a>(space: &'a Space, repo: &'a Repository) -> Guarded<'a> {
-    Guarded {
+pub async fn guarded<'a>(
+    state: &AppState,
+    caller: &Caller,
+    space: &'a Space,
+    repo: &'a Repository,
+) -> ApiResult<Guarded<'a>> {
+    Ok(Guarded {
         kind: ArtifactKind::Container,
         target: Target {
             org: &space.org.name,
             team: space.team_name(),
             entity: Some(&repo.name),
         },
-        is_public: repo.info.is_public,
-    }
+        access: repo.info.access,
+        standing: standing(state, caller, repository_key(repo), repo.info.access).await?,
+    })
 }
 
 /// Whether the caller may do `op` to the repository.
-pub fn may(space: &Space, caller: &Caller, op: ArtifactOp, repo: &Repository) -> bool {
-    crate::catalog::reveal::may(caller, &guarded(space, repo), op)
+pub async fn may(
+    state: &AppState,
+    space: &Space,
+    caller: &Caller,
+    op: ArtifactOp,
+    repo: &Repository,
+) -> ApiResult<bool> {
+    Ok(crate::catalog::reveal::may(
+        caller,
+        &guarded(state, caller, space, repo).await?,
+        op,
+    ))
 }
 
 /// The repository of `path`, if the caller may do `op` to it. A repository the caller may not
@@ -55,7 +73,7 @@ pub async fn repository(
         .repository(&name)
         .await?
         .ok_or_else(|| ApiError::NotFound(missing()))?;
-    reveal(caller, &guarded(&space, &repo), op)
+    reveal(caller, &guarded(state, caller, &space, &repo).await?, op)
         .or_refuse(missing, || format!("you may not {} repository '{name}'", verb(op)))?;
     Ok((space, repo))
 }

@@ -2,21 +2,25 @@
 //! tags with sizes and architectures, set-latest, removing tags and repositories. Paths start
 //! with `/v2/org/{org}[/team/{team}]`, and for reads also `/v2/repos/{org}[/{team}]/{repo}`.
 
-mod access;
+pub mod access;
 pub mod summary;
 mod views;
 
 use super::extract::{Json, Page, Path, Query};
+use super::offer::change_of;
 use super::views::success;
 use crate::auth::Caller;
 use crate::catalog::limits;
+use crate::catalog::offer::{self, OfferChange};
+use crate::catalog::repositories::repository_key;
 use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use access::{RepoPath, may, repository};
+use access::{RepoPath, guarded, may, repository};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use hangar_core::access::AccessLevel;
 use hangar_core::names::{validate_repository, validate_tag, validate_text};
 use hangar_core::policy::{ArtifactKind, ArtifactOp};
 use hangar_store::meta::{Repository, RepositoryInfo};
@@ -59,12 +63,23 @@ pub struct RepoFields {
     logo: Option<String>,
     publisher: Option<String>,
     built_by: Option<String>,
-    is_public: Option<bool>,
+    is_public: Option<Value>,
+    access_type: Option<Value>,
+    product_names: Option<Value>,
     is_multinode_enabled: Option<bool>,
 }
 
 impl RepoFields {
-    /// Checks the fields and writes those given into `info`.
+    /// The offer change the fields ask for (taken out of them).
+    fn take_offer(&mut self) -> ApiResult<OfferChange> {
+        change_of(
+            self.is_public.take(),
+            self.access_type.take(),
+            self.product_names.take(),
+        )
+    }
+
+    /// Checks the fields and writes those given into `info` (all but the offer).
     fn apply(self, info: &mut RepositoryInfo) -> ApiResult<()> {
         let text = |what: &'static str, value: Option<String>, max: usize, into: &mut String| -> ApiResult<()> {
             if let Some(value) = value {
@@ -101,9 +116,6 @@ impl RepoFields {
             }
             info.labels = labels;
         }
-        if let Some(public) = self.is_public {
-            info.is_public = public;
-        }
         if let Some(multinode) = self.is_multinode_enabled {
             info.is_multinode = multinode;
         }
@@ -113,7 +125,14 @@ impl RepoFields {
 
 async fn repository_json(state: &AppState, space: &Space, repo: &Repository) -> ApiResult<Value> {
     let tags = summaries(state, repo, false).await?;
-    Ok(views::repository(repo, &space.namespace(), space.team_name(), &tags))
+    let products = state.meta.entity_products(repository_key(repo)).await?;
+    let namespace = space.namespace();
+    Ok(views::repository(
+        repo,
+        &products,
+        (&namespace, space.team_name()),
+        &tags,
+    ))
 }
 
 /// `GET {OT}/repos`: the repositories of the org (or team) the caller may see.
@@ -127,7 +146,7 @@ async fn list(
     let team_id = space.team.as_ref().map(|t| t.id);
     let mut visible = vec![];
     for repo in state.meta.repositories_of(space.org.id, Some(team_id)).await? {
-        if may(&space, &caller, ArtifactOp::List, &repo) {
+        if may(&state, &space, &caller, ArtifactOp::List, &repo).await? {
             visible.push(repo);
         }
     }
@@ -159,13 +178,9 @@ async fn create(
         }
         return Err(ApiError::Forbidden(format!("you may not create repository '{name}'")));
     }
-    if fields.is_public == Some(true)
-        && !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Delete, Some(&name))
-    {
-        return Err(ApiError::Forbidden(
-            "only registry admins and org owners make repositories public".into(),
-        ));
-    }
+    let offer = fields.take_offer()?;
+    offer::permit(&caller, &space.unborn(ArtifactKind::Container, &name), &offer)?;
+    let (access, products) = offer::outcome(&state, None, AccessLevel::Private, &offer).await?;
     if state.meta.repository(&name).await?.is_some() {
         return Err(ApiError::Conflict(format!("repository '{name}' already exists")));
     }
@@ -174,6 +189,10 @@ async fn create(
         .ensure_repository(space.org.id, space.team.as_ref().map(|t| t.id), &name)
         .await?;
     fields.apply(&mut repo.info)?;
+    if !offer.is_empty() {
+        state.meta.set_entity_products(repository_key(&repo), &products).await?;
+        repo.info.access = access;
+    }
     state.meta.update_repository_info(repo.id, &repo.info).await?;
     Ok(Json(success(repository_json(&state, &space, &repo).await?)))
 }
@@ -195,13 +214,9 @@ async fn update(
     if fields.name.take().is_some_and(|n| n != path.repo) {
         return Err(ApiError::BadRequest("a repository cannot be renamed".into()));
     }
-    if fields.is_public.is_some_and(|p| p != repo.info.is_public)
-        && !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Delete, Some(&repo.name))
-    {
-        return Err(ApiError::Forbidden(
-            "only registry admins and org owners change whether a repository is public".into(),
-        ));
-    }
+    let offer = fields.take_offer()?;
+    let thing = guarded(&state, &caller, &space, &repo).await?;
+    repo.info.access = offer::apply(&state, &caller, &thing, repository_key(&repo), &offer).await?;
     fields.apply(&mut repo.info)?;
     state.meta.update_repository_info(repo.id, &repo.info).await?;
     let repo = state.meta.repository(&repo.name).await?.unwrap_or(repo);

@@ -30,11 +30,16 @@ pub fn tag(t: &TagSummary) -> Value {
 }
 
 /// A repository with its tags (names, most recently pushed first).
-pub fn repository(repo: &Repository, namespace: &str, team: Option<&str>, tags: &[TagSummary]) -> Value {
+pub fn repository(
+    repo: &Repository,
+    products: &[String],
+    (namespace, team): (&str, Option<&str>),
+    tags: &[TagSummary],
+) -> Value {
     let info = &repo.info;
     let short = repo.name.strip_prefix(&format!("{namespace}/")).unwrap_or(&repo.name);
     let newest = latest(repo, tags);
-    json!({
+    let mut out = json!({
         "name": short,
         "namespace": namespace,
         "resourceId": repo.name,
@@ -47,8 +52,6 @@ pub fn repository(repo: &Repository, namespace: &str, team: Option<&str>, tags: 
         "logo": info.logo,
         "publisher": info.publisher,
         "builtBy": info.built_by,
-        "isPublic": info.is_public,
-        "canGuestPull": info.is_public,
         "isMultinodeEnabled": info.is_multinode,
         "isMultiArchitecture": newest.is_some_and(|t| t.is_index),
         "hasSignedTag": tags.iter().any(|t| t.is_signed),
@@ -58,7 +61,11 @@ pub fn repository(repo: &Repository, namespace: &str, team: Option<&str>, tags: 
         "createdDate": date(repo.created_at),
         "updatedDate": date(repo.updated_at.max(tags.first().map_or(0, |t| t.updated_at))),
         "tags": tags.iter().map(|t| t.tag.clone()).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(fields) = out.as_object_mut() {
+        fields.extend(crate::api::views::offer(info.access, products));
+    }
+    out
 }
 
 /// `…/images/{tag}`: the image's manifest as NGC describes it.

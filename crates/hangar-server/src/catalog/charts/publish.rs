@@ -173,7 +173,7 @@ async fn chart_for(
 ) -> DomainResult<Artifact> {
     let full = space.full_name(&contents.name);
     if let Some(existing) = state.meta.artifact(ArtifactType::Chart, &full).await? {
-        if may_artifact(caller, ArtifactOp::Upload, &existing) {
+        if may_artifact(state, caller, ArtifactOp::Upload, &existing).await? {
             return Ok(existing);
         }
         return Err(DomainError::Forbidden(format!(

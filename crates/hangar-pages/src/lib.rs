@@ -1,0 +1,181 @@
+//! Hangar's web pages: one askama template per page, compiled into the binary and autoescaped,
+//! and the static assets they link. Each page is a plain struct of what it shows; the web
+//! surface fills it and calls [`askama::Template::render`]. No page runs script: the forms work
+//! with plain POSTs, and the Content-Security-Policy the server sends forbids inline code.
+
+pub use askama::Template;
+
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+/// The one stylesheet.
+pub const STYLESHEET: &str = include_str!("../static/hangar.css");
+
+/// The stylesheet's URL, named by its content hash so it can be cached forever.
+pub fn stylesheet_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let hash = hex::encode(Sha256::digest(STYLESHEET.as_bytes()));
+        format!("/static/hangar.{}.css", &hash[..16])
+    })
+}
+
+/// What every page's header shows: the signed-in user (if any) with the org/team switcher,
+/// and the CSRF token its forms carry.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub user: Option<UserMenu>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn stylesheet(&self) -> &'static str {
+        stylesheet_url()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UserMenu {
+    pub name: String,
+    pub email: String,
+    /// `org` or `org / team`; empty when none is chosen.
+    pub context: String,
+    pub choices: Vec<Choice>,
+}
+
+/// One option of the org/team switcher; `value` is `org` or `org/team`.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+pub struct SignIn {
+    pub chrome: Chrome,
+    pub email: String,
+    pub next: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MembershipRow {
+    pub org: String,
+    /// Empty for org-level roles.
+    pub team: String,
+    pub roles: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: i64,
+    /// "Browser" or "ngc device".
+    pub kind: String,
+    pub detail: String,
+    pub created: String,
+    pub last_seen: String,
+    pub expires: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct Account {
+    pub chrome: Chrome,
+    pub name: String,
+    pub email: String,
+    pub member_since: String,
+    pub terms_accepted: String,
+    pub context: String,
+    pub memberships: Vec<MembershipRow>,
+    pub sessions: Vec<SessionRow>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "context.html")]
+pub struct Context {
+    pub chrome: Chrome,
+    pub choices: Vec<Choice>,
+    pub welcome: Option<String>,
+}
+
+/// How the invitation page offers to accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationMode {
+    /// No account yet: name, password twice, terms.
+    NewAccount,
+    /// An account exists and nobody (or someone else) is signed in: its password.
+    SignInToJoin,
+    /// Signed in as the invited user: one button.
+    Join,
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+pub struct Invitation {
+    pub chrome: Chrome,
+    pub token: String,
+    pub org: String,
+    pub email: String,
+    pub roles: String,
+    pub expires: String,
+    pub message: String,
+    pub mode: InvitationMode,
+    pub name: String,
+    /// Set when someone else is signed in in this browser.
+    pub signed_in_as: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Invitation {
+    pub fn is_new(&self) -> bool {
+        self.mode == InvitationMode::NewAccount
+    }
+    pub fn is_sign_in(&self) -> bool {
+        self.mode == InvitationMode::SignInToJoin
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordLink {
+    pub chrome: Chrome,
+    pub token: String,
+    pub email: String,
+    pub with_terms: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "device.html")]
+pub struct Device {
+    pub chrome: Chrome,
+    pub code: String,
+    pub device_id: String,
+    pub requested_email: String,
+    pub address: String,
+    pub requested_at: String,
+    pub signed_in_email: String,
+    pub error: Option<String>,
+}
+
+impl Device {
+    pub fn email_differs(&self) -> bool {
+        !self.requested_email.is_empty() && !self.requested_email.eq_ignore_ascii_case(&self.signed_in_email)
+    }
+}
+
+/// A page that only tells something: an error, an expired link, a done action.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct Message {
+    pub chrome: Chrome,
+    pub title: String,
+    pub text: String,
+    pub link: Option<(String, String)>,
+}

@@ -1,0 +1,67 @@
+//! Form bodies and redirects of the web pages.
+
+use super::error::WebError;
+use axum::extract::FromRequest;
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// A url-encoded form; a malformed one is a 400 page.
+#[derive(FromRequest)]
+#[from_request(via(axum::Form), rejection(WebError))]
+pub struct Form<T>(pub T);
+
+impl From<axum::extract::rejection::FormRejection> for WebError {
+    fn from(e: axum::extract::rejection::FormRejection) -> Self {
+        WebError::BadRequest(format!("the form could not be read: {}", e.body_text()))
+    }
+}
+
+pub fn encode(value: &str) -> String {
+    utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
+}
+
+/// A path on this site to go to after a form, or `/account`: never another site. Browsers
+/// drop tabs and line breaks from a URL before reading it (`/<tab>/evil.example` is
+/// `//evil.example`), so a path with any control character is not taken.
+pub fn local_target(next: &str) -> String {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(char::is_control);
+    if local {
+        next.to_string()
+    } else {
+        "/account".to_string()
+    }
+}
+
+/// 303 See Other: after a form POST, the browser GETs `to`.
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_target;
+
+    #[test]
+    fn only_local_targets() {
+        assert_eq!(local_target("/device?code=x"), "/device?code=x");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "",
+            "javascript:alert(1)",
+            "/a\r\nSet-Cookie: x",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\\evil.example",
+            "/\u{0}/evil.example",
+        ] {
+            assert_eq!(local_target(bad), "/account", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The web surface: server-rendered pages for people in a browser (DESIGN.md, "Web UI").
+//! Every page works with plain GETs and form POSTs; every form carries a CSRF token; every
+//! response carries a strict Content-Security-Policy.
+
+mod account;
+mod device;
+mod error;
+mod forms;
+mod invitations;
+mod passwords;
+mod render;
+mod signin;
+mod visitor;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(signin::home))
+        .route("/signin", get(signin::form).post(signin::submit))
+        .route("/signout", post(signin::sign_out))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route(
+            "/account/context",
+            get(account::context_form).post(account::set_context),
+        )
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/invitations/{token}", get(invitations::show).post(invitations::accept))
+        .route("/password/{token}", get(passwords::show).post(passwords::submit))
+        .route("/device", get(device::show).post(device::decide))
+        .route("/static/{file}", get(render::asset))
+        .layer(axum::middleware::from_fn(render::headers))
+}

@@ -1,0 +1,118 @@
+-- The search index (SQLite): one entry per entity of every kind with what search shows and
+-- filters on, its facet values, FTS5 over its text, and a queue of entities whose entry is
+-- stale. Triggers fill the queue on every write to what an entry shows, so no write path can
+-- forget it; the store refreshes queued entries before it searches (MetaStore::catch_up_search).
+
+CREATE TABLE catalog_entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity_kind TEXT NOT NULL,
+    entity_id BIGINT NOT NULL,
+    -- The search type: CONTAINER, MODEL, RECIPE, HELM_CHART or COLLECTION.
+    kind TEXT NOT NULL,
+    org_id BIGINT NOT NULL,
+    team_id BIGINT,
+    org_name TEXT NOT NULL,
+    team_name TEXT,
+    resource_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    publisher TEXT NOT NULL,
+    -- Labels joined by spaces (for the text index); the facets hold them one by one.
+    labels TEXT NOT NULL,
+    access_level TEXT NOT NULL,
+    signed BIGINT NOT NULL,
+    -- NGC's `attributes` of the search result, a JSON array of {key, value}.
+    attributes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    modified_at BIGINT NOT NULL,
+    -- The newest queue entry this entry reflects: an older refresh never overwrites a newer.
+    indexed_seq BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (entity_kind, entity_id)
+);
+CREATE INDEX catalog_entries_kind ON catalog_entries (kind, access_level, org_id, team_id);
+CREATE INDEX catalog_entries_modified ON catalog_entries (kind, modified_at);
+CREATE INDEX catalog_entries_name ON catalog_entries (kind, name);
+
+CREATE TABLE catalog_facets (
+    entry_id BIGINT NOT NULL REFERENCES catalog_entries(id) ON DELETE CASCADE,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (field, value, entry_id)
+);
+CREATE INDEX catalog_facets_entry ON catalog_facets (entry_id, field, value);
+
+-- `kind` is a column too, so a search of one kind matches only its entries.
+CREATE VIRTUAL TABLE catalog_text USING fts5(
+    kind, name, display_name, description, labels, publisher,
+    content = 'catalog_entries', content_rowid = 'id', tokenize = 'unicode61'
+);
+CREATE TRIGGER catalog_text_insert AFTER INSERT ON catalog_entries BEGIN
+    INSERT INTO catalog_text (rowid, kind, name, display_name, description, labels, publisher)
+    VALUES (new.id, new.kind, new.name, new.display_name, new.description, new.labels, new.publisher);
+END;
+CREATE TRIGGER catalog_text_delete AFTER DELETE ON catalog_entries BEGIN
+    INSERT INTO catalog_text (catalog_text, rowid, kind, name, display_name, description, labels, publisher)
+    VALUES ('delete', old.id, old.kind, old.name, old.display_name, old.description, old.labels, old.publisher);
+END;
+CREATE TRIGGER catalog_text_update AFTER UPDATE ON catalog_entries BEGIN
+    INSERT INTO catalog_text (catalog_text, rowid, kind, name, display_name, description, labels, publisher)
+    VALUES ('delete', old.id, old.kind, old.name, old.display_name, old.description, old.labels, old.publisher);
+    INSERT INTO catalog_text (rowid, kind, name, display_name, description, labels, publisher)
+    VALUES (new.id, new.kind, new.name, new.display_name, new.description, new.labels, new.publisher);
+END;
+
+CREATE TABLE catalog_stale (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity_kind TEXT NOT NULL,
+    entity_id BIGINT NOT NULL
+);
+
+CREATE TRIGGER stale_artifact_insert AFTER INSERT ON artifacts BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES (new.kind, new.id);
+END;
+CREATE TRIGGER stale_artifact_update AFTER UPDATE ON artifacts BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES (new.kind, new.id);
+END;
+CREATE TRIGGER stale_artifact_delete AFTER DELETE ON artifacts BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES (old.kind, old.id);
+END;
+CREATE TRIGGER stale_version_insert AFTER INSERT ON artifact_versions BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id)
+    SELECT kind, id FROM artifacts WHERE id = new.artifact_id;
+END;
+CREATE TRIGGER stale_version_update AFTER UPDATE ON artifact_versions BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id)
+    SELECT kind, id FROM artifacts WHERE id = new.artifact_id;
+END;
+CREATE TRIGGER stale_version_delete AFTER DELETE ON artifact_versions BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id)
+    SELECT kind, id FROM artifacts WHERE id = old.artifact_id;
+END;
+CREATE TRIGGER stale_repository_insert AFTER INSERT ON repositories BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES ('repository', new.id);
+END;
+CREATE TRIGGER stale_repository_update AFTER UPDATE ON repositories BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES ('repository', new.id);
+END;
+CREATE TRIGGER stale_repository_delete AFTER DELETE ON repositories BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES ('repository', old.id);
+END;
+CREATE TRIGGER stale_tag_insert AFTER INSERT ON tags BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES ('repository', new.repository_id);
+END;
+CREATE TRIGGER stale_tag_update AFTER UPDATE ON tags BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES ('repository', new.repository_id);
+END;
+CREATE TRIGGER stale_tag_delete AFTER DELETE ON tags BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES ('repository', old.repository_id);
+END;
+CREATE TRIGGER stale_products_insert AFTER INSERT ON entity_products BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES (new.entity_kind, new.entity_id);
+END;
+CREATE TRIGGER stale_products_delete AFTER DELETE ON entity_products BEGIN
+    INSERT INTO catalog_stale (entity_kind, entity_id) VALUES (old.entity_kind, old.entity_id);
+END;
+
+INSERT INTO catalog_stale (entity_kind, entity_id) SELECT kind, id FROM artifacts;
+INSERT INTO catalog_stale (entity_kind, entity_id) SELECT 'repository', id FROM repositories;
