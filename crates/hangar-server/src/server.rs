@@ -133,11 +133,11 @@ impl Server {
 }
 
 /// Brings the whole search index up to date once at start (a catalog migrated or restored
-/// from a backup may have every entry stale); searches keep it current after that.
+/// from a backup may have every entry stale) and loads this process's copy of it, so the first
+/// search does not wait for that; searches keep it current after that.
 async fn index_catalog(state: AppState) {
-    match state.meta.catch_up_search_fully().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(entries = n, "search index brought up to date"),
+    match state.meta.prepare_search().await {
+        Ok(n) => tracing::info!(entries = n, "search index loaded"),
         Err(e) => tracing::warn!(error = %e, "search index not brought up to date; searches will"),
     }
 }

@@ -1,5 +1,5 @@
 -- The search index (SQLite): one entry per entity of every kind with what search shows and
--- filters on, its facet values, FTS5 over its text, and a queue of entities whose entry is
+-- filters on, its facet values, and a queue of entities whose entry is
 -- stale. Triggers fill the queue on every write to what an entry shows, so no write path can
 -- forget it; the store refreshes queued entries before it searches (MetaStore::catch_up_search).
 
@@ -28,11 +28,19 @@ CREATE TABLE catalog_entries (
     modified_at BIGINT NOT NULL,
     -- The newest queue entry this entry reflects: an older refresh never overwrites a newer.
     indexed_seq BIGINT NOT NULL DEFAULT 0,
+    -- The catalog_version this entry was last written at (what a search index loads since).
+    change_version BIGINT NOT NULL DEFAULT 0,
     UNIQUE (entity_kind, entity_id)
 );
-CREATE INDEX catalog_entries_kind ON catalog_entries (kind, access_level, org_id, team_id);
-CREATE INDEX catalog_entries_modified ON catalog_entries (kind, modified_at);
-CREATE INDEX catalog_entries_name ON catalog_entries (kind, name);
+CREATE INDEX catalog_entries_change ON catalog_entries (change_version);
+
+-- One counter every entry write takes the next value of, in the write's transaction: the row
+-- lock orders them, so a reader that sees version v has every write below v too.
+CREATE TABLE catalog_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);
+INSERT INTO catalog_version (id, version) VALUES (1, 0);
+-- Entries removed, at the version of their removal.
+CREATE TABLE catalog_removed (entry_id BIGINT PRIMARY KEY, change_version BIGINT NOT NULL);
+CREATE INDEX catalog_removed_change ON catalog_removed (change_version);
 
 CREATE TABLE catalog_facets (
     entry_id BIGINT NOT NULL REFERENCES catalog_entries(id) ON DELETE CASCADE,
@@ -41,26 +49,6 @@ CREATE TABLE catalog_facets (
     PRIMARY KEY (field, value, entry_id)
 );
 CREATE INDEX catalog_facets_entry ON catalog_facets (entry_id, field, value);
-
--- `kind` is a column too, so a search of one kind matches only its entries.
-CREATE VIRTUAL TABLE catalog_text USING fts5(
-    kind, name, display_name, description, labels, publisher,
-    content = 'catalog_entries', content_rowid = 'id', tokenize = 'unicode61'
-);
-CREATE TRIGGER catalog_text_insert AFTER INSERT ON catalog_entries BEGIN
-    INSERT INTO catalog_text (rowid, kind, name, display_name, description, labels, publisher)
-    VALUES (new.id, new.kind, new.name, new.display_name, new.description, new.labels, new.publisher);
-END;
-CREATE TRIGGER catalog_text_delete AFTER DELETE ON catalog_entries BEGIN
-    INSERT INTO catalog_text (catalog_text, rowid, kind, name, display_name, description, labels, publisher)
-    VALUES ('delete', old.id, old.kind, old.name, old.display_name, old.description, old.labels, old.publisher);
-END;
-CREATE TRIGGER catalog_text_update AFTER UPDATE ON catalog_entries BEGIN
-    INSERT INTO catalog_text (catalog_text, rowid, kind, name, display_name, description, labels, publisher)
-    VALUES ('delete', old.id, old.kind, old.name, old.display_name, old.description, old.labels, old.publisher);
-    INSERT INTO catalog_text (rowid, kind, name, display_name, description, labels, publisher)
-    VALUES (new.id, new.kind, new.name, new.display_name, new.description, new.labels, new.publisher);
-END;
 
 CREATE TABLE catalog_stale (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

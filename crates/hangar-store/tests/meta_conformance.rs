@@ -79,6 +79,7 @@ conformance!(
     search_pages_and_sorting,
     search_visibility,
     search_index_follows_writes,
+    search_replicas_see_each_others_writes,
     search_refreshes_race_writes,
 );
 

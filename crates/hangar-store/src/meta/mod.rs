@@ -17,6 +17,7 @@ mod orgs;
 mod products;
 mod registry;
 mod search;
+mod search_index;
 mod sessions;
 mod settings;
 mod transfers;
@@ -48,7 +49,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// A migration's text: the same for both databases (with [`Backend::schema`]'s placeholders),
-/// or one per database where they must differ (full-text search, triggers).
+/// or one per database where they must differ (triggers).
 enum Sql {
     Portable(&'static str),
     PerBackend {
@@ -133,6 +134,8 @@ impl Backend {
 pub struct MetaStore {
     pool: AnyPool,
     backend: Backend,
+    /// This process's copy of the search index (see `search_index`), shared by its clones.
+    search_index: std::sync::Arc<search::IndexCell>,
 }
 
 /// The current time in Unix seconds.
@@ -173,7 +176,11 @@ impl MetaStore {
             })
             .connect(&url)
             .await?;
-        let store = MetaStore { pool, backend };
+        let store = MetaStore {
+            pool,
+            backend,
+            search_index: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

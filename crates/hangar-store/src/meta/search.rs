@@ -1,5 +1,6 @@
-//! The catalog's search (migration 0011): an index entry per entity of every kind, its facet
-//! values, free text (SQLite FTS5, PostgreSQL tsvector), and what a viewer may see, all in SQL.
+//! The catalog's search (migration 0011): an index entry per entity of every kind and its facet
+//! values in the database, kept up to date from a queue that triggers fill, and searched in
+//! this process's copy of them (`search_index`).
 //!
 //! Contract of [`MetaStore::search`]: it first brings stale entries up to date (database
 //! triggers queue every entity whose rows changed); then it answers with the entries of one
@@ -8,8 +9,10 @@
 //! count are over that set alone, so a hidden entity changes no number. Facet counts for a
 //! field apply every filter but that field's own. Order is stable (ties broken by entry id).
 
+use super::search_index::{Index, Query, Row as IndexRow, tokens};
 use super::{MetaStore, now};
 use crate::{Error, Result};
+use futures::TryStreamExt;
 use hangar_core::access::AccessLevel;
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -127,6 +130,23 @@ pub struct SearchPage {
     pub facets: Vec<Facet>,
 }
 
+/// The search index of one process and the lock that lets one search at a time load changes.
+#[derive(Default)]
+pub(super) struct IndexCell {
+    index: std::sync::RwLock<Index>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl IndexCell {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// What an entry holds, computed from the entity's rows.
 struct Fresh {
     kind: &'static str,
@@ -186,28 +206,7 @@ impl Built {
 
 /// Words of free text, letters and digits only (so no query syntax gets through).
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(8)
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// A `*`/`?` glob as a LIKE pattern with `\` escapes.
-fn like_pattern(glob: &str) -> String {
-    let mut out = String::new();
-    for c in glob.chars() {
-        match c {
-            '*' => out.push('%'),
-            '?' => out.push('_'),
-            '%' | '_' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    tokens(text).take(8).collect()
 }
 
 fn text_of(metadata: &Value, field: &str) -> String {
@@ -296,6 +295,11 @@ impl MetaStore {
         } else {
             self.artifact_entry(&mut tx, id).await?
         };
+        // The next catalog version, taken last so the counter's row lock is held briefly.
+        let version: i64 =
+            sqlx::query_scalar("UPDATE catalog_version SET version = version + 1 WHERE id = 1 RETURNING version")
+                .fetch_one(&mut *tx)
+                .await?;
         let Some(fresh) = fresh else {
             // The entry first, then its facets: rows locked in the same order as an update's.
             let gone: Option<i64> = sqlx::query_scalar(
@@ -310,6 +314,14 @@ impl MetaStore {
                     .bind(entry)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query(
+                    "INSERT INTO catalog_removed (entry_id, change_version) VALUES ($1, $2) \
+                     ON CONFLICT (entry_id) DO UPDATE SET change_version = excluded.change_version",
+                )
+                .bind(entry)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
             return Ok(());
@@ -318,15 +330,15 @@ impl MetaStore {
         let entry_id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO catalog_entries (entity_kind, entity_id, kind, org_id, team_id, org_name, team_name, \
              resource_id, name, display_name, description, publisher, labels, access_level, signed, attributes, \
-             created_at, modified_at, indexed_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             created_at, modified_at, indexed_seq, change_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
              ON CONFLICT (entity_kind, entity_id) DO UPDATE SET kind = excluded.kind, org_id = excluded.org_id, \
              team_id = excluded.team_id, org_name = excluded.org_name, team_name = excluded.team_name, \
              resource_id = excluded.resource_id, name = excluded.name, display_name = excluded.display_name, \
              description = excluded.description, publisher = excluded.publisher, labels = excluded.labels, \
              access_level = excluded.access_level, signed = excluded.signed, attributes = excluded.attributes, \
              created_at = excluded.created_at, modified_at = excluded.modified_at, \
-             indexed_seq = excluded.indexed_seq WHERE catalog_entries.indexed_seq <= excluded.indexed_seq \
+             indexed_seq = excluded.indexed_seq, change_version = excluded.change_version WHERE catalog_entries.indexed_seq <= excluded.indexed_seq \
              RETURNING id",
         )
         .bind(entity_kind)
@@ -348,6 +360,7 @@ impl MetaStore {
         .bind(fresh.created_at)
         .bind(fresh.modified_at)
         .bind(seq)
+        .bind(version)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(entry_id) = entry_id else {
@@ -579,200 +592,163 @@ impl MetaStore {
 
     /// Searches the catalog; see the module's contract.
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage> {
-        self.catch_up_search(2000).await?;
-        let mut built = Built::default();
-        let (from, rank) = self.matching(request, &mut built);
-        // Every filter as a 0/1 column of the candidates: the entry has one of its values.
-        let filters: Vec<(String, String)> = request
-            .filters
-            .iter()
-            .filter(|(_, values)| !values.is_empty())
-            .map(|(field, values)| {
-                let field_bind = built.text(field.as_str());
-                let values: Vec<String> = values.iter().map(|v| built.text(v.as_str())).collect();
-                let values = values.join(", ");
-                // The access level is a column of the entry itself: no facet row to look up.
-                let exists = if field == "accessLevel" {
-                    format!("CASE WHEN e.access_level IN ({values}) THEN 1 ELSE 0 END")
-                } else {
-                    format!(
-                        "CASE WHEN EXISTS (SELECT 1 FROM catalog_facets g WHERE g.entry_id = e.id \
-                         AND g.field = {field_bind} AND g.value IN ({values})) THEN 1 ELSE 0 END"
-                    )
-                };
-                (field_bind, exists)
-            })
-            .collect();
-        let n = filters.len();
-        let flags: String = filters
-            .iter()
-            .enumerate()
-            .map(|(i, (_, exists))| format!(", {exists} AS p{i}"))
-            .collect();
-        let passed = if n == 0 {
-            "0".to_string()
-        } else {
-            (0..n).map(|i| format!("c.p{i}")).collect::<Vec<_>>().join(" + ")
-        };
-        // Facets: each field's counts under every filter but its own. Entries passing every
-        // filter count for every field; entries failing exactly one filter count only for that
-        // filter's field (read through the (entry, field) index); the rest count for nothing.
-        let mut facet_parts = vec![format!(
-            "SELECT f.field, f.value FROM c CROSS JOIN catalog_facets f WHERE f.entry_id = c.id AND {passed} = {n}"
-        )];
-        for (i, (field, _)) in filters.iter().enumerate() {
-            facet_parts.push(format!(
-                "SELECT f.field, f.value FROM c CROSS JOIN catalog_facets f \
-                 WHERE f.entry_id = c.id AND f.field = {field} AND c.p{i} = 0 AND {passed} = {}",
-                n - 1
-            ));
-        }
-        let facet_rows = facet_parts.join(" UNION ALL ");
-        let order = match request.sort {
-            Sort::Relevance if rank != "0" => "c.rank DESC, c.id",
-            Sort::Modified => "c.modified_at DESC, c.id",
-            Sort::Name => "c.name, c.id",
-            _ => "c.resource_id, c.id",
-        };
+        let current = self.current_search_version().await?;
+        self.load_search_index(current).await?;
+        let subscribed = self.live_products(&request.viewer.subscribing_orgs).await?;
+        let words = request.text.as_deref().map(words).unwrap_or_default();
         let size = request.page_size.clamp(1, 1000);
-        let limit = built.int(size);
-        let offset = built.int(request.page.max(0).saturating_mul(size));
-        built.sql = format!(
-            "WITH c AS MATERIALIZED (SELECT e.id, e.name, e.resource_id, e.modified_at, {rank} AS rank{flags} \
-               FROM {from}) \
-             SELECT 'total' AS part, '' AS field, '' AS value, COUNT(*) AS n, 0 AS id, 0 AS position \
-               FROM c WHERE {passed} = {n} \
-             UNION ALL \
-             SELECT 'facet', x.field, x.value, COUNT(*), 0, 0 FROM ({facet_rows}) x GROUP BY x.field, x.value \
-             UNION ALL \
-             SELECT 'page', '', '', 0, p.id, p.position FROM ( \
-               SELECT c.id, ROW_NUMBER() OVER (ORDER BY {order}) AS position FROM c WHERE {passed} = {n} \
-               ORDER BY {order} LIMIT {limit} OFFSET {offset}) p"
-        );
-        let rows = built.query().fetch_all(&self.pool).await?;
-        let mut total = 0;
-        let mut page: Vec<(i64, i64)> = vec![];
-        let mut counts: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-        for row in rows {
-            let part: String = row.try_get("part")?;
-            match part.as_str() {
-                "total" => total = row.try_get("n")?,
-                "facet" => counts
-                    .entry(row.try_get("field")?)
-                    .or_default()
-                    .push((row.try_get("value")?, row.try_get("n")?)),
-                _ => page.push((row.try_get("position")?, row.try_get("id")?)),
-            }
-        }
-        page.sort();
-        let facets = FACET_FIELDS
-            .iter()
-            .filter_map(|field| {
-                let mut values = counts.remove(*field)?;
-                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                Some(Facet {
-                    field: field.to_string(),
-                    values,
-                })
-            })
-            .collect();
-        let ids: Vec<i64> = page.into_iter().map(|(_, id)| id).collect();
+        let offset = request.page.max(0).saturating_mul(size);
+        let query = Query {
+            kind: &request.kind,
+            words: &words,
+            glob: request.resource_glob.as_deref().filter(|g| !g.is_empty() && *g != "*"),
+            filters: &request.filters,
+            place: &request.place,
+            viewer: &request.viewer,
+            subscribed: &subscribed,
+            sort: request.sort,
+            offset: usize::try_from(offset).unwrap_or(usize::MAX),
+            limit: size as usize,
+        };
+        let answer = self.search_index.read().search(&query);
         Ok(SearchPage {
-            total,
-            entries: self.entries(&ids).await?,
-            facets,
+            total: answer.total as i64,
+            entries: self.entries(&answer.ids, answer.lists).await?,
+            facets: answer.facets,
         })
     }
 
-    /// The `FROM … WHERE` of the entries matching the text or glob, the kind, the place and
-    /// the viewer, and the rank expression.
-    fn matching(&self, request: &SearchRequest, built: &mut Built) -> (String, String) {
-        let mut conditions = vec![format!("e.kind = {}", built.text(request.kind.as_str()))];
-        let mut from = "catalog_entries e".to_string();
-        let mut rank = "0".to_string();
-        let words = request.text.as_deref().map(words).unwrap_or_default();
-        if !words.is_empty() {
-            match self.backend {
-                super::Backend::Sqlite => {
-                    let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-                    let kind = request.kind.to_lowercase();
-                    let query = built.text(format!("kind : \"{kind}\" AND ({})", terms.join(" ")));
-                    // CROSS JOIN keeps SQLite's planner from looping over every entry of the
-                    // kind and matching the text once per entry: the matches drive.
-                    from = format!(
-                        "(SELECT rowid AS hit, bm25(catalog_text, 0.0, 10.0, 8.0, 2.0, 4.0, 4.0) AS score \
-                         FROM catalog_text WHERE catalog_text MATCH {query}) t CROSS JOIN catalog_entries e"
-                    );
-                    conditions.push("e.id = t.hit".into());
-                    rank = "-t.score".into();
-                }
-                super::Backend::Postgres => {
-                    let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
-                    let query = built.text(query.join(" & "));
-                    conditions.push(format!("e.document @@ to_tsquery('simple', {query})"));
-                    rank = format!("ts_rank(e.document, to_tsquery('simple', {query}))");
-                }
-            }
-        }
-        if let Some(glob) = request.resource_glob.as_deref().filter(|g| !g.is_empty() && *g != "*") {
-            let pattern = built.text(like_pattern(glob));
-            conditions.push(format!("e.resource_id LIKE {pattern} ESCAPE '\\'"));
-        }
-        match &request.place {
-            Place::Catalog => {}
-            Place::Org { org, team } => {
-                conditions.push(format!("e.org_name = {}", built.text(org.as_str())));
-                if let Some(team) = team {
-                    let team = built.text(team.as_str());
-                    conditions.push(format!("(e.team_name IS NULL OR e.team_name = {team})"));
-                }
-            }
-            Place::Subscribed => {
-                conditions.push("e.access_level IN ('ENTITLED', 'EXCLUSIVE')".into());
-                conditions.push(self.subscribed_condition(&request.viewer, built));
-            }
-        }
-        if !request.viewer.everything {
-            conditions.push(self.visible_condition(&request.viewer, built));
-        }
-        (format!("{from} WHERE {}", conditions.join(" AND ")), rank)
+    /// Brings search up to date — every stale entry refreshed and this process's copy of the
+    /// index loaded — and answers how many entries the copy holds.
+    pub async fn prepare_search(&self) -> Result<usize> {
+        self.catch_up_search_fully().await?;
+        let current = self.current_search_version().await?;
+        self.load_search_index(current).await?;
+        Ok(self.search_index.read().len())
     }
 
-    /// The entry belongs to a product one of the viewer's orgs has a live subscription to.
-    fn subscribed_condition(&self, viewer: &Viewer, built: &mut Built) -> String {
-        if viewer.subscribing_orgs.is_empty() {
-            return "1 = 0".into();
-        }
-        let orgs: Vec<String> = viewer.subscribing_orgs.iter().map(|o| built.text(o.as_str())).collect();
-        let now = built.int(now());
-        format!(
-            "EXISTS (SELECT 1 FROM entity_products p JOIN subscriptions s ON s.product_id = p.product_id \
-             JOIN orgs o ON o.id = s.org_id WHERE p.entity_kind = e.entity_kind AND p.entity_id = e.entity_id \
-             AND (s.expires_at IS NULL OR s.expires_at > {now}) AND o.name IN ({}))",
-            orgs.join(", ")
+    /// The catalog version, after refreshing the stale entries if there are any.
+    async fn current_search_version(&self) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT version, CAST(CASE WHEN EXISTS (SELECT 1 FROM catalog_stale) THEN 1 ELSE 0 END AS BIGINT) \
+             AS stale FROM catalog_version WHERE id = 1",
         )
-    }
-
-    /// What the viewer may see: listed levels, exclusive ones it subscribes to, and its scopes.
-    fn visible_condition(&self, viewer: &Viewer, built: &mut Built) -> String {
-        let mut any = vec!["e.access_level IN ('GUEST', 'AUTHENTICATED', 'ENTITLED', 'APPROVAL')".to_string()];
-        let subscribed = self.subscribed_condition(viewer, built);
-        any.push(format!("(e.access_level = 'EXCLUSIVE' AND {subscribed})"));
-        for scope in &viewer.scopes {
-            let mut all = vec![format!("e.org_name = {}", built.text(scope.org.as_str()))];
-            if let Some(team) = &scope.team {
-                all.push(format!("e.team_name = {}", built.text(team.as_str())));
-            }
-            if let Some(entity) = &scope.entity {
-                all.push(format!("e.resource_id = {}", built.text(entity.as_str())));
-            }
-            any.push(format!("({})", all.join(" AND ")));
+        .fetch_one(&self.pool)
+        .await?;
+        if row.try_get::<i64, _>("stale")? == 0 {
+            return Ok(row.try_get("version")?);
         }
-        format!("({})", any.join(" OR "))
+        self.catch_up_search(2000).await?;
+        Ok(sqlx::query_scalar("SELECT version FROM catalog_version WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
-    /// The entries `ids`, in that order.
-    async fn entries(&self, ids: &[i64]) -> Result<Vec<SearchEntry>> {
+    /// Brings this process's search index up to `current` at least: the entries written and
+    /// removed since the version it holds, read in one snapshot, a batch of entries at a time.
+    async fn load_search_index(&self, current: i64) -> Result<()> {
+        if current <= self.search_index.read().version {
+            return Ok(());
+        }
+        let _loading = self.search_index.loading.lock().await;
+        let since = self.search_index.read().version;
+        if current <= since {
+            return Ok(()); // another search loaded it meanwhile
+        }
+        let mut tx = self.pool.begin().await?;
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let version: i64 = sqlx::query_scalar("SELECT version FROM catalog_version WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, kind, org_name, team_name, resource_id, name, display_name, description, publisher, \
+                 labels, access_level, modified_at FROM catalog_entries WHERE change_version > $1 AND id > $2 \
+                 ORDER BY id LIMIT 2000",
+            )
+            .bind(since)
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            let last: i64 = last.try_get("id")?;
+            let mut facets: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+            let mut found = sqlx::query(
+                "SELECT f.entry_id, f.field, f.value FROM catalog_facets f \
+                 JOIN catalog_entries e ON e.id = f.entry_id \
+                 WHERE f.entry_id > $1 AND f.entry_id <= $2 AND e.change_version > $3",
+            )
+            .bind(after)
+            .bind(last)
+            .bind(since)
+            .fetch(&mut *tx);
+            while let Some(row) = found.try_next().await? {
+                facets
+                    .entry(row.try_get("entry_id")?)
+                    .or_default()
+                    .push((row.try_get("field")?, row.try_get("value")?));
+            }
+            drop(found);
+            let mut written = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id: i64 = row.try_get("id")?;
+                written.push(IndexRow {
+                    id,
+                    kind: row.try_get("kind")?,
+                    org: row.try_get("org_name")?,
+                    team: row.try_get("team_name")?,
+                    resource_id: row.try_get("resource_id")?,
+                    name: row.try_get("name")?,
+                    display_name: row.try_get("display_name")?,
+                    description: row.try_get("description")?,
+                    publisher: row.try_get("publisher")?,
+                    labels: row.try_get("labels")?,
+                    access: row.try_get("access_level")?,
+                    modified_at: row.try_get("modified_at")?,
+                    facets: facets.remove(&id).unwrap_or_default(),
+                });
+            }
+            self.search_index.write().write(written);
+            after = last;
+        }
+        let removed: Vec<i64> = if since > 0 {
+            sqlx::query_scalar("SELECT entry_id FROM catalog_removed WHERE change_version > $1")
+                .bind(since)
+                .fetch_all(&mut *tx)
+                .await?
+        } else {
+            vec![]
+        };
+        tx.commit().await?;
+        self.search_index.write().finish(&removed, version);
+        Ok(())
+    }
+
+    /// The products that `orgs` have live subscriptions to.
+    async fn live_products(&self, orgs: &[String]) -> Result<Vec<String>> {
+        if orgs.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT DISTINCT p.name FROM subscriptions s JOIN orgs o ON o.id = s.org_id \
+             JOIN products p ON p.id = s.product_id \
+             WHERE (s.expires_at IS NULL OR s.expires_at > $1) AND o.name IN ({})",
+            super::placeholders(2, orgs.len())
+        );
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(now());
+        for org in orgs {
+            query = query.bind(org.as_str());
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
+    /// The entries `ids`, in that order, with their labels and products from `lists`.
+    async fn entries(&self, ids: &[i64], mut lists: BTreeMap<(i64, String), Vec<String>>) -> Result<Vec<SearchEntry>> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
@@ -781,20 +757,8 @@ impl MetaStore {
             "SELECT id, kind, resource_id, name, org_name, team_name, display_name, description, access_level, \
              signed, attributes, created_at, modified_at FROM catalog_entries WHERE id IN ({list})"
         )));
-        let mut facets = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT entry_id, field, value FROM catalog_facets WHERE entry_id IN ({list}) \
-             AND field IN ('labels', 'productNames') ORDER BY value"
-        )));
         for id in ids {
             entries = entries.bind(*id);
-            facets = facets.bind(*id);
-        }
-        let mut lists: BTreeMap<(i64, String), Vec<String>> = BTreeMap::new();
-        for row in facets.fetch_all(&self.pool).await? {
-            lists
-                .entry((row.try_get("entry_id")?, row.try_get("field")?))
-                .or_default()
-                .push(row.try_get("value")?);
         }
         let mut by_id = BTreeMap::new();
         for row in entries.fetch_all(&self.pool).await? {
@@ -831,8 +795,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_and_globs() {
+    fn words_of_free_text() {
         assert_eq!(words("Speech-to-text \"x\" OR*"), ["speech", "to", "text", "x", "or"]);
-        assert_eq!(like_pattern("acme/*_v?"), "acme/%\\_v_");
     }
 }

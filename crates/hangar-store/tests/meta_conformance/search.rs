@@ -5,8 +5,8 @@ use super::{Db, new_org};
 use anyhow::{Context, Result};
 use hangar_core::access::AccessLevel;
 use hangar_store::meta::{
-    Artifact, ArtifactType, EntityKey, HolderKind, NewArtifact, NewManifest, Org, Place, PrivateScope, RepositoryInfo,
-    SearchPage, SearchRequest, Sort, Viewer, now,
+    Artifact, ArtifactType, EntityKey, HolderKind, MetaStore, NewArtifact, NewManifest, Org, Place, PrivateScope,
+    RepositoryInfo, SearchPage, SearchRequest, Sort, Viewer, now,
 };
 use serde_json::{Value, json};
 
@@ -636,5 +636,64 @@ pub(super) async fn search_refreshes_race_writes(db: Db) -> Result<()> {
         let page = db.store.search(&guest).await?;
         assert_eq!(paths(&page), Vec::<&str>::new(), "round {round}: deleted, still found");
     }
+    Ok(())
+}
+
+/// Each process searches its own in-memory copy of the index: a second store on the same
+/// database (another replica) sees what the first writes, updates and removes, at its next
+/// search, and a third opened afterwards starts from the current state.
+pub(super) async fn search_replicas_see_each_others_writes(db: Db) -> Result<()> {
+    let acme = new_org(&db, "acme").await?;
+    let replica = MetaStore::open(&db.location).await?;
+    let guest = |text: &str| SearchRequest {
+        text: Some(text.into()),
+        viewer: Viewer::default(),
+        ..request("MODEL")
+    };
+    assert_eq!(replica.search(&guest("shared")).await?.total, 0);
+    let first = model(
+        &db,
+        &acme,
+        "acme/shared-one",
+        json!({"framework": "NeMo"}),
+        AccessLevel::Guest,
+    )
+    .await?;
+    let second = model(
+        &db,
+        &acme,
+        "acme/shared-two",
+        json!({"framework": "NeMo"}),
+        AccessLevel::Guest,
+    )
+    .await?;
+    let page = replica.search(&guest("shared")).await?;
+    assert_eq!(paths(&page), ["acme/shared-one", "acme/shared-two"]);
+    assert_eq!(facet(&page, "framework"), [("NeMo", 2)]);
+
+    db.store
+        .update_artifact(first.id, &json!({"framework": "PyTorch"}), AccessLevel::Guest)
+        .await?;
+    db.store.delete_artifact(second.id).await?;
+    // The writer's own search refreshes the queued entries; the replica only loads them.
+    db.store.search(&guest("shared")).await?;
+    let page = replica.search(&guest("shared")).await?;
+    assert_eq!(paths(&page), ["acme/shared-one"]);
+    assert_eq!(facet(&page, "framework"), [("PyTorch", 1)]);
+    // Without the writer searching first, the replica refreshes the queue itself.
+    db.store
+        .update_artifact(first.id, &json!({}), AccessLevel::Private)
+        .await?;
+    assert_eq!(replica.search(&guest("shared")).await?.total, 0);
+
+    let third = MetaStore::open(&db.location).await?;
+    db.store
+        .update_artifact(first.id, &json!({}), AccessLevel::Guest)
+        .await?;
+    let page = third.search(&guest("shared")).await?;
+    assert_eq!(
+        (paths(&page), page.facets.iter().any(|f| f.field == "framework")),
+        (vec!["acme/shared-one"], false)
+    );
     Ok(())
 }
