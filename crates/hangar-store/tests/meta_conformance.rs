@@ -285,7 +285,7 @@ async fn migrations_are_idempotent(db: Db) -> Result<()> {
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
             .fetch_one(again.pool())
             .await?;
-        // A migration is one file, or one per database (`0011_search.sqlite.sql`, `….postgres.sql`).
+        // A migration is one file, or one per database (`0012_search_triggers.sqlite.sql`, `….postgres.sql`).
         let versions: std::collections::BTreeSet<String> =
             std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))?
                 .map(|f| f.map(|f| f.file_name().to_string_lossy()[..4].to_string()))

@@ -103,12 +103,13 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         "catalog",
         Portable(include_str!("../../migrations/0010_catalog.sql")),
     ),
+    (11, "search", Portable(include_str!("../../migrations/0011_search.sql"))),
     (
-        11,
-        "search",
+        12,
+        "search_triggers",
         Sql::PerBackend {
-            sqlite: include_str!("../../migrations/0011_search.sqlite.sql"),
-            postgres: include_str!("../../migrations/0011_search.postgres.sql"),
+            sqlite: include_str!("../../migrations/0012_search_triggers.sqlite.sql"),
+            postgres: include_str!("../../migrations/0012_search_triggers.postgres.sql"),
         },
     ),
 ];

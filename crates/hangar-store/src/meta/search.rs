@@ -1,4 +1,4 @@
-//! The catalog's search (migration 0011): an index entry per entity of every kind and its facet
+//! The catalog's search (migrations 0011 and 0012): an index entry per entity of every kind and its facet
 //! values in the database, kept up to date from a queue that triggers fill, and searched in
 //! this process's copy of them (`search_index`).
 //!
