@@ -1,4 +1,4 @@
-//! What a caller may see in listings, as data the store's search can apply in SQL: the orgs
+//! What a caller may see in listings, as data the store's search applies to its index: the orgs
 //! whose subscriptions count for it, and the org, team or single-entity scopes where the policy
 //! lets it list entities of one kind that are not offered beyond their org. It must agree with
 //! [`super::reveal`] for `List` on every entity; the permission matrix checks it through search.
