@@ -17,7 +17,6 @@ use hangar_core::access::AccessLevel;
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 use sqlx::Row;
-use sqlx::any::AnyRow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The facet fields every entry may have, in the order they are reported.
@@ -590,11 +589,11 @@ impl MetaStore {
             .map_or(0, |child| sum(&child)))
     }
 
-    /// Searches the catalog; see the module's contract.
+    /// Searches the catalog; see the module's contract. One database round trip when nothing
+    /// changed since the last search: the catalog version and the viewer's live products.
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage> {
-        let current = self.current_search_version().await?;
+        let (current, subscribed) = self.search_state(&request.viewer.subscribing_orgs).await?;
         self.load_search_index(current).await?;
-        let subscribed = self.live_products(&request.viewer.subscribing_orgs).await?;
         let words = request.text.as_deref().map(words).unwrap_or_default();
         let size = request.page_size.clamp(1, 1000);
         let offset = request.page.max(0).saturating_mul(size);
@@ -613,7 +612,7 @@ impl MetaStore {
         let answer = self.search_index.read().search(&query);
         Ok(SearchPage {
             total: answer.total as i64,
-            entries: self.entries(&answer.ids, answer.lists).await?,
+            entries: answer.entries,
             facets: answer.facets,
         })
     }
@@ -622,26 +621,50 @@ impl MetaStore {
     /// index loaded — and answers how many entries the copy holds.
     pub async fn prepare_search(&self) -> Result<usize> {
         self.catch_up_search_fully().await?;
-        let current = self.current_search_version().await?;
+        let (current, _) = self.search_state(&[]).await?;
         self.load_search_index(current).await?;
         Ok(self.search_index.read().len())
     }
 
-    /// The catalog version, after refreshing the stale entries if there are any.
-    async fn current_search_version(&self) -> Result<i64> {
-        let row = sqlx::query(
+    /// The catalog version (after refreshing the stale entries if there are any) and the
+    /// products that `orgs` have live subscriptions to, in one query.
+    async fn search_state(&self, orgs: &[String]) -> Result<(i64, Vec<String>)> {
+        let mut sql = String::from(
             "SELECT version, CAST(CASE WHEN EXISTS (SELECT 1 FROM catalog_stale) THEN 1 ELSE 0 END AS BIGINT) \
-             AS stale FROM catalog_version WHERE id = 1",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        if row.try_get::<i64, _>("stale")? == 0 {
-            return Ok(row.try_get("version")?);
+             AS stale, CAST(NULL AS TEXT) AS product FROM catalog_version WHERE id = 1",
+        );
+        if !orgs.is_empty() {
+            sql.push_str(&format!(
+                " UNION ALL SELECT DISTINCT CAST(0 AS BIGINT), CAST(0 AS BIGINT), p.name FROM subscriptions s \
+                 JOIN orgs o ON o.id = s.org_id JOIN products p ON p.id = s.product_id \
+                 WHERE (s.expires_at IS NULL OR s.expires_at > $1) AND o.name IN ({})",
+                super::placeholders(2, orgs.len())
+            ));
         }
-        self.catch_up_search(2000).await?;
-        Ok(sqlx::query_scalar("SELECT version FROM catalog_version WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?)
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if !orgs.is_empty() {
+            query = query.bind(now());
+            for org in orgs {
+                query = query.bind(org.as_str());
+            }
+        }
+        let (mut version, mut stale, mut products) = (0, false, vec![]);
+        for row in query.fetch_all(&self.pool).await? {
+            match row.try_get::<Option<String>, _>("product")? {
+                Some(product) => products.push(product),
+                None => {
+                    version = row.try_get("version")?;
+                    stale = row.try_get::<i64, _>("stale")? != 0;
+                }
+            }
+        }
+        if stale {
+            self.catch_up_search(2000).await?;
+            version = sqlx::query_scalar("SELECT version FROM catalog_version WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        }
+        Ok((version, products))
     }
 
     /// Brings this process's search index up to `current` at least: the entries written and
@@ -668,8 +691,8 @@ impl MetaStore {
         loop {
             let rows = sqlx::query(
                 "SELECT id, kind, org_name, team_name, resource_id, name, display_name, description, publisher, \
-                 labels, access_level, modified_at FROM catalog_entries WHERE change_version > $1 AND id > $2 \
-                 ORDER BY id LIMIT 2000",
+                 labels, access_level, signed, attributes, created_at, modified_at FROM catalog_entries \
+                 WHERE change_version > $1 AND id > $2 ORDER BY id LIMIT 2000",
             )
             .bind(since)
             .bind(after)
@@ -697,6 +720,10 @@ impl MetaStore {
             let mut written = Vec::with_capacity(rows.len());
             for row in rows {
                 let id: i64 = row.try_get("id")?;
+                let access: String = row.try_get("access_level")?;
+                let attributes: String = row.try_get("attributes")?;
+                serde_json::from_str::<Value>(&attributes)
+                    .map_err(|e| Error::Invalid(format!("stored attributes of entry {id}: {e}")))?;
                 written.push(IndexRow {
                     id,
                     kind: row.try_get("kind")?,
@@ -708,7 +735,11 @@ impl MetaStore {
                     description: row.try_get("description")?,
                     publisher: row.try_get("publisher")?,
                     labels: row.try_get("labels")?,
-                    access: row.try_get("access_level")?,
+                    access: AccessLevel::parse(&access)
+                        .ok_or_else(|| Error::Invalid(format!("stored access level '{access}'")))?,
+                    signed: row.try_get::<i64, _>("signed")? != 0,
+                    attributes,
+                    created_at: row.try_get("created_at")?,
                     modified_at: row.try_get("modified_at")?,
                     facets: facets.remove(&id).unwrap_or_default(),
                 });
@@ -728,66 +759,6 @@ impl MetaStore {
         self.search_index.write().finish(&removed, version);
         Ok(())
     }
-
-    /// The products that `orgs` have live subscriptions to.
-    async fn live_products(&self, orgs: &[String]) -> Result<Vec<String>> {
-        if orgs.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!(
-            "SELECT DISTINCT p.name FROM subscriptions s JOIN orgs o ON o.id = s.org_id \
-             JOIN products p ON p.id = s.product_id \
-             WHERE (s.expires_at IS NULL OR s.expires_at > $1) AND o.name IN ({})",
-            super::placeholders(2, orgs.len())
-        );
-        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(now());
-        for org in orgs {
-            query = query.bind(org.as_str());
-        }
-        Ok(query.fetch_all(&self.pool).await?)
-    }
-
-    /// The entries `ids`, in that order, with their labels and products from `lists`.
-    async fn entries(&self, ids: &[i64], mut lists: BTreeMap<(i64, String), Vec<String>>) -> Result<Vec<SearchEntry>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let list = super::placeholders(1, ids.len());
-        let mut entries = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, kind, resource_id, name, org_name, team_name, display_name, description, access_level, \
-             signed, attributes, created_at, modified_at FROM catalog_entries WHERE id IN ({list})"
-        )));
-        for id in ids {
-            entries = entries.bind(*id);
-        }
-        let mut by_id = BTreeMap::new();
-        for row in entries.fetch_all(&self.pool).await? {
-            let id: i64 = row.try_get("id")?;
-            by_id.insert(id, entry_row(&row, &mut lists, id)?);
-        }
-        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
-    }
-}
-
-fn entry_row(row: &AnyRow, lists: &mut BTreeMap<(i64, String), Vec<String>>, id: i64) -> Result<SearchEntry> {
-    let access: String = row.try_get("access_level")?;
-    let attributes: String = row.try_get("attributes")?;
-    Ok(SearchEntry {
-        kind: row.try_get("kind")?,
-        resource_id: row.try_get("resource_id")?,
-        name: row.try_get("name")?,
-        org: row.try_get("org_name")?,
-        team: row.try_get("team_name")?,
-        display_name: row.try_get("display_name")?,
-        description: row.try_get("description")?,
-        labels: lists.remove(&(id, "labels".into())).unwrap_or_default(),
-        products: lists.remove(&(id, "productNames".into())).unwrap_or_default(),
-        access: AccessLevel::parse(&access).ok_or_else(|| Error::Invalid(format!("stored access level '{access}'")))?,
-        signed: row.try_get::<i64, _>("signed")? != 0,
-        attributes: serde_json::from_str(&attributes).map_err(|e| Error::Invalid(format!("stored attributes: {e}")))?,
-        created_at: row.try_get("created_at")?,
-        modified_at: row.try_get("modified_at")?,
-    })
 }
 
 #[cfg(test)]

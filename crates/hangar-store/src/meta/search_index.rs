@@ -7,7 +7,8 @@
 //! access level, org, team, path, facet value and text term), and a search is a few
 //! intersections and unions of them, then facet counts over the result.
 
-use super::search::{FACET_FIELDS, Facet, Place, Sort, Viewer};
+use super::search::{FACET_FIELDS, Facet, Place, SearchEntry, Sort, Viewer};
+use hangar_core::access::AccessLevel;
 use roaring::RoaringBitmap;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -35,7 +36,11 @@ pub(super) struct Row {
     pub publisher: String,
     /// Space-separated, as stored.
     pub labels: String,
-    pub access: String,
+    pub access: AccessLevel,
+    pub signed: bool,
+    /// NGC's `attributes` as stored: a JSON array, already checked to parse.
+    pub attributes: String,
+    pub created_at: i64,
     pub modified_at: i64,
     pub facets: Vec<(String, String)>,
 }
@@ -52,13 +57,23 @@ enum Group {
     Path(String),
 }
 
-/// What the index keeps of an entry: enough to remove it again, match a glob, sort and score.
+/// What the index keeps of an entry: enough to remove it again, match a glob, sort, score and
+/// show it on a result page (so a search needs no second query for its page).
 struct Doc {
     id: i64,
     /// Group ids.
     groups: Box<[u32]>,
+    kind: Box<str>,
+    org: Box<str>,
+    team: Option<Box<str>>,
     resource_id: Box<str>,
     name: Box<str>,
+    display_name: Box<str>,
+    description: Box<str>,
+    access: AccessLevel,
+    signed: bool,
+    attributes: Box<str>,
+    created_at: i64,
     modified_at: i64,
     /// Facet ids.
     facets: Box<[u32]>,
@@ -83,11 +98,9 @@ pub(super) struct Query<'a> {
 
 pub(super) struct Answer {
     pub total: u64,
-    /// Entry ids of the page, in order.
-    pub ids: Vec<i64>,
+    /// The page, in order.
+    pub entries: Vec<SearchEntry>,
     pub facets: Vec<Facet>,
-    /// The page's labels and products, by (entry id, `labels` or `productNames`), sorted.
-    pub lists: BTreeMap<(i64, String), Vec<String>>,
 }
 
 #[derive(Default)]
@@ -100,6 +113,8 @@ pub(super) struct Index {
     group_ids: HashMap<Group, u32>,
     groups: Vec<RoaringBitmap>,
     facet_ids: HashMap<(String, String), u32>,
+    /// How many (entry, facet value) pairs there are.
+    facet_links: usize,
     /// By facet id: its position in FACET_FIELDS (None: not a reported field), its value and
     /// its entries.
     facets: Vec<(Option<usize>, String, RoaringBitmap)>,
@@ -154,7 +169,7 @@ fn union<'a>(sets: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
 }
 
 /// The first `offset + limit` keys in order, then the page of them.
-fn page<K: Ord>(mut keyed: Vec<(K, i64)>, offset: usize, limit: usize) -> Vec<i64> {
+fn page<K: Ord, V: Ord>(mut keyed: Vec<(K, V)>, offset: usize, limit: usize) -> Vec<V> {
     let end = offset.saturating_add(limit).min(keyed.len());
     if offset >= end {
         return vec![];
@@ -199,6 +214,7 @@ impl Index {
         for facet in &doc.facets {
             self.facets[*facet as usize].2.remove(slot);
         }
+        self.facet_links -= doc.facets.len();
         for (term, _) in &doc.terms {
             self.terms[*term as usize].remove(slot);
         }
@@ -208,14 +224,14 @@ impl Index {
     fn insert(&mut self, row: Row) {
         let slot = self.free.pop().unwrap_or(self.docs.len() as u32);
         let mut groups = vec![
-            Group::Kind(row.kind),
-            Group::Access(row.access),
+            Group::Kind(row.kind.clone()),
+            Group::Access(row.access.word().to_string()),
             Group::Org(row.org.clone()),
             Group::Path(row.resource_id.clone()),
         ];
-        groups.push(match row.team {
-            Some(team) => Group::Team(row.org, team),
-            None => Group::OrgRoot(row.org),
+        groups.push(match &row.team {
+            Some(team) => Group::Team(row.org.clone(), team.clone()),
+            None => Group::OrgRoot(row.org.clone()),
         });
         let groups: Vec<u32> = groups
             .into_iter()
@@ -244,6 +260,7 @@ impl Index {
             self.facets[id as usize].2.insert(slot);
             facets.push(id);
         }
+        self.facet_links += facets.len();
         let mut weights: HashMap<String, f32> = HashMap::new();
         for (text, weight) in [
             (&row.name, NAME),
@@ -270,8 +287,17 @@ impl Index {
         let doc = Doc {
             id: row.id,
             groups: groups.into(),
+            kind: row.kind.into(),
+            org: row.org.into(),
+            team: row.team.map(Into::into),
             resource_id: row.resource_id.into(),
             name: row.name.into(),
+            display_name: row.display_name.into(),
+            description: row.description.into(),
+            access: row.access,
+            signed: row.signed,
+            attributes: row.attributes.into(),
+            created_at: row.created_at,
             modified_at: row.modified_at,
             facets: facets.into(),
             terms: terms.into(),
@@ -389,103 +415,135 @@ impl Index {
             .filter(|(_, values)| !values.is_empty())
             .map(|(field, values)| (field.as_str(), self.facet_set(field, values)))
             .collect();
-        let passing = |skip: Option<usize>| {
+        // Every filter but those of field `skip`.
+        let passing = |skip: &str| {
             let mut set = base.clone();
-            for (i, (_, filter)) in filters.iter().enumerate() {
-                if Some(i) != skip {
-                    set &= filter;
-                }
+            for (_, filter) in filters.iter().filter(|(field, _)| *field != skip) {
+                set &= filter;
             }
             set
         };
-        let all = passing(None);
-        let facets = FACET_FIELDS
-            .iter()
-            .enumerate()
-            .filter_map(|(position, field)| {
-                // A field's counts apply every filter but its own.
-                let own: Vec<usize> = (0..filters.len()).filter(|i| filters[*i].0 == *field).collect();
-                let set = if own.is_empty() {
-                    all.clone()
-                } else {
-                    union(own.iter().map(|i| passing(Some(*i))).collect::<Vec<_>>().iter())
-                };
-                self.count(position, field, &set)
-            })
+        let all = passing("");
+        // A field's counts apply every filter but its own: the fields without a filter share
+        // `all`, and each field with one gets its own set.
+        let mut sets: Vec<(RoaringBitmap, Vec<usize>)> = vec![(all.clone(), vec![])];
+        for (position, field) in FACET_FIELDS.iter().enumerate() {
+            if filters.iter().any(|(f, _)| f == field) {
+                sets.push((passing(field), vec![position]));
+            } else {
+                sets[0].1.push(position);
+            }
+        }
+        let mut counted: Vec<Option<Facet>> = vec![None; FACET_FIELDS.len()];
+        for (set, fields) in &sets {
+            for (position, counts) in self.count(set, fields) {
+                counted[position] = Some(Facet {
+                    field: FACET_FIELDS[position].to_string(),
+                    values: counts,
+                });
+            }
+        }
+        let facets = counted.into_iter().flatten().collect();
+        let entries = self
+            .order(&all, &matched, query)
+            .into_iter()
+            .map(|slot| self.entry(self.doc(slot)))
             .collect();
-        let ids = self.order(&all, &matched, query);
-        let lists = self.lists(&ids);
         Answer {
             total: all.len(),
-            ids,
+            entries,
             facets,
-            lists,
         }
     }
 
-    /// The labels and products of entries `ids`, sorted.
-    fn lists(&self, ids: &[i64]) -> BTreeMap<(i64, String), Vec<String>> {
-        let mut lists: BTreeMap<(i64, String), Vec<String>> = BTreeMap::new();
-        for field in ["labels", "productNames"] {
-            let position = FACET_FIELDS.iter().position(|f| *f == field);
-            for id in ids {
-                let Some(slot) = self.slots.get(id) else { continue };
-                let mut values: Vec<String> = self
-                    .doc(*slot)
-                    .facets
-                    .iter()
-                    .map(|facet| &self.facets[*facet as usize])
-                    .filter(|(at, _, _)| *at == position)
-                    .map(|(_, value, _)| value.clone())
-                    .collect();
-                if !values.is_empty() {
-                    values.sort();
-                    lists.insert((*id, field.to_string()), values);
-                }
-            }
+    /// An entry as a result page shows it.
+    fn entry(&self, doc: &Doc) -> SearchEntry {
+        SearchEntry {
+            kind: doc.kind.to_string(),
+            resource_id: doc.resource_id.to_string(),
+            name: doc.name.to_string(),
+            org: doc.org.to_string(),
+            team: doc.team.as_deref().map(str::to_string),
+            display_name: doc.display_name.to_string(),
+            description: doc.description.to_string(),
+            labels: self.values_of(doc, "labels"),
+            products: self.values_of(doc, "productNames"),
+            access: doc.access,
+            signed: doc.signed,
+            // Checked to parse when it was loaded.
+            attributes: serde_json::from_str(&doc.attributes).unwrap_or_default(),
+            created_at: doc.created_at,
+            modified_at: doc.modified_at,
         }
-        lists
     }
 
-    /// The values of one facet field among `set`, by count, most first.
-    fn count(&self, position: usize, field: &str, set: &RoaringBitmap) -> Option<Facet> {
-        let values = self.field_values.get(position)?;
-        let mut counts: Vec<(String, i64)> = if (set.len() as usize) < values.len() {
-            // Fewer entries than values: count through the entries.
-            let mut by_id: BTreeMap<u32, i64> = BTreeMap::new();
+    /// An entry's values of one facet field, sorted.
+    fn values_of(&self, doc: &Doc, field: &str) -> Vec<String> {
+        let position = FACET_FIELDS.iter().position(|f| *f == field);
+        let mut values: Vec<String> = doc
+            .facets
+            .iter()
+            .map(|facet| &self.facets[*facet as usize])
+            .filter(|(at, _, _)| *at == position)
+            .map(|(_, value, _)| value.clone())
+            .collect();
+        values.sort();
+        values
+    }
+
+    /// The values of facet fields `fields` (positions in FACET_FIELDS) among `set`, each by
+    /// count, most first; fields with no value there are left out.
+    fn count(&self, set: &RoaringBitmap, fields: &[usize]) -> Vec<(usize, Vec<(String, i64)>)> {
+        let values: u64 = fields
+            .iter()
+            .filter_map(|f| self.field_values.get(*f))
+            .map(|v| v.len() as u64)
+            .sum();
+        // Either one pass over the entries, tallying every facet they have, or one bitmap
+        // intersection per value, which costs up to a 1,024-word container per 65,536 slots.
+        let per_entry = self.facet_links / self.len().max(1) + 1;
+        let containers = (self.docs.len() >> 16) as u64 + 1;
+        let tally_cost = set.len() * per_entry as u64;
+        let intersect_cost = values * set.len().min(1024 * containers);
+        self.count_by(set, fields, tally_cost <= intersect_cost)
+    }
+
+    /// [`Self::count`] by tallying the entries of `set` (`tally`) or by bitmap intersections.
+    fn count_by(&self, set: &RoaringBitmap, fields: &[usize], tally: bool) -> Vec<(usize, Vec<(String, i64)>)> {
+        let values: Vec<&[u32]> = fields
+            .iter()
+            .map(|f| self.field_values.get(*f).map_or(&[][..], Vec::as_slice))
+            .collect();
+        let count_of: Box<dyn Fn(u32) -> u64> = if tally {
+            let mut tally = vec![0u32; self.facets.len()];
             for slot in set {
                 for facet in &self.doc(slot).facets {
-                    if self.facets[*facet as usize].0 == Some(position) {
-                        *by_id.entry(*facet).or_default() += 1;
-                    }
+                    tally[*facet as usize] += 1;
                 }
             }
-            by_id
-                .into_iter()
-                .map(|(id, n)| (self.facets[id as usize].1.clone(), n))
-                .collect()
+            Box::new(move |facet| u64::from(tally[facet as usize]))
         } else {
-            values
-                .iter()
-                .map(|id| &self.facets[*id as usize])
-                .map(|(_, value, entries)| (value, set.intersection_len(entries) as i64))
-                .filter(|(_, n)| *n > 0)
-                .map(|(value, n)| (value.clone(), n))
-                .collect()
+            Box::new(|facet| set.intersection_len(&self.facets[facet as usize].2))
         };
-        if counts.is_empty() {
-            return None;
+        let mut out = vec![];
+        for (field, values) in fields.iter().zip(values) {
+            let mut counts: Vec<(String, i64)> = values
+                .iter()
+                .map(|id| (*id, count_of(*id)))
+                .filter(|(_, n)| *n > 0)
+                .map(|(id, n)| (self.facets[id as usize].1.clone(), n as i64))
+                .collect();
+            if !counts.is_empty() {
+                counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                out.push((*field, counts));
+            }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Some(Facet {
-            field: field.to_string(),
-            values: counts,
-        })
+        out
     }
 
-    /// The page of `set` in the asked order (ties by entry id).
-    fn order(&self, set: &RoaringBitmap, matched: &[(f32, HashSet<u32>)], query: &Query) -> Vec<i64> {
-        let docs = set.iter().map(|slot| self.doc(slot));
+    /// The slots of the page of `set` in the asked order (ties by entry id).
+    fn order(&self, set: &RoaringBitmap, matched: &[(f32, HashSet<u32>)], query: &Query) -> Vec<u32> {
+        let docs = set.iter().map(|slot| (slot, self.doc(slot)));
         let (offset, limit) = (query.offset, query.limit);
         match query.sort {
             Sort::Relevance if !matched.is_empty() => {
@@ -505,18 +563,18 @@ impl Index {
                 };
                 // Scores are never negative, so their bits order as they do.
                 page(
-                    docs.map(|d| ((Reverse(score(d).to_bits()), d.id), d.id)).collect(),
+                    docs.map(|(s, d)| ((Reverse(score(d).to_bits()), d.id), s)).collect(),
                     offset,
                     limit,
                 )
             }
             Sort::Modified => page(
-                docs.map(|d| ((Reverse(d.modified_at), d.id), d.id)).collect(),
+                docs.map(|(s, d)| ((Reverse(d.modified_at), d.id), s)).collect(),
                 offset,
                 limit,
             ),
-            Sort::Name => page(docs.map(|d| ((&*d.name, d.id), d.id)).collect(), offset, limit),
-            _ => page(docs.map(|d| ((&*d.resource_id, d.id), d.id)).collect(), offset, limit),
+            Sort::Name => page(docs.map(|(s, d)| ((&*d.name, d.id), s)).collect(), offset, limit),
+            _ => page(docs.map(|(s, d)| ((&*d.resource_id, d.id), s)).collect(), offset, limit),
         }
     }
 }
@@ -534,6 +592,71 @@ mod tests {
         assert!(!glob_matches(b"*z*", b"acme/model"));
         assert!(glob_matches(b"", b""));
         assert!(!glob_matches(b"", b"a"));
+    }
+
+    fn row(id: i64, access: AccessLevel, labels: &[&str], publisher: &str) -> Row {
+        let mut facets = vec![
+            ("accessLevel".to_string(), access.word().to_string()),
+            ("publisher".to_string(), publisher.to_string()),
+        ];
+        facets.extend(labels.iter().map(|l| ("labels".to_string(), l.to_string())));
+        Row {
+            id,
+            kind: "MODEL".into(),
+            org: "acme".into(),
+            team: None,
+            resource_id: format!("acme/m{id}"),
+            name: format!("m{id}"),
+            display_name: String::new(),
+            description: String::new(),
+            publisher: publisher.into(),
+            labels: labels.join(" "),
+            access,
+            signed: false,
+            attributes: "[]".into(),
+            created_at: 0,
+            modified_at: 0,
+            facets,
+        }
+    }
+
+    #[test]
+    fn facet_counts_agree_both_ways() {
+        let mut index = Index::default();
+        let labels = ["a", "b", "c", "d"];
+        index.write(
+            (0..300)
+                .map(|i| {
+                    let access = [AccessLevel::Guest, AccessLevel::Entitled, AccessLevel::Private][i % 3];
+                    let mine: Vec<&str> = labels.iter().copied().filter(|_| i % 7 != 0).take(1 + i % 4).collect();
+                    row(i as i64, access, &mine, ["nvidia", "acme"][i % 2])
+                })
+                .collect(),
+        );
+        let fields: Vec<usize> = (0..FACET_FIELDS.len()).collect();
+        for set in [
+            RoaringBitmap::new(),
+            (0..300u32).collect(),
+            (0..300u32).step_by(5).collect(),
+            (100..130u32).collect(),
+        ] {
+            let tallied = index.count_by(&set, &fields, true);
+            assert_eq!(tallied, index.count_by(&set, &fields, false));
+            let total: i64 = tallied
+                .iter()
+                .filter(|(f, _)| FACET_FIELDS[*f] == "accessLevel")
+                .flat_map(|(_, counts)| counts.iter().map(|(_, n)| n))
+                .sum();
+            assert_eq!(total, set.len() as i64, "each entry has one access level");
+        }
+        // Removing entries takes them out of both ways of counting.
+        index.finish(&(0..150).collect::<Vec<i64>>(), 1);
+        let set: RoaringBitmap = (0..300u32).filter(|s| index.docs[*s as usize].is_some()).collect();
+        assert_eq!(set.len(), 150);
+        assert_eq!(
+            index.count_by(&set, &fields, true),
+            index.count_by(&set, &fields, false)
+        );
     }
 
     #[test]
