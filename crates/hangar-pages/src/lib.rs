@@ -3,7 +3,10 @@
 //! surface fills it and calls [`askama::Template::render`]. No page runs script: the forms work
 //! with plain POSTs, and the Content-Security-Policy the server sends forbids inline code.
 
+mod markdown;
+
 pub use askama::Template;
+pub use markdown::{MAX_MARKDOWN, markdown};
 
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
@@ -178,4 +181,82 @@ pub struct Message {
     pub title: String,
     pub text: String,
     pub link: Option<(String, String)>,
+}
+
+/// One tab of the Explore page: a kind of software.
+#[derive(Debug, Clone)]
+pub struct Tab {
+    pub href: String,
+    pub label: String,
+    pub current: bool,
+}
+
+/// One value of a facet field in the Explore sidebar.
+#[derive(Debug, Clone)]
+pub struct FacetOption {
+    /// What the checkbox sends: `field:value`.
+    pub token: String,
+    pub label: String,
+    pub count: i64,
+    pub checked: bool,
+}
+
+/// One facet field of the Explore sidebar.
+#[derive(Debug, Clone)]
+pub struct FacetGroup {
+    pub label: String,
+    pub options: Vec<FacetOption>,
+}
+
+/// One result of the Explore page.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub title: String,
+    /// `org/[team/]name`.
+    pub path: String,
+    pub publisher: String,
+    pub description: String,
+    /// The latest version or tag, if any.
+    pub latest: String,
+    pub modified: String,
+    pub signed: bool,
+    /// How it may be downloaded, as people read it ("Sign in to download", …).
+    pub access: String,
+    pub products: Vec<String>,
+    pub labels: Vec<String>,
+}
+
+/// An option of the sort menu.
+#[derive(Debug, Clone)]
+pub struct SortOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Explore: search, filter and browse one kind of software (Catalog guide §7.3, §16.2, §17.2).
+#[derive(Template)]
+#[template(path = "explore.html")]
+pub struct Explore {
+    pub chrome: Chrome,
+    /// The current tab's path (`/catalog/models`): where the forms send their GETs.
+    pub action: String,
+    /// The current tab's label ("Models").
+    pub kind: String,
+    pub tabs: Vec<Tab>,
+    pub query: String,
+    pub sorts: Vec<SortOption>,
+    /// The filters ticked, as `field:value` tokens.
+    pub filters: Vec<String>,
+    /// This tab with the same text and no filters.
+    pub clear: String,
+    pub facets: Vec<FacetGroup>,
+    pub cards: Vec<Card>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    /// Set for a visitor who is not signed in: what signing in adds.
+    pub sign_in_hint: bool,
 }

@@ -5,6 +5,7 @@
 mod account;
 mod device;
 mod error;
+mod explore;
 mod forms;
 mod invitations;
 mod passwords;
@@ -18,7 +19,9 @@ use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(signin::home))
+        .route("/", get(explore::home))
+        .route("/catalog", get(|| async { forms::see_other("/catalog/containers") }))
+        .route("/catalog/{tab}", get(explore::show))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/account", get(account::show))

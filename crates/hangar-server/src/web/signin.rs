@@ -1,6 +1,6 @@
 //! Signing in and out.
 
-use super::error::{WebError, WebResult};
+use super::error::WebResult;
 use super::forms::{Form, local_target, see_other};
 use super::render::page;
 use super::visitor::Visitor;
@@ -135,14 +135,4 @@ pub async fn sign_out(
         .path("/")
         .max_age(time_of(std::time::Duration::ZERO));
     Ok((CookieJar::new().add(gone), see_other("/signin?done=signout")).into_response())
-}
-
-/// `/`: the catalog comes later; for now, a signed-in user's account or the sign-in page.
-pub async fn home(visitor: Visitor) -> WebResult<Response> {
-    match visitor.signed {
-        Some(_) => Ok(see_other("/account")),
-        None => Err(WebError::SignIn {
-            next: "/account".into(),
-        }),
-    }
 }

@@ -1,0 +1,241 @@
+//! The catalog's Explore page (issue 16): in a real browser as a guest and as a signed-in
+//! member — tabs, typing a query, ticking a filter and seeing the counts change, pages, and
+//! user text that is shown, never run — and over plain HTTP on both backends, that a guest's
+//! page holds no private or exclusive entity, not even in a count.
+
+mod common;
+
+use common::browser::Browser;
+use common::web::{OWNER_PASSWORD, first_start_link, set_password, sign_in};
+use common::{Auth, Backend, Server, Stores, admin_ok};
+use serde_json::json;
+
+/// A model to seed: name, access level, products, precision, short description.
+struct Model(
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+);
+
+const MODELS: [Model; 6] = [
+    Model("det", "GUEST", &[], "FP16", "object detector for traffic cameras"),
+    Model("seg", "AUTHENTICATED", &[], "FP32", "segmentation of traffic scenes"),
+    Model("asr", "ENTITLED", &["enterprise"], "FP16", "speech recognition"),
+    Model(
+        "tts",
+        "EXCLUSIVE",
+        &["enterprise"],
+        "FP16",
+        "speech synthesis, subscribers only",
+    ),
+    Model("secret", "PRIVATE", &[], "FP16", "traffic detector not yet released"),
+    Model(
+        "xss",
+        "GUEST",
+        &[],
+        "INT8",
+        "<script>window.ran=1</script><img src=x onerror=\"window.ran=2\">",
+    ),
+];
+
+/// Guest models added to fill more than one page.
+const FILLER: usize = 26;
+
+async fn seed(server: &Server, stores: &Stores) {
+    admin_ok(stores, &["product", "create", "enterprise"]);
+    let owner = Auth::Bearer(server.key());
+    let api = server.api();
+    let mut bodies: Vec<serde_json::Value> = MODELS
+        .iter()
+        .map(|Model(name, level, products, precision, text)| {
+            json!({
+                "name": name, "displayName": format!("Model {name}"), "application": "OTHER",
+                "framework": "PyTorch", "precision": precision, "modelFormat": "onnx",
+                "shortDescription": text, "publisher": "Acme", "labelsV2": ["edge"],
+                "accessType": level, "productNames": products,
+            })
+        })
+        .collect();
+    bodies.extend((0..FILLER).map(|i| {
+        json!({"name": format!("filler-{i:02}"), "precision": "FP32", "shortDescription": "more of the same",
+               "accessType": "GUEST", "publisher": "Acme"})
+    }));
+    for body in bodies {
+        let (status, reply) = api.post("/v2/org/acme/models", &owner, body).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+}
+
+/// The HTML of `path` as a guest.
+async fn guest_page(server: &Server, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("{}{path}", server.base)).await.expect("GET");
+    let status = response.status().as_u16();
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    (status, response.text().await.expect("body"))
+}
+
+async fn guest_sees_no_hidden_entity(backend: Backend) {
+    let Some(stores) = common::stores(backend).await else {
+        return;
+    };
+    let server = Server::start(&stores);
+    seed(&server, &stores).await;
+    let (status, html) = guest_page(&server, "/catalog/models?q=traffic").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("2 results"), "{html}");
+    assert!(html.contains("acme/det") && html.contains("acme/seg"), "{html}");
+    for hidden in ["secret", "not yet released", "tts", "subscribers only"] {
+        assert!(!html.contains(hidden), "a guest's page shows '{hidden}': {html}");
+    }
+    // Counts too: FP16 is one model for a guest (the private one is not counted).
+    let fp16 = html
+        .split("precision:FP16")
+        .nth(1)
+        .and_then(|rest| rest.split("class=\"count\">").nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(fp16, "1", "{html}");
+    let (_, all) = guest_page(&server, "/catalog/models").await;
+    assert!(all.contains(&format!("{} results", 4 + FILLER)), "{all}");
+    assert!(!all.contains("acme/secret") && !all.contains("acme/tts"), "{all}");
+    // Refusals are pages.
+    let (status, html) = guest_page(&server, "/catalog/nosuch").await;
+    assert_eq!(status, 404, "{html}");
+    assert!(html.contains("Not found"), "{html}");
+    let (status, html) = guest_page(&server, "/catalog/models?f=nosuch:x").await;
+    assert_eq!(status, 400, "{html}");
+    let (status, _) = guest_page(&server, "/catalog/models?page=0").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_sees_no_hidden_entity_sqlite() {
+    guest_sees_no_hidden_entity(Backend::SqliteFolder).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_sees_no_hidden_entity_postgres() {
+    guest_sees_no_hidden_entity(Backend::PostgresS3).await;
+}
+
+/// Ticks the filter checkbox for `token` (`field:value`) and applies the filters.
+async fn tick(b: &Browser, token: &str) {
+    let ticked = b
+        .js(
+            "const box = document.querySelector(`form.facets input[name=f][value=\"${arguments[0]}\"]`); \
+             if (!box) return false; box.click(); return box.checked;",
+            vec![json!(token)],
+        )
+        .await;
+    assert_eq!(ticked, json!(true), "no checkbox for {token}");
+    b.submit("form.facets").await;
+}
+
+/// The count the sidebar shows for `token`, if it shows the value.
+async fn count_of(b: &Browser, token: &str) -> Option<i64> {
+    let count = b
+        .js(
+            "const box = document.querySelector(`form.facets input[name=f][value=\"${arguments[0]}\"]`); \
+             return box ? box.closest('label').querySelector('.count').textContent : null;",
+            vec![json!(token)],
+        )
+        .await;
+    count.as_str().map(|n| n.parse().expect("a number"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explore_in_a_real_browser() {
+    let Some(b) = Browser::start().await else { return };
+    let Some(stores) = common::stores(Backend::SqliteFolder).await else {
+        return;
+    };
+    let server = Server::start(&stores);
+    seed(&server, &stores).await;
+    let base = &server.base;
+
+    // A guest opens the site: the catalog, its first tab.
+    b.goto(&format!("{base}/")).await;
+    assert_eq!(b.title().await, "Containers · Hangar");
+    b.js(
+        "document.querySelector('nav.tabs a[href=\"/catalog/models\"]').click()",
+        vec![],
+    )
+    .await;
+    b.wait_for_text(&format!("{} results", 4 + FILLER)).await;
+    assert_eq!(b.title().await, "Models · Hangar");
+    // Pages: 24 a page, the rest on the next.
+    assert!(b.page_text().await.contains("Page 1 of 2"));
+    b.js("document.querySelector('a[rel=next]').click()", vec![]).await;
+    b.wait_for_text("Page 2 of 2").await;
+    assert_eq!(
+        b.js("return document.querySelectorAll('li.result').length", vec![])
+            .await,
+        json!(4 + FILLER - 24)
+    );
+    // User text is shown as text; nothing in it ran.
+    let text = b.page_text().await;
+    assert!(text.contains("<script>window.ran=1</script>"), "{text}");
+    assert_eq!(b.js("return window.ran === undefined", vec![]).await, json!(true));
+    assert_eq!(
+        b.js(
+            "return document.querySelectorAll('main script, main img').length",
+            vec![]
+        )
+        .await,
+        json!(0)
+    );
+
+    // Type a query: only what a guest may see, and its counts.
+    b.fill("q", "traffic").await;
+    b.submit("form.search").await;
+    b.wait_for_text("2 results for “traffic”").await;
+    let text = b.page_text().await;
+    assert!(text.contains("acme/det") && text.contains("acme/seg"), "{text}");
+    assert!(!text.contains("acme/secret"), "{text}");
+    assert_eq!(count_of(&b, "precision:FP16").await, Some(1));
+    assert_eq!(count_of(&b, "precision:FP32").await, Some(1));
+    assert_eq!(count_of(&b, "accessLevel:GUEST").await, Some(1));
+    assert_eq!(count_of(&b, "accessLevel:AUTHENTICATED").await, Some(1));
+
+    // Tick a filter: the results and the other fields' counts follow; its own field's stay.
+    tick(&b, "precision:FP32").await;
+    b.wait_for_text("1 result for “traffic”").await;
+    assert!(b.page_text().await.contains("acme/seg"));
+    assert_eq!(
+        count_of(&b, "precision:FP16").await,
+        Some(1),
+        "own field keeps its counts"
+    );
+    assert_eq!(count_of(&b, "accessLevel:GUEST").await, None, "the other fields follow");
+    assert_eq!(count_of(&b, "accessLevel:AUTHENTICATED").await, Some(1));
+    assert_eq!(
+        b.js(
+            "return document.querySelector('form.facets input[value=\"precision:FP32\"]').checked",
+            vec![]
+        )
+        .await,
+        json!(true)
+    );
+    b.js("document.querySelector('#clear-filters').click()", vec![]).await;
+    b.wait_for_text("2 results for “traffic”").await;
+
+    // Signed in, the owner also sees the org's private model.
+    set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;
+    sign_in(&b, base, "owner@acme.test", OWNER_PASSWORD).await;
+    b.goto(&format!("{base}/catalog/models?q=traffic")).await;
+    b.wait_for_text("3 results for “traffic”").await;
+    assert!(b.page_text().await.contains("acme/secret"));
+    assert_eq!(count_of(&b, "accessLevel:PRIVATE").await, Some(1));
+}

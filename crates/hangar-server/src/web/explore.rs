@@ -1,0 +1,376 @@
+//! Explore: the catalog in a browser — one tab per kind of software, a search box, the filter
+//! sidebar with facet counts, sorting and pages (Catalog guide §7.3, §16.2, §17.2). The visitor
+//! sees what the store's search lets them see (`catalog::visibility`), the same verdict as
+//! `/v2/search`: a guest sees listed software only, a member also their orgs' own.
+
+use super::error::{WebError, WebResult};
+use super::forms::encode;
+use super::render::page;
+use super::visitor::Visitor;
+use crate::auth::Caller;
+use crate::auth::caller::caller_for_user;
+use crate::catalog::visibility::viewer;
+use crate::state::AppState;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use hangar_core::access::AccessLevel;
+use hangar_core::policy::ArtifactKind;
+use hangar_pages::{Card, Explore, FacetGroup, FacetOption, SortOption, Tab};
+use hangar_store::meta::{FACET_FIELDS, Place, SearchEntry, SearchRequest, Sort};
+
+/// The tabs: path segment, label, kind.
+const TABS: [(&str, &str, ArtifactKind); 5] = [
+    ("containers", "Containers", ArtifactKind::Container),
+    ("models", "Models", ArtifactKind::Model),
+    ("resources", "Resources", ArtifactKind::Resource),
+    ("helm-charts", "Helm Charts", ArtifactKind::Chart),
+    ("collections", "Collections", ArtifactKind::Collection),
+];
+
+/// How the sidebar names each facet field (every field of `FACET_FIELDS`; a test checks).
+const FACET_LABELS: [(&str, &str); 13] = [
+    ("accessLevel", "Access"),
+    ("productNames", "Product"),
+    ("signed", "Signed"),
+    ("publisher", "Publisher"),
+    ("labels", "Labels"),
+    ("application", "Use case"),
+    ("framework", "Framework"),
+    ("precision", "Precision"),
+    ("format", "Format"),
+    ("architecture", "Architecture"),
+    ("multinode", "Multi-node"),
+    ("industry", "Industry"),
+    ("language", "Language"),
+];
+
+/// The sort menu: value, label, order.
+const SORTS: [(&str, &str, Sort); 3] = [
+    ("relevance", "Relevance", Sort::Relevance),
+    ("modified", "Last modified", Sort::Modified),
+    ("name", "Name", Sort::Name),
+];
+
+const PAGE_SIZE: i64 = 24;
+/// Values shown per facet field (ticked ones always are).
+const VALUES_SHOWN: usize = 12;
+/// Longest search text and most filters taken: past them a page is refused, not truncated.
+const MAX_QUERY: usize = 200;
+const MAX_FILTERS: usize = 40;
+const MAX_PAGE: i64 = 1000;
+
+/// What a visitor asked for in the query string.
+#[derive(Debug, Default, PartialEq)]
+struct Asked {
+    text: String,
+    sort: Option<&'static str>,
+    /// `(field, value)` pairs, in the order ticked.
+    filters: Vec<(String, String)>,
+    /// From 1.
+    page: i64,
+}
+
+impl Asked {
+    fn parse(raw: Option<&str>) -> WebResult<Asked> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
+            .map_err(|_| WebError::BadRequest("this address's query could not be read".into()))?;
+        let mut asked = Asked {
+            page: 1,
+            ..Asked::default()
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "q" => asked.text = value.trim().to_string(),
+                "sort" => asked.sort = SORTS.iter().find(|(v, _, _)| *v == value).map(|(v, _, _)| *v),
+                "page" => {
+                    asked.page = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|p| (1..=MAX_PAGE).contains(p))
+                        .ok_or_else(|| WebError::BadRequest(format!("there is no page '{value}'")))?
+                }
+                "f" => {
+                    let (field, value) = value
+                        .split_once(':')
+                        .filter(|(field, v)| FACET_FIELDS.contains(field) && !v.is_empty())
+                        .ok_or_else(|| WebError::BadRequest(format!("there is no filter '{value}'")))?;
+                    let pair = (field.to_string(), value.to_string());
+                    if !asked.filters.contains(&pair) {
+                        asked.filters.push(pair);
+                    }
+                }
+                _ => {} // what htmx or a bookmark adds is no error
+            }
+        }
+        if asked.text.chars().count() > MAX_QUERY {
+            return Err(WebError::BadRequest(format!(
+                "a search is at most {MAX_QUERY} characters"
+            )));
+        }
+        if asked.filters.len() > MAX_FILTERS {
+            return Err(WebError::BadRequest(format!("at most {MAX_FILTERS} filters at once")));
+        }
+        Ok(asked)
+    }
+
+    fn sort(&self) -> (&'static str, Sort) {
+        let chosen = self
+            .sort
+            .unwrap_or(if self.text.is_empty() { "name" } else { "relevance" });
+        SORTS
+            .iter()
+            .find(|(v, _, _)| *v == chosen)
+            .map_or(("name", Sort::Name), |(v, _, s)| (*v, *s))
+    }
+
+    /// The filters as the store takes them: each field with any of its values.
+    fn store_filters(&self) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = vec![];
+        for (field, value) in &self.filters {
+            match out.iter_mut().find(|(f, _)| f == field) {
+                Some((_, values)) => values.push(value.clone()),
+                None => out.push((field.clone(), vec![value.clone()])),
+            }
+        }
+        out
+    }
+
+    fn token(field: &str, value: &str) -> String {
+        format!("{field}:{value}")
+    }
+
+    /// This search's address at `page` (with `filters: false`, none of its filters).
+    fn href(&self, action: &str, page: i64, filters: bool) -> String {
+        let mut parts = vec![];
+        if !self.text.is_empty() {
+            parts.push(format!("q={}", encode(&self.text)));
+        }
+        if let Some(sort) = self.sort {
+            parts.push(format!("sort={sort}"));
+        }
+        if filters {
+            for (field, value) in &self.filters {
+                parts.push(format!("f={}", encode(&Asked::token(field, value))));
+            }
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() {
+            action.to_string()
+        } else {
+            format!("{action}?{}", parts.join("&"))
+        }
+    }
+}
+
+/// `GET /`: the catalog's first tab.
+pub async fn home(state: State<AppState>, visitor: Visitor, query: RawQuery) -> WebResult<Response> {
+    show(state, visitor, Path(TABS[0].0.to_string()), query).await
+}
+
+/// `GET /catalog/{tab}`.
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(tab): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> WebResult<Response> {
+    let Some(&(segment, label, kind)) = TABS.iter().find(|(s, _, _)| *s == tab) else {
+        return Err(WebError::NotFound(format!("there is no catalog of '{tab}'")));
+    };
+    let asked = Asked::parse(raw.as_deref())?;
+    let caller = match &visitor.signed {
+        Some(signed) => caller_for_user(&state, signed.account.user.clone(), signed.session.id)
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?,
+        None => Caller::guest(),
+    };
+    let (sort_value, sort) = asked.sort();
+    let found = state
+        .meta
+        .search(&SearchRequest {
+            kind: kind.word().to_string(),
+            text: (!asked.text.is_empty()).then(|| asked.text.clone()),
+            resource_glob: None,
+            filters: asked.store_filters(),
+            place: Place::Catalog,
+            viewer: viewer(&caller, kind),
+            sort,
+            page: asked.page - 1,
+            page_size: PAGE_SIZE,
+        })
+        .await?;
+    let action = format!("/catalog/{segment}");
+    let pages = ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let facets = FACET_LABELS
+        .iter()
+        .filter_map(|(field, label)| {
+            let counts = found.facets.iter().find(|f| f.field == *field)?;
+            let mut options: Vec<FacetOption> = counts
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, (value, count))| (i, option(&asked, field, value, *count)))
+                .filter(|(i, o)| *i < VALUES_SHOWN || o.checked)
+                .map(|(_, o)| o)
+                .collect();
+            // A ticked value the other filters leave no entry of stays, to be unticked.
+            for (f, value) in asked.filters.iter().filter(|(f, _)| f == field) {
+                if !counts.values.iter().any(|(v, _)| v == value) {
+                    options.push(option(&asked, f, value, 0));
+                }
+            }
+            Some(FacetGroup {
+                label: label.to_string(),
+                options,
+            })
+        })
+        .collect();
+    let template = Explore {
+        chrome: visitor.chrome(&state).await?,
+        kind: label.to_string(),
+        tabs: TABS
+            .iter()
+            .map(|(s, l, _)| Tab {
+                href: Asked {
+                    text: asked.text.clone(),
+                    ..Asked::default()
+                }
+                .href(&format!("/catalog/{s}"), 1, false),
+                label: l.to_string(),
+                current: *s == segment,
+            })
+            .collect(),
+        query: asked.text.clone(),
+        sorts: SORTS
+            .iter()
+            .map(|(value, label, _)| SortOption {
+                value: value.to_string(),
+                label: label.to_string(),
+                selected: *value == sort_value,
+            })
+            .collect(),
+        filters: asked.filters.iter().map(|(f, v)| Asked::token(f, v)).collect(),
+        clear: asked.href(&action, 1, false),
+        facets,
+        cards: found.entries.iter().map(card).collect(),
+        total: found.total,
+        page: asked.page,
+        pages,
+        previous: (asked.page > 1).then(|| asked.href(&action, asked.page - 1, true)),
+        next: (asked.page < pages).then(|| asked.href(&action, asked.page + 1, true)),
+        sign_in_hint: visitor.signed.is_none(),
+        action,
+    };
+    Ok(visitor.respond(page(&template)))
+}
+
+fn option(asked: &Asked, field: &str, value: &str, count: i64) -> FacetOption {
+    FacetOption {
+        token: Asked::token(field, value),
+        label: value_label(field, value),
+        count,
+        checked: asked.filters.iter().any(|(f, v)| f == field && v == value),
+    }
+}
+
+/// A facet value as people read it.
+fn value_label(field: &str, value: &str) -> String {
+    match (field, value) {
+        ("accessLevel", level) => {
+            AccessLevel::parse(level).map_or_else(|| level.to_string(), |l| access_label(l).into())
+        }
+        ("signed" | "multinode", "true") => "Yes".into(),
+        ("signed" | "multinode", "false") => "No".into(),
+        ("architecture", "multi") => "Multi-architecture".into(),
+        ("architecture", "single") => "Single architecture".into(),
+        _ => value.to_string(),
+    }
+}
+
+/// What an access level means to someone about to download (Catalog guide §4).
+fn access_label(level: AccessLevel) -> &'static str {
+    match level {
+        AccessLevel::Guest => "Open to everyone",
+        AccessLevel::Authenticated => "Sign-in required",
+        AccessLevel::Entitled => "Entitled",
+        AccessLevel::Exclusive => "Exclusive",
+        AccessLevel::Approval => "Approval required",
+        AccessLevel::Private => "Private",
+    }
+}
+
+fn card(entry: &SearchEntry) -> Card {
+    let attribute = |key: &str| {
+        entry
+            .attributes
+            .as_array()
+            .and_then(|a| a.iter().find(|kv| kv["key"] == key))
+            .and_then(|kv| kv["value"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let latest = match attribute("latestTag") {
+        tag if !tag.is_empty() => tag,
+        _ => attribute("latestVersionIdStr"),
+    };
+    Card {
+        title: if entry.display_name.is_empty() {
+            entry.name.clone()
+        } else {
+            entry.display_name.clone()
+        },
+        path: entry.resource_id.clone(),
+        publisher: attribute("publisher"),
+        description: entry.description.clone(),
+        latest,
+        modified: chrono::DateTime::from_timestamp(entry.modified_at, 0)
+            .unwrap_or_default()
+            .format("%Y-%m-%d")
+            .to_string(),
+        signed: entry.signed,
+        access: access_label(entry.access).to_string(),
+        products: entry.products.clone(),
+        labels: entry.labels.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_facet_field_has_a_label() {
+        let labelled: Vec<&str> = FACET_LABELS.iter().map(|(f, _)| *f).collect();
+        assert_eq!(labelled, FACET_FIELDS);
+    }
+
+    #[test]
+    fn asked_from_the_query_string() {
+        let asked = Asked::parse(Some(
+            "q=traffic+cams&f=labels%3Aedge&f=labels%3Aedge&f=precision:FP16&page=2&x=1",
+        ))
+        .expect("parses");
+        assert_eq!(asked.text, "traffic cams");
+        assert_eq!(
+            asked.filters,
+            [("labels".into(), "edge".into()), ("precision".into(), "FP16".into())]
+        );
+        assert_eq!(asked.page, 2);
+        assert_eq!(asked.sort().1, Sort::Relevance);
+        assert_eq!(
+            asked.href("/catalog/models", 3, true),
+            "/catalog/models?q=traffic%20cams&f=labels%3Aedge&f=precision%3AFP16&page=3"
+        );
+        assert_eq!(
+            asked.href("/catalog/models", 1, false),
+            "/catalog/models?q=traffic%20cams"
+        );
+        for bad in ["page=0", "page=x", "page=1001", "f=nosuch:x", "f=labels", "f=labels:"] {
+            assert!(Asked::parse(Some(bad)).is_err(), "{bad}");
+        }
+        assert!(Asked::parse(Some(&format!("q={}", "a".repeat(201)))).is_err());
+        assert_eq!(Asked::parse(None).expect("empty").sort().1, Sort::Name);
+    }
+}
