@@ -6,6 +6,7 @@
 mod common;
 
 use common::browser::Browser;
+use common::cli::Cli;
 use common::web::{OWNER_PASSWORD, first_start_link, set_password, sign_in};
 use common::{Auth, Backend, Server, Stores, admin_ok};
 use serde_json::json;
@@ -40,6 +41,32 @@ const MODELS: [Model; 6] = [
     ),
 ];
 
+/// Every model's overview: Markdown with hostile HTML in it.
+const OVERVIEW: &str = "## Getting started\n\n**Fast** and small.\n\n<script>window.ran=3</script>\
+                        [docs](javascript:window.ran=4) <img src=x onerror=\"window.ran=5\">";
+
+/// The files of `acme/det:1.0`: path and content.
+const FILES: [(&str, &str); 3] = [
+    ("README.txt", "read me first\n"),
+    ("weights/model.onnx", "not really onnx, but bytes all the same\n"),
+    ("weights/extra/calib.bin", "calibration\n"),
+];
+
+/// Uploads `acme/det:1.0` with [`FILES`] through the `hangar` CLI.
+fn upload_det(server: &Server, stores: &Stores) {
+    let dir = stores.dir.path().join("det-src");
+    for (path, content) in FILES {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, content).unwrap();
+    }
+    let owner = Cli::new(server, &stores.dir.path().join("cli-home"))
+        .key(&server.key())
+        .org("acme")
+        .prefix(&["registry", "model"]);
+    owner.ok(&["upload-version", "acme/det:1.0", "--source", &dir.to_string_lossy()]);
+}
+
 /// Guest models added to fill more than one page.
 const FILLER: usize = 26;
 
@@ -55,6 +82,7 @@ async fn seed(server: &Server, stores: &Stores) {
                 "framework": "PyTorch", "precision": precision, "modelFormat": "onnx",
                 "shortDescription": text, "publisher": "Acme", "labelsV2": ["edge"],
                 "accessType": level, "productNames": products,
+                "description": OVERVIEW,
             })
         })
         .collect();
@@ -110,6 +138,24 @@ async fn guest_sees_no_hidden_entity(backend: Backend) {
     let (_, all) = guest_page(&server, "/catalog/models").await;
     assert!(all.contains(&format!("{} results", 4 + FILLER)), "{all}");
     assert!(!all.contains("acme/secret") && !all.contains("acme/tts"), "{all}");
+    // A private model's page is the page of a model that does not exist.
+    let (status, secret) = guest_page(&server, "/catalog/models/acme/secret").await;
+    let (missing_status, missing) = guest_page(&server, "/catalog/models/acme/nothing").await;
+    assert_eq!((status, missing_status), (404, 404));
+    assert_eq!(
+        secret.replace("acme/secret", "X"),
+        missing.replace("acme/nothing", "X"),
+        "the pages differ"
+    );
+    let (status, html) = guest_page(&server, "/catalog/models/acme/secret?section=files").await;
+    assert_eq!(status, 404, "{html}");
+    // An entitled model: seen, with no download for a guest.
+    let (status, asr) = guest_page(&server, "/catalog/models/acme/asr").await;
+    assert_eq!(status, 200, "{asr}");
+    assert!(
+        asr.contains("Sign in to download.") && !asr.contains("download-version"),
+        "{asr}"
+    );
     // Refusals are pages.
     let (status, html) = guest_page(&server, "/catalog/nosuch").await;
     assert_eq!(status, 404, "{html}");
@@ -128,6 +174,31 @@ async fn guest_sees_no_hidden_entity_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_sees_no_hidden_entity_postgres() {
     guest_sees_no_hidden_entity(Backend::PostgresS3).await;
+}
+
+/// Runs `command` with `sh` in a new folder `name`, and answers the one file it leaves there.
+fn run_in_new_dir(stores: &Stores, name: &str, command: &str) -> Vec<u8> {
+    let dir = stores.dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(&dir)
+        .output()
+        .expect("sh");
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "{command} left {files:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&files[0]).unwrap()
 }
 
 /// Ticks the filter checkbox for `token` (`field:value`) and applies the filters.
@@ -163,6 +234,7 @@ async fn explore_in_a_real_browser() {
     };
     let server = Server::start(&stores);
     seed(&server, &stores).await;
+    upload_det(&server, &stores);
     let base = &server.base;
 
     // A guest opens the site: the catalog, its first tab.
@@ -230,6 +302,76 @@ async fn explore_in_a_real_browser() {
     );
     b.js("document.querySelector('#clear-filters').click()", vec![]).await;
     b.wait_for_text("2 results for “traffic”").await;
+
+    // The model's page, from its card: the overview rendered, nothing in it ran.
+    b.js(
+        "document.querySelector('li.result a[href=\"/catalog/models/acme/det\"]').click()",
+        vec![],
+    )
+    .await;
+    b.wait_for_text("Getting started").await;
+    assert_eq!(b.title().await, "Model det · Hangar");
+    assert_eq!(b.text_of("#overview strong").await, "Fast");
+    assert_eq!(
+        b.js(
+            "return window.ran === undefined && \
+             !document.querySelector('#overview script, #overview [onerror], a[href^=javascript]')",
+            vec![]
+        )
+        .await,
+        json!(true)
+    );
+    // The download box's commands work as shown.
+    let commands = b
+        .js(
+            "return [...document.querySelectorAll('#download pre')].map(p => p.textContent)",
+            vec![],
+        )
+        .await;
+    let commands: Vec<String> = serde_json::from_value(commands).expect("commands");
+    assert!(
+        commands.contains(&"ngc registry model download-version \"acme/det:1.0\"".to_string()),
+        "{commands:?}"
+    );
+    let curl = commands.iter().find(|c| c.starts_with("curl")).expect("a curl command");
+    let zip = run_in_new_dir(&stores, "zip", curl);
+    assert!(zip.starts_with(b"PK"), "not a zip: {} bytes", zip.len());
+
+    // The file browser: folders, then a file, downloaded from the page and by its wget command.
+    b.js(
+        "document.querySelector('nav.tabs a[href$=\"section=files\"]').click()",
+        vec![],
+    )
+    .await;
+    b.wait_for_text("README.txt").await;
+    assert_eq!(b.text_of("#files-version").await, "1.0");
+    b.js("document.querySelector('tr.folder a').click()", vec![]).await;
+    b.wait_for_text("model.onnx").await;
+    assert!(b.text_of("#folder").await.contains("weights"));
+    assert!(b.page_text().await.contains("extra/"), "a sub-folder");
+    // (The page's own policy forbids scripts to fetch, so the link is followed from here.)
+    let href = b
+        .js("return document.querySelector('tr.file a[download]').href", vec![])
+        .await;
+    let fetched = reqwest::get(href.as_str().expect("a link")).await.expect("GET");
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.text().await.unwrap(), FILES[1].1, "the page's download");
+    // (Inside a closed <details>: its text is not shown, so it is read from the document.)
+    let wget = b
+        .js("return document.querySelector('tr.file pre.wget').textContent", vec![])
+        .await;
+    let wget = wget.as_str().expect("a wget command");
+    assert!(wget.starts_with("wget "), "{wget}");
+    assert_eq!(run_in_new_dir(&stores, "wget", wget), FILES[1].1.as_bytes());
+
+    // An entitled model: a guest sees it, with no download.
+    b.goto(&format!("{base}/catalog/models/acme/asr")).await;
+    b.wait_for_text("Sign in to download.").await;
+    assert!(!b.has("#download pre").await);
+    // A private one is not there.
+    b.goto(&format!("{base}/catalog/models/acme/secret")).await;
+    b.wait_for_text("There is no model 'acme/secret', or you may not see it.")
+        .await;
 
     // Signed in, the owner also sees the org's private model.
     set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;

@@ -212,6 +212,8 @@ pub struct FacetGroup {
 #[derive(Debug, Clone)]
 pub struct Card {
     pub title: String,
+    /// Its page; empty when it has none.
+    pub href: String,
     /// `org/[team/]name`.
     pub path: String,
     pub publisher: String,
@@ -259,4 +261,86 @@ pub struct Explore {
     pub next: Option<String>,
     /// Set for a visitor who is not signed in: what signing in adds.
     pub sign_in_hint: bool,
+}
+
+/// A label and its value in an entity's details panel.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// One version of an entity, in its Versions tab.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub version: String,
+    /// Its files in the file browser.
+    pub href: String,
+    pub size: String,
+    pub files: i64,
+    pub created: String,
+    pub latest: bool,
+}
+
+/// A link with a label: a breadcrumb, a folder, a related collection.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub href: String,
+    pub label: String,
+    /// A note beside it (a folder's size and file count).
+    pub note: String,
+}
+
+/// One file in the file browser, with its download link and the commands that fetch it.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    pub name: String,
+    pub size: String,
+    /// Empty when the visitor may not download it.
+    pub href: String,
+    pub wget: String,
+    pub curl: String,
+}
+
+/// A command the download box offers.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub label: String,
+    pub text: String,
+}
+
+/// A model, resource, Helm chart or collection (Catalog guide §16.4.1, §17.5, §18.4), with
+/// the guide's tabs: Overview, Versions, File Browser, Related Collections.
+#[derive(Template)]
+#[template(path = "entity.html")]
+pub struct EntityPage {
+    pub chrome: Chrome,
+    /// "Model", "Resource", "Helm Chart", "Collection".
+    pub kind: String,
+    /// The Explore tab it belongs to, and its label.
+    pub explore: Link,
+    pub title: String,
+    pub path: String,
+    pub description: String,
+    /// The overview, rendered and sanitized ([`markdown`]).
+    pub overview: String,
+    pub facts: Vec<Fact>,
+    pub access: String,
+    pub products: Vec<String>,
+    pub labels: Vec<String>,
+    pub signed: bool,
+    /// The tabs, and which one is shown (`overview`, `versions`, `files`, `collections`).
+    pub tabs: Vec<Tab>,
+    pub section: String,
+    pub versions: Vec<VersionRow>,
+    /// The version the file browser shows, its folder's breadcrumbs, sub-folders and files.
+    pub version: String,
+    pub crumbs: Vec<Link>,
+    pub folders: Vec<Link>,
+    pub files: Vec<FileRow>,
+    /// Items of a collection, or collections holding this entity.
+    pub related: Vec<Link>,
+    pub download: Vec<Command>,
+    /// Why there is no download, and what to do ("Sign in to download.").
+    pub download_note: String,
 }

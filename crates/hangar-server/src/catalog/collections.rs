@@ -167,8 +167,13 @@ pub async fn remove(state: &AppState, collection: &Artifact, item: &Item) -> Dom
 
 /// The collections holding the item that the caller may list.
 pub async fn holding(state: &AppState, caller: &Caller, item: &Item) -> DomainResult<Vec<Artifact>> {
+    holding_entity(state, caller, item.key()).await
+}
+
+/// The collections holding the entity `key` that the caller may list.
+pub async fn holding_entity(state: &AppState, caller: &Caller, key: EntityKey) -> DomainResult<Vec<Artifact>> {
     let mut visible = vec![];
-    for collection in state.meta.collections_with(item.key()).await? {
+    for collection in state.meta.collections_with(key).await? {
         if may_artifact(state, caller, ArtifactOp::List, &collection).await? {
             visible.push(collection);
         }

@@ -32,6 +32,20 @@ impl From<hangar_store::Error> for WebError {
     }
 }
 
+impl From<crate::catalog::error::DomainError> for WebError {
+    fn from(e: crate::catalog::error::DomainError) -> Self {
+        use crate::catalog::error::DomainError as D;
+        match e {
+            D::NotFound(why) => WebError::NotFound(why),
+            D::Unauthenticated => WebError::Forbidden("sign in first".into()),
+            D::Forbidden(why) => WebError::Forbidden(why),
+            D::Invalid(why) | D::Conflict(why) | D::TooLarge(why) => WebError::BadRequest(why),
+            D::Store(e) => e.into(),
+            D::Internal(why) => WebError::Internal(why),
+        }
+    }
+}
+
 impl From<crate::identity::error::IdentityError> for WebError {
     fn from(e: crate::identity::error::IdentityError) -> Self {
         use crate::identity::error::IdentityError as I;

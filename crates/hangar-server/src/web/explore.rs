@@ -180,12 +180,7 @@ pub async fn show(
         return Err(WebError::NotFound(format!("there is no catalog of '{tab}'")));
     };
     let asked = Asked::parse(raw.as_deref())?;
-    let caller = match &visitor.signed {
-        Some(signed) => caller_for_user(&state, signed.account.user.clone(), signed.session.id)
-            .await
-            .map_err(|e| WebError::Internal(e.to_string()))?,
-        None => Caller::guest(),
-    };
+    let caller = caller_of(&state, &visitor).await?;
     let (sort_value, sort) = asked.sort();
     let found = state
         .meta
@@ -254,7 +249,7 @@ pub async fn show(
         filters: asked.filters.iter().map(|(f, v)| Asked::token(f, v)).collect(),
         clear: asked.href(&action, 1, false),
         facets,
-        cards: found.entries.iter().map(card).collect(),
+        cards: found.entries.iter().map(|e| card(kind, e)).collect(),
         total: found.total,
         page: asked.page,
         pages,
@@ -264,6 +259,32 @@ pub async fn show(
         action,
     };
     Ok(visitor.respond(page(&template)))
+}
+
+/// An entity's page (containers have none yet: empty).
+fn entity_href(kind: ArtifactKind, path: &str) -> String {
+    match TABS.iter().find(|(_, _, k)| *k == kind) {
+        Some((segment, _, k)) if *k != ArtifactKind::Container => format!("/catalog/{segment}/{path}"),
+        _ => String::new(),
+    }
+}
+
+/// The visitor as a caller of the domain: their user's own roles, or a guest.
+pub(super) async fn caller_of(state: &AppState, visitor: &Visitor) -> WebResult<Caller> {
+    match &visitor.signed {
+        Some(signed) => caller_for_user(state, signed.account.user.clone(), signed.session.id)
+            .await
+            .map_err(|e| WebError::Internal(e.to_string())),
+        None => Ok(Caller::guest()),
+    }
+}
+
+/// A day as the pages show it.
+pub(super) fn date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 fn option(asked: &Asked, field: &str, value: &str, count: i64) -> FacetOption {
@@ -290,7 +311,7 @@ fn value_label(field: &str, value: &str) -> String {
 }
 
 /// What an access level means to someone about to download (Catalog guide §4).
-fn access_label(level: AccessLevel) -> &'static str {
+pub(super) fn access_label(level: AccessLevel) -> &'static str {
     match level {
         AccessLevel::Guest => "Open to everyone",
         AccessLevel::Authenticated => "Sign-in required",
@@ -301,7 +322,7 @@ fn access_label(level: AccessLevel) -> &'static str {
     }
 }
 
-fn card(entry: &SearchEntry) -> Card {
+fn card(kind: ArtifactKind, entry: &SearchEntry) -> Card {
     let attribute = |key: &str| {
         entry
             .attributes
@@ -321,14 +342,12 @@ fn card(entry: &SearchEntry) -> Card {
         } else {
             entry.display_name.clone()
         },
+        href: entity_href(kind, &entry.resource_id),
         path: entry.resource_id.clone(),
         publisher: attribute("publisher"),
         description: entry.description.clone(),
         latest,
-        modified: chrono::DateTime::from_timestamp(entry.modified_at, 0)
-            .unwrap_or_default()
-            .format("%Y-%m-%d")
-            .to_string(),
+        modified: date(entry.modified_at),
         signed: entry.signed,
         access: access_label(entry.access).to_string(),
         products: entry.products.clone(),

@@ -4,6 +4,7 @@
 
 mod account;
 mod device;
+mod entity;
 mod error;
 mod explore;
 mod forms;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(explore::home))
         .route("/catalog", get(|| async { forms::see_other("/catalog/containers") }))
         .route("/catalog/{tab}", get(explore::show))
+        .route("/catalog/{tab}/{*rest}", get(entity::show))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/account", get(account::show))
