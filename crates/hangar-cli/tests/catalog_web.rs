@@ -7,6 +7,7 @@ mod common;
 
 use common::browser::Browser;
 use common::cli::Cli;
+use common::registry::{Registry, sha};
 use common::web::{OWNER_PASSWORD, first_start_link, set_password, sign_in};
 use common::{Auth, Backend, Server, Stores, admin_ok};
 use serde_json::json;
@@ -235,6 +236,38 @@ async fn explore_in_a_real_browser() {
     let server = Server::start(&stores);
     seed(&server, &stores).await;
     upload_det(&server, &stores);
+    // A multi-platform image offered to guests.
+    Registry::new(&server, Some(server.key()))
+        .push_index("acme/vision", "1.0")
+        .await;
+    let (status, reply) = server
+        .api()
+        .patch(
+            "/v2/org/acme/repos/vision",
+            &Auth::Bearer(server.key()),
+            Some(json!({"accessType": "GUEST", "displayName": "Vision", "description": OVERVIEW})),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    // A guest collection holding the model, the image and the private model.
+    let owner = Auth::Bearer(server.key());
+    let api = server.api();
+    let body = json!({"name": "kit", "displayName": "Starter Kit", "category": "ROBOTICS", "description": "# Kit"});
+    let (status, reply) = api.post("/v2/org/acme/collections", &owner, body).await;
+    assert_eq!(status, 200, "{reply}");
+    let (status, reply) = api
+        .patch(
+            "/v2/org/acme/collections/kit",
+            &owner,
+            Some(json!({"accessType": "GUEST"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    for item in ["models/det", "repositories/vision", "models/secret"] {
+        let path = format!("/v2/org/acme/collections/kit/artifacts/org/acme/{item}");
+        let (status, reply) = api.call(reqwest::Method::PUT, &path, &owner, None).await;
+        assert_eq!(status, 200, "{item}: {reply}");
+    }
     let base = &server.base;
 
     // A guest opens the site: the catalog, its first tab.
@@ -363,6 +396,58 @@ async fn explore_in_a_real_browser() {
     let wget = wget.as_str().expect("a wget command");
     assert!(wget.starts_with("wget "), "{wget}");
     assert_eq!(run_in_new_dir(&stores, "wget", wget), FILES[1].1.as_bytes());
+
+    // The container's page: its tags with their platforms, and a pull command that works.
+    b.goto(&format!("{base}/catalog/containers")).await;
+    b.js(
+        "document.querySelector('li.result a[href=\"/catalog/containers/acme/vision\"]').click()",
+        vec![],
+    )
+    .await;
+    b.wait_for_text("Getting started").await;
+    assert_eq!(b.title().await, "Vision · Hangar");
+    b.js(
+        "document.querySelector('nav.tabs a[href$=\"section=tags\"]').click()",
+        vec![],
+    )
+    .await;
+    b.wait_for_text("linux/amd64, linux/arm64/v8").await;
+    let pull = b.text_of("#tags pre.pull").await;
+    let reference = pull.strip_prefix("docker pull ").expect("a docker pull command");
+    assert!(reference.ends_with("/acme/vision:1.0"), "{pull}");
+    let home = stores.dir.path().join("skopeo-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let raw = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{reference}"),
+        ])
+        .env("HOME", &home)
+        .output()
+        .expect("skopeo");
+    assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+    assert_eq!(
+        b.text_of("#tags code.digest").await,
+        sha(&raw.stdout),
+        "the page's digest"
+    );
+
+    // Related collections, and the collection's items: never the private model.
+    b.goto(&format!("{base}/catalog/models/acme/det?section=collections"))
+        .await;
+    b.wait_for_text("Starter Kit").await;
+    b.js("document.querySelector('#related a').click()", vec![]).await;
+    b.wait_for_text("Collection · acme/kit").await;
+    b.js(
+        "document.querySelector('nav.tabs a[href$=\"section=collections\"]').click()",
+        vec![],
+    )
+    .await;
+    b.wait_for_text("acme/vision").await;
+    let items = b.text_of("#related").await;
+    assert!(items.contains("Model det") && !items.contains("secret"), "{items}");
 
     // An entitled model: a guest sees it, with no download.
     b.goto(&format!("{base}/catalog/models/acme/asr")).await;

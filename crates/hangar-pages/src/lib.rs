@@ -283,7 +283,7 @@ pub struct VersionRow {
 }
 
 /// A link with a label: a breadcrumb, a folder, a related collection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Link {
     pub href: String,
     pub label: String,
@@ -302,6 +302,20 @@ pub struct FileRow {
     pub curl: String,
 }
 
+/// One tag of a container repository, in its Tags tab.
+#[derive(Debug, Clone)]
+pub struct TagRow {
+    pub tag: String,
+    pub digest: String,
+    pub size: String,
+    pub updated: String,
+    pub signed: bool,
+    /// `linux/amd64, linux/arm64` for a multi-architecture tag; its one platform otherwise.
+    pub platforms: String,
+    /// The pull command for this tag; empty when the visitor may not pull.
+    pub pull: String,
+}
+
 /// A command the download box offers.
 #[derive(Debug, Clone)]
 pub struct Command {
@@ -311,7 +325,7 @@ pub struct Command {
 
 /// A model, resource, Helm chart or collection (Catalog guide §16.4.1, §17.5, §18.4), with
 /// the guide's tabs: Overview, Versions, File Browser, Related Collections.
-#[derive(Template)]
+#[derive(Template, Default)]
 #[template(path = "entity.html")]
 pub struct EntityPage {
     pub chrome: Chrome,
@@ -333,6 +347,7 @@ pub struct EntityPage {
     pub tabs: Vec<Tab>,
     pub section: String,
     pub versions: Vec<VersionRow>,
+    pub tags: Vec<TagRow>,
     /// The version the file browser shows, its folder's breadcrumbs, sub-folders and files.
     pub version: String,
     pub crumbs: Vec<Link>,

@@ -13,6 +13,7 @@ pub mod collections;
 pub mod document;
 pub mod entities;
 pub mod error;
+pub mod images;
 pub mod limits;
 pub mod links;
 pub mod offer;

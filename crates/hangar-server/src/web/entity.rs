@@ -93,6 +93,9 @@ pub async fn show(
     Path((tab, rest)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> WebResult<Response> {
+    if tab == "containers" {
+        return super::container::show(&state, &visitor, &headers, &rest, raw.as_deref()).await;
+    }
     let Some(kind) = KINDS.iter().find(|k| k.segment == tab) else {
         return Err(WebError::NotFound(format!(
             "there is no catalog page at '{tab}/{rest}'"
@@ -170,27 +173,18 @@ pub async fn show(
         explore: Link {
             href: format!("/catalog/{}", kind.segment),
             label: kind.plural.to_string(),
-            note: String::new(),
+            ..Link::default()
         },
         title: text(&artifact.metadata, "displayName").unwrap_or_else(|| artifact.name.clone()),
         path: artifact.path.clone(),
         description: text(&artifact.metadata, "shortDescription").unwrap_or_default(),
-        overview: String::new(),
         facts: facts(&artifact, chosen),
         access: access_label(artifact.access).to_string(),
         products: state.meta.entity_products(entity_key(&artifact)).await?,
         labels: labels(&artifact.metadata),
-        signed: false,
         tabs: tabs(&here, kind, section),
         section: section.to_string(),
-        versions: vec![],
-        version: String::new(),
-        crumbs: vec![],
-        folders: vec![],
-        files: vec![],
-        related: vec![],
-        download: vec![],
-        download_note: String::new(),
+        ..EntityPage::default()
     };
     match section {
         "overview" => {
@@ -244,7 +238,12 @@ pub async fn show(
     Ok(visitor.respond(page(&template)))
 }
 
-fn text(metadata: &Value, field: &str) -> Option<String> {
+/// `value`, or `fallback` when it is empty.
+pub(super) fn text_or(value: &str, fallback: &str) -> String {
+    if value.is_empty() { fallback } else { value }.to_string()
+}
+
+pub(super) fn text(metadata: &Value, field: &str) -> Option<String> {
     metadata
         .get(field)
         .and_then(Value::as_str)
@@ -317,15 +316,21 @@ fn tabs(here: &str, kind: &Kind, section: &str) -> Vec<Tab> {
             "Related Collections"
         },
     ));
-    tabs.into_iter()
-        .map(|(value, label)| Tab {
-            href: if value == "overview" {
+    section_tabs(here, &tabs, section)
+}
+
+/// The tabs of an entity page at `here`: `(section, label)`, the first one the page itself.
+pub(super) fn section_tabs(here: &str, tabs: &[(&str, &str)], section: &str) -> Vec<Tab> {
+    tabs.iter()
+        .enumerate()
+        .map(|(i, (value, label))| Tab {
+            href: if i == 0 {
                 here.to_string()
             } else {
                 format!("{here}?section={value}")
             },
             label: label.to_string(),
-            current: value == section,
+            current: *value == section,
         })
         .collect()
 }
@@ -333,15 +338,9 @@ fn tabs(here: &str, kind: &Kind, section: &str) -> Vec<Tab> {
 /// A collection's items, or the collections holding the entity: only what the visitor may see.
 async fn related(state: &AppState, caller: &Caller, kind: &Kind, artifact: &Artifact) -> WebResult<Vec<Link>> {
     if kind.stored != ArtifactType::Collection {
-        let holding = holding_entity(state, caller, entity_key(artifact)).await?;
-        return Ok(holding
-            .iter()
-            .map(|c| Link {
-                href: format!("/catalog/collections/{}", c.path),
-                label: text(&c.metadata, "displayName").unwrap_or_else(|| c.path.clone()),
-                note: c.path.clone(),
-            })
-            .collect());
+        return Ok(collection_links(
+            &holding_entity(state, caller, entity_key(artifact)).await?,
+        ));
     }
     Ok(visible_items(state, caller, artifact)
         .await?
@@ -359,6 +358,18 @@ async fn related(state: &AppState, caller: &Caller, kind: &Kind, artifact: &Arti
             },
         })
         .collect())
+}
+
+/// Links to the pages of `collections`.
+pub(super) fn collection_links(collections: &[Artifact]) -> Vec<Link> {
+    collections
+        .iter()
+        .map(|c| Link {
+            href: format!("/catalog/collections/{}", c.path),
+            label: text(&c.metadata, "displayName").unwrap_or_else(|| c.path.clone()),
+            note: c.path.clone(),
+        })
+        .collect()
 }
 
 /// What the file browser shows.

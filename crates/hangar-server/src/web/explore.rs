@@ -261,12 +261,13 @@ pub async fn show(
     Ok(visitor.respond(page(&template)))
 }
 
-/// An entity's page (containers have none yet: empty).
+/// An entity's page.
 fn entity_href(kind: ArtifactKind, path: &str) -> String {
-    match TABS.iter().find(|(_, _, k)| *k == kind) {
-        Some((segment, _, k)) if *k != ArtifactKind::Container => format!("/catalog/{segment}/{path}"),
-        _ => String::new(),
-    }
+    let segment = TABS
+        .iter()
+        .find(|(_, _, k)| *k == kind)
+        .map_or("models", |(s, _, _)| *s);
+    format!("/catalog/{segment}/{path}")
 }
 
 /// The visitor as a caller of the domain: their user's own roles, or a guest.

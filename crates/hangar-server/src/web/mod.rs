@@ -3,6 +3,7 @@
 //! response carries a strict Content-Security-Policy.
 
 mod account;
+mod container;
 mod device;
 mod entity;
 mod error;

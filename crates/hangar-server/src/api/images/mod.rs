@@ -3,13 +3,13 @@
 //! with `/v2/org/{org}[/team/{team}]`, and for reads also `/v2/repos/{org}[/{team}]/{repo}`.
 
 pub mod access;
-pub mod summary;
 mod views;
 
 use super::extract::{Json, Page, Path, Query};
 use super::offer::change_of;
 use super::views::success;
 use crate::auth::Caller;
+use crate::catalog::images::{TagSummary, summaries};
 use crate::catalog::limits;
 use crate::catalog::offer::{self, OfferChange};
 use crate::catalog::repositories::repository_key;
@@ -26,7 +26,6 @@ use hangar_core::policy::{ArtifactKind, ArtifactOp};
 use hangar_store::meta::{Repository, RepositoryInfo};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use summary::{TagSummary, summaries};
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();

@@ -1,7 +1,7 @@
 //! The JSON shapes of NGC's image API (ngc-api.md §8): repositories and tags.
 
-use super::summary::{TagSummary, Variant, latest};
 use crate::api::views::date;
+use crate::catalog::images::{TagSummary, Variant, latest};
 use hangar_store::meta::Repository;
 use serde_json::{Value, json};
 

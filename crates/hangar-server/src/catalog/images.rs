@@ -1,8 +1,8 @@
 //! What the catalog says about a tagged image: its size, its architectures and whether it is
 //! signed, worked out from the stored manifests (and, for an image's architecture, its config).
 
+use super::error::DomainResult;
 use crate::catalog::document::Document;
-use crate::error::ApiResult;
 use crate::state::AppState;
 use futures::TryStreamExt;
 use hangar_store::blob::Digest;
@@ -69,7 +69,7 @@ pub fn is_attachment_tag(tag: &str) -> bool {
 }
 
 /// The image tags of a repository (attachments left out), most recently updated first.
-pub async fn summaries(state: &AppState, repo: &Repository, with_config: bool) -> ApiResult<Vec<TagSummary>> {
+pub async fn summaries(state: &AppState, repo: &Repository, with_config: bool) -> DomainResult<Vec<TagSummary>> {
     let tagged = state.meta.tagged_manifests(repo.id).await?;
     let all_tags: HashSet<&str> = tagged.iter().map(|t| t.tag.as_str()).collect();
     let signed: HashSet<String> = state
@@ -93,7 +93,7 @@ async fn summarize(
     t: &TaggedManifest,
     is_signed: bool,
     with_config: bool,
-) -> ApiResult<TagSummary> {
+) -> DomainResult<TagSummary> {
     let m = &t.manifest;
     let doc = parse(m);
     let mut summary = TagSummary {

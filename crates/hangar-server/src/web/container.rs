@@ -1,0 +1,191 @@
+//! The page of one container repository (Catalog guide §7.3, §12.2.1; Private Registry guide
+//! §3.4): Overview, Tags (each with its platforms, size, digest and Signed badge, and its pull
+//! command) and Related Collections, the details panel and the pull box. Found through the one
+//! verdict: a repository the visitor may not see is "not found", like one that does not exist.
+
+use super::entity::{collection_links, section_tabs, size, text_or};
+use super::error::{WebError, WebResult};
+use super::explore::{access_label, caller_of, date};
+use super::render::page;
+use super::visitor::Visitor;
+use crate::catalog::collections::holding_entity;
+use crate::catalog::images::{TagSummary, latest, summaries};
+use crate::catalog::links::base_url;
+use crate::catalog::repositories::{guarded, locate, repository_key};
+use crate::catalog::reveal::{Verdict, reveal};
+use crate::state::AppState;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use hangar_core::access::AccessLevel;
+use hangar_core::names::validate_repository;
+use hangar_core::policy::ArtifactOp;
+use hangar_pages::{Command, EntityPage, Fact, Link, TagRow, markdown};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+struct Asked {
+    section: Option<String>,
+}
+
+/// `GET /catalog/containers/{org}[/{team}]/{repo}`.
+pub async fn show(
+    state: &AppState,
+    visitor: &Visitor,
+    headers: &HeaderMap,
+    name: &str,
+    raw: Option<&str>,
+) -> WebResult<Response> {
+    let asked: Asked = serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|_| WebError::BadRequest("this address's query could not be read".into()))?;
+    let hidden = || {
+        WebError::NotFound(format!(
+            "There is no container '{name}', or you may not see it.{}",
+            if visitor.signed.is_none() {
+                " Signing in may show it."
+            } else {
+                ""
+            }
+        ))
+    };
+    if validate_repository(name).is_err() {
+        return Err(hidden());
+    }
+    let caller = caller_of(state, visitor).await?;
+    let Some(located) = locate(state, name).await? else {
+        return Err(hidden());
+    };
+    let Some(repo) = located.repo.as_ref() else {
+        return Err(hidden());
+    };
+    let thing = guarded(state, &caller, &located, name).await?;
+    if reveal(&caller, &thing, ArtifactOp::Get) != Verdict::Allowed {
+        return Err(hidden());
+    }
+    let may_pull = reveal(&caller, &thing, ArtifactOp::Download) == Verdict::Allowed;
+    let section = match asked.section.as_deref() {
+        None | Some("overview") => "overview",
+        Some("tags") => "tags",
+        Some("collections") => "collections",
+        Some(other) => return Err(WebError::NotFound(format!("this page has no '{other}' tab"))),
+    };
+    let tags = summaries(state, repo, true).await?;
+    let newest = latest(repo, &tags);
+    let base = base_url(state, headers);
+    let host = base.split("://").nth(1).unwrap_or(&base).to_string();
+    let pull = |tag: &str| format!("docker pull {host}/{name}:{tag}");
+    let here = format!("/catalog/containers/{name}");
+    let info = &repo.info;
+    let mut facts = vec![];
+    for (label, value) in [
+        ("Publisher", info.publisher.clone()),
+        ("Built by", info.built_by.clone()),
+        ("Latest tag", newest.map(|t| t.tag.clone()).unwrap_or_default()),
+        ("Size", newest.map(|t| size(t.size)).unwrap_or_default()),
+        (
+            "Modified",
+            date(newest.map_or(repo.updated_at, |t| t.updated_at.max(repo.updated_at))),
+        ),
+        ("Access", access_label(info.access).to_string()),
+        (
+            "Multi-node",
+            if info.is_multinode { "Yes".into() } else { String::new() },
+        ),
+    ] {
+        if !value.is_empty() {
+            facts.push(Fact {
+                label: label.to_string(),
+                value,
+            });
+        }
+    }
+    let mut template = EntityPage {
+        chrome: visitor.chrome(state).await?,
+        kind: "Container".into(),
+        explore: Link {
+            href: "/catalog/containers".into(),
+            label: "Containers".into(),
+            ..Link::default()
+        },
+        title: text_or(&info.display_name, name.rsplit('/').next().unwrap_or(name)),
+        path: name.to_string(),
+        description: info.short_description.clone(),
+        facts,
+        access: access_label(info.access).to_string(),
+        products: state.meta.entity_products(repository_key(repo)).await?,
+        labels: info.labels.clone(),
+        signed: newest.is_some_and(|t| t.is_signed),
+        tabs: section_tabs(
+            &here,
+            &[
+                ("overview", "Overview"),
+                ("tags", "Tags"),
+                ("collections", "Related Collections"),
+            ],
+            section,
+        ),
+        section: section.to_string(),
+        ..EntityPage::default()
+    };
+    match section {
+        "overview" => template.overview = markdown(&info.description),
+        "tags" => {
+            template.tags = tags
+                .iter()
+                .map(|t| tag_row(t, if may_pull { pull(&t.tag) } else { String::new() }))
+                .collect()
+        }
+        _ => template.related = collection_links(&holding_entity(state, &caller, repository_key(repo)).await?),
+    }
+    match newest {
+        _ if !may_pull => {
+            template.download_note = match info.access {
+                _ if caller.is_guest() => "Sign in to pull.".into(),
+                AccessLevel::Entitled | AccessLevel::Exclusive => format!(
+                    "Pulling needs your organization's subscription to {}.",
+                    template.products.join(" or ")
+                ),
+                AccessLevel::Approval => {
+                    format!("Pulling needs the publisher's approval: hangar registry image request-access {name}")
+                }
+                _ => "You may not pull it.".into(),
+            }
+        }
+        Some(tag) => {
+            if info.access != AccessLevel::Guest {
+                template.download.push(Command {
+                    label: "Sign in once with an API key".into(),
+                    text: format!(
+                        "echo \"$NGC_API_KEY\" | docker login {host} --username '$oauthtoken' --password-stdin"
+                    ),
+                });
+            }
+            template.download.push(Command {
+                label: format!("Pull the latest tag ({})", tag.tag),
+                text: pull(&tag.tag),
+            });
+        }
+        None => template.download_note = "Nothing to pull yet: it has no tags.".into(),
+    }
+    Ok(visitor.respond(page(&template)))
+}
+
+fn tag_row(t: &TagSummary, pull: String) -> TagRow {
+    let platforms = if t.variants.is_empty() {
+        String::new()
+    } else {
+        t.variants
+            .iter()
+            .map(|v| format!("{}/{}", v.os, v.architecture))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    TagRow {
+        tag: t.tag.clone(),
+        digest: t.digest.clone(),
+        size: size(t.size),
+        updated: date(t.updated_at),
+        signed: t.is_signed,
+        platforms,
+        pull,
+    }
+}
