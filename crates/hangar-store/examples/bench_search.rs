@@ -151,7 +151,7 @@ struct Args {
     entities: usize,
     queries: usize,
     clients: usize,
-    /// Measured rounds of `queries` each, after the warm-up round.
+    /// Measured rounds of `queries` each, after the warm-up round; 0: load the entities only.
     rounds: usize,
 }
 
@@ -364,6 +364,9 @@ async fn main() -> Result<()> {
             indexed,
             started.elapsed() - loaded
         );
+    }
+    if args.rounds == 0 {
+        return Ok(()); // loading only (scripts/bench-web)
     }
     if meta.backend() == hangar_store::meta::Backend::Postgres {
         // What autovacuum would do within the minute after a bulk load; without it, it does so
