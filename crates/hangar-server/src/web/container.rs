@@ -3,9 +3,10 @@
 //! command) and Related Collections, the details panel and the pull box. Found through the one
 //! verdict: a repository the visitor may not see is "not found", like one that does not exist.
 
-use super::entity::{collection_links, section_tabs, size, text_or};
+use super::entity::{Refusal, collection_links, section_tabs, size, text_or};
 use super::error::{WebError, WebResult};
 use super::explore::{access_label, caller_of, date};
+use super::forms::{not_visible, query};
 use super::render::page;
 use super::visitor::Visitor;
 use crate::catalog::collections::holding_entity;
@@ -35,18 +36,8 @@ pub async fn show(
     name: &str,
     raw: Option<&str>,
 ) -> WebResult<Response> {
-    let asked: Asked = serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|_| WebError::BadRequest("this address's query could not be read".into()))?;
-    let hidden = || {
-        WebError::NotFound(format!(
-            "There is no container '{name}', or you may not see it.{}",
-            if visitor.signed.is_none() {
-                " Signing in may show it."
-            } else {
-                ""
-            }
-        ))
-    };
+    let asked: Asked = query(raw)?;
+    let hidden = || not_visible(visitor.signed.is_some(), "container", name);
     if validate_repository(name).is_err() {
         return Err(hidden());
     }
@@ -68,7 +59,8 @@ pub async fn show(
         Some("collections") => "collections",
         Some(other) => return Err(WebError::NotFound(format!("this page has no '{other}' tab"))),
     };
-    let tags = summaries(state, repo, true).await?;
+    // Single-platform tags name their platform only in their config blob: read only for Tags.
+    let tags = summaries(state, repo, section == "tags").await?;
     let newest = latest(repo, &tags);
     let base = base_url(state, headers);
     let host = base.split("://").nth(1).unwrap_or(&base).to_string();
@@ -138,17 +130,13 @@ pub async fn show(
     }
     match newest {
         _ if !may_pull => {
-            template.download_note = match info.access {
-                _ if caller.is_guest() => "Sign in to pull.".into(),
-                AccessLevel::Entitled | AccessLevel::Exclusive => format!(
-                    "Pulling needs your organization's subscription to {}.",
-                    template.products.join(" or ")
-                ),
-                AccessLevel::Approval => {
-                    format!("Pulling needs the publisher's approval: hangar registry image request-access {name}")
-                }
-                _ => "You may not pull it.".into(),
-            }
+            let why = Refusal {
+                verb: "pull",
+                gerund: "Pulling",
+                cli: "image",
+                path: name,
+            };
+            template.download_note = why.explain(&caller, info.access, &template.products);
         }
         Some(tag) => {
             if info.access != AccessLevel::Guest {

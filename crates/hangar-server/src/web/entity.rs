@@ -6,7 +6,7 @@
 
 use super::error::{WebError, WebResult};
 use super::explore::{access_label, caller_of, date};
-use super::forms::encode;
+use super::forms::{encode, not_visible, query};
 use super::render::page;
 use super::visitor::Visitor;
 use crate::auth::Caller;
@@ -101,19 +101,9 @@ pub async fn show(
             "there is no catalog page at '{tab}/{rest}'"
         )));
     };
-    let asked: Asked = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-        .map_err(|_| WebError::BadRequest("this address's query could not be read".into()))?;
-    let hidden = || {
-        WebError::NotFound(format!(
-            "There is no {} '{rest}', or you may not see it.{}",
-            kind.title.to_lowercase(),
-            if visitor.signed.is_none() {
-                " Signing in may show it."
-            } else {
-                ""
-            }
-        ))
-    };
+    let asked: Asked = query(raw.as_deref())?;
+    let noun = kind.title.to_lowercase();
+    let hidden = || not_visible(visitor.signed.is_some(), &noun, &rest);
     let segments: Vec<&str> = rest.split('/').collect();
     let (org, team, name) = match segments[..] {
         [org, name] => (org, None, name),
@@ -227,9 +217,14 @@ pub async fn show(
     if let Some(ngc) = kind.ngc {
         match chosen {
             _ if !may_download => {
-                let noun = crate::catalog::access::noun(kind.stored);
-                template.download_note =
-                    why_no_download(&caller, noun, &artifact.path, artifact.access, &template.products);
+                let cli = crate::catalog::access::noun(kind.stored);
+                let why = Refusal {
+                    verb: "download",
+                    gerund: "Downloading",
+                    cli,
+                    path: &artifact.path,
+                };
+                template.download_note = why.explain(&caller, artifact.access, &template.products);
             }
             Some(version) => template.download = commands(ngc, kind, &base, &artifact, version),
             None => template.download_note = "Nothing to download yet: it has no versions.".into(),
@@ -540,22 +535,36 @@ fn commands(ngc: &str, kind: &Kind, base: &str, artifact: &Artifact, version: &A
     out
 }
 
-/// Why a visitor who may see an entity may not download it, and what would change that.
-fn why_no_download(caller: &Caller, noun: &str, path: &str, access: AccessLevel, products: &[String]) -> String {
-    match access {
-        _ if caller.is_guest() => "Sign in to download.".into(),
-        AccessLevel::Entitled | AccessLevel::Exclusive => format!(
-            "Downloading needs your organization's subscription to {}.",
-            if products.is_empty() {
-                "its product".to_string()
-            } else {
-                products.join(" or ")
-            }
-        ),
-        AccessLevel::Approval => {
-            format!("Downloading needs the publisher's approval: hangar registry {noun} request-access {path}")
+/// Why a visitor who may see an entity may not download (or pull) it, and what would change
+/// that.
+pub(super) struct Refusal<'a> {
+    /// `download` or `pull`, and `Downloading` or `Pulling`.
+    pub verb: &'a str,
+    pub gerund: &'a str,
+    /// The CLI's word for the kind (`model`, `image`), for the request-access command.
+    pub cli: &'a str,
+    pub path: &'a str,
+}
+
+impl Refusal<'_> {
+    pub(super) fn explain(&self, caller: &Caller, access: AccessLevel, products: &[String]) -> String {
+        let (verb, gerund) = (self.verb, self.gerund);
+        match access {
+            _ if caller.is_guest() => format!("Sign in to {verb}."),
+            AccessLevel::Entitled | AccessLevel::Exclusive => format!(
+                "{gerund} needs your organization's subscription to {}.",
+                if products.is_empty() {
+                    "its product".to_string()
+                } else {
+                    products.join(" or ")
+                }
+            ),
+            AccessLevel::Approval => format!(
+                "{gerund} needs the publisher's approval: hangar registry {} request-access {}",
+                self.cli, self.path
+            ),
+            _ => format!("You may not {verb} it."),
         }
-        _ => "You may not download it.".into(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! `/v2/search`: a guest sees listed software only, a member also their orgs' own.
 
 use super::error::{WebError, WebResult};
-use super::forms::encode;
+use super::forms::{encode, query};
 use super::render::page;
 use super::visitor::Visitor;
 use crate::auth::Caller;
@@ -72,8 +72,7 @@ struct Asked {
 
 impl Asked {
     fn parse(raw: Option<&str>) -> WebResult<Asked> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-            .map_err(|_| WebError::BadRequest("this address's query could not be read".into()))?;
+        let pairs: Vec<(String, String)> = query(raw)?;
         let mut asked = Asked {
             page: 1,
             ..Asked::default()

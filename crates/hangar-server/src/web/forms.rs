@@ -18,6 +18,21 @@ impl From<axum::extract::rejection::FormRejection> for WebError {
     }
 }
 
+/// A page's query string, read into `T`; one that cannot be read is a 400 page.
+pub fn query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<T, WebError> {
+    serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|_| WebError::BadRequest("this address's query could not be read".into()))
+}
+
+/// What a page answers for an entity the visitor may not see, the same as for one that does
+/// not exist.
+pub fn not_visible(signed_in: bool, noun: &str, path: &str) -> WebError {
+    WebError::NotFound(format!(
+        "There is no {noun} '{path}', or you may not see it.{}",
+        if signed_in { "" } else { " Signing in may show it." }
+    ))
+}
+
 pub fn encode(value: &str) -> String {
     utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
 }
