@@ -5,11 +5,14 @@
 
 mod common;
 
+use common::api::Api;
 use common::browser::Browser;
+use common::charts::{chart_tgz, helm_client};
 use common::cli::Cli;
+use common::ngc::{Ngc, bundle, ngc_paths};
 use common::registry::{Registry, sha};
-use common::web::{OWNER_PASSWORD, first_start_link, set_password, sign_in};
-use common::{Auth, Backend, Server, Stores, admin_ok};
+use common::web::{OWNER_PASSWORD, first_start_link, set_password, sign_in, sign_out};
+use common::{Auth, Backend, Server, Stores, admin_ok, outsider_key};
 use serde_json::json;
 
 /// A model to seed: name, access level, products, precision, short description.
@@ -180,18 +183,7 @@ async fn guest_sees_no_hidden_entity_postgres() {
 /// Runs `command` with `sh` in a new folder `name`, and answers the one file it leaves there.
 fn run_in_new_dir(stores: &Stores, name: &str, command: &str) -> Vec<u8> {
     let dir = stores.dir.path().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(&dir)
-        .output()
-        .expect("sh");
-    assert!(
-        out.status.success(),
-        "{command}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sh_in(&dir, command, None);
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(
         files.len(),
@@ -202,24 +194,48 @@ fn run_in_new_dir(stores: &Stores, name: &str, command: &str) -> Vec<u8> {
     std::fs::read(&files[0]).unwrap()
 }
 
-/// Ticks the filter checkbox for `token` (`field:value`) and applies the filters.
+/// Runs `command` with `sh` in `dir` (made if missing), with `bin` first on PATH if given;
+/// it must succeed.
+fn sh_in(dir: &std::path::Path, command: &str, bin: Option<&std::path::Path>) -> std::process::Output {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c").arg(command).current_dir(dir);
+    if let Some(bin) = bin {
+        let path = std::env::var("PATH").unwrap_or_default();
+        sh.env("PATH", format!("{}:{path}", bin.display()));
+    }
+    let out = sh.output().expect("sh");
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Clicks the first element the CSS selector `css` picks.
+async fn click(b: &Browser, css: &str) {
+    b.js("document.querySelector(arguments[0]).click()", vec![json!(css)])
+        .await;
+}
+
+/// Ticks the filter checkbox for `token` (`field:value`): htmx applies it at once.
 async fn tick(b: &Browser, token: &str) {
     let ticked = b
         .js(
-            "const box = document.querySelector(`form.facets input[name=f][value=\"${arguments[0]}\"]`); \
+            "const box = document.querySelector(`#explore .facets input[name=f][value=\"${arguments[0]}\"]`); \
              if (!box) return false; box.click(); return box.checked;",
             vec![json!(token)],
         )
         .await;
     assert_eq!(ticked, json!(true), "no checkbox for {token}");
-    b.submit("form.facets").await;
 }
 
 /// The count the sidebar shows for `token`, if it shows the value.
 async fn count_of(b: &Browser, token: &str) -> Option<i64> {
     let count = b
         .js(
-            "const box = document.querySelector(`form.facets input[name=f][value=\"${arguments[0]}\"]`); \
+            "const box = document.querySelector(`#explore .facets input[name=f][value=\"${arguments[0]}\"]`); \
              return box ? box.closest('label').querySelector('.count').textContent : null;",
             vec![json!(token)],
         )
@@ -273,16 +289,12 @@ async fn explore_in_a_real_browser() {
     // A guest opens the site: the catalog, its first tab.
     b.goto(&format!("{base}/")).await;
     assert_eq!(b.title().await, "Containers · Hangar");
-    b.js(
-        "document.querySelector('nav.tabs a[href=\"/catalog/models\"]').click()",
-        vec![],
-    )
-    .await;
+    click(&b, "nav.tabs a[href=\"/catalog/models\"]").await;
     b.wait_for_text(&format!("{} results", 4 + FILLER)).await;
     assert_eq!(b.title().await, "Models · Hangar");
     // Pages: 24 a page, the rest on the next.
     assert!(b.page_text().await.contains("Page 1 of 2"));
-    b.js("document.querySelector('a[rel=next]').click()", vec![]).await;
+    click(&b, "a[rel=next]").await;
     b.wait_for_text("Page 2 of 2").await;
     assert_eq!(
         b.js("return document.querySelectorAll('li.result').length", vec![])
@@ -302,10 +314,11 @@ async fn explore_in_a_real_browser() {
         json!(0)
     );
 
-    // Type a query: only what a guest may see, and its counts.
+    // Type a query: the results follow while typing (no button pressed), the address too;
+    // only what a guest may see, and its counts.
     b.fill("q", "traffic").await;
-    b.submit("form.search").await;
     b.wait_for_text("2 results for “traffic”").await;
+    assert!(b.current_url().await.contains("q=traffic"), "{}", b.current_url().await);
     let text = b.page_text().await;
     assert!(text.contains("acme/det") && text.contains("acme/seg"), "{text}");
     assert!(!text.contains("acme/secret"), "{text}");
@@ -327,21 +340,17 @@ async fn explore_in_a_real_browser() {
     assert_eq!(count_of(&b, "accessLevel:AUTHENTICATED").await, Some(1));
     assert_eq!(
         b.js(
-            "return document.querySelector('form.facets input[value=\"precision:FP32\"]').checked",
+            "return document.querySelector('#explore .facets input[value=\"precision:FP32\"]').checked",
             vec![]
         )
         .await,
         json!(true)
     );
-    b.js("document.querySelector('#clear-filters').click()", vec![]).await;
+    click(&b, "#clear-filters").await;
     b.wait_for_text("2 results for “traffic”").await;
 
     // The model's page, from its card: the overview rendered, nothing in it ran.
-    b.js(
-        "document.querySelector('li.result a[href=\"/catalog/models/acme/det\"]').click()",
-        vec![],
-    )
-    .await;
+    click(&b, "li.result a[href=\"/catalog/models/acme/det\"]").await;
     b.wait_for_text("Getting started").await;
     assert_eq!(b.title().await, "Model det · Hangar");
     assert_eq!(b.text_of("#overview strong").await, "Fast");
@@ -371,14 +380,10 @@ async fn explore_in_a_real_browser() {
     assert!(zip.starts_with(b"PK"), "not a zip: {} bytes", zip.len());
 
     // The file browser: folders, then a file, downloaded from the page and by its wget command.
-    b.js(
-        "document.querySelector('nav.tabs a[href$=\"section=files\"]').click()",
-        vec![],
-    )
-    .await;
+    click(&b, "nav.tabs a[href$=\"section=files\"]").await;
     b.wait_for_text("README.txt").await;
     assert_eq!(b.text_of("#files-version").await, "1.0");
-    b.js("document.querySelector('tr.folder a').click()", vec![]).await;
+    click(&b, "tr.folder a").await;
     b.wait_for_text("model.onnx").await;
     assert!(b.text_of("#folder").await.contains("weights"));
     assert!(b.page_text().await.contains("extra/"), "a sub-folder");
@@ -399,18 +404,10 @@ async fn explore_in_a_real_browser() {
 
     // The container's page: its tags with their platforms, and a pull command that works.
     b.goto(&format!("{base}/catalog/containers")).await;
-    b.js(
-        "document.querySelector('li.result a[href=\"/catalog/containers/acme/vision\"]').click()",
-        vec![],
-    )
-    .await;
+    click(&b, "li.result a[href=\"/catalog/containers/acme/vision\"]").await;
     b.wait_for_text("Getting started").await;
     assert_eq!(b.title().await, "Vision · Hangar");
-    b.js(
-        "document.querySelector('nav.tabs a[href$=\"section=tags\"]').click()",
-        vec![],
-    )
-    .await;
+    click(&b, "nav.tabs a[href$=\"section=tags\"]").await;
     b.wait_for_text("linux/amd64, linux/arm64/v8").await;
     let pull = b.text_of("#tags pre.pull").await;
     let reference = pull.strip_prefix("docker pull ").expect("a docker pull command");
@@ -438,13 +435,9 @@ async fn explore_in_a_real_browser() {
     b.goto(&format!("{base}/catalog/models/acme/det?section=collections"))
         .await;
     b.wait_for_text("Starter Kit").await;
-    b.js("document.querySelector('#related a').click()", vec![]).await;
+    click(&b, "#related a").await;
     b.wait_for_text("Collection · acme/kit").await;
-    b.js(
-        "document.querySelector('nav.tabs a[href$=\"section=collections\"]').click()",
-        vec![],
-    )
-    .await;
+    click(&b, "nav.tabs a[href$=\"section=collections\"]").await;
     b.wait_for_text("acme/vision").await;
     let items = b.text_of("#related").await;
     assert!(items.contains("Model det") && !items.contains("secret"), "{items}");
@@ -465,4 +458,178 @@ async fn explore_in_a_real_browser() {
     b.wait_for_text("3 results for “traffic”").await;
     assert!(b.page_text().await.contains("acme/secret"));
     assert_eq!(count_of(&b, "accessLevel:PRIVATE").await, Some(1));
+    sign_out(&b).await;
+
+    // A registered user of another org: signed-in content downloads, private acme content
+    // stays invisible, and acme's Private Registry is a page that does not exist.
+    outsider_key(&stores, "globex");
+    let path = admin_ok(&stores, &["password-link", "user@globex.test"]);
+    set_password(&b, &format!("{base}{}", path.trim()), OUTSIDER_PASSWORD).await;
+    sign_in(&b, base, "user@globex.test", OUTSIDER_PASSWORD).await;
+    b.goto(&format!("{base}/catalog/models?q=traffic")).await;
+    b.wait_for_text("2 results for “traffic”").await;
+    assert!(!b.page_text().await.contains("acme/secret"));
+    b.goto(&format!("{base}/catalog/models/acme/seg")).await;
+    b.wait_for_text("segmentation of traffic scenes").await;
+    assert!(!b.page_text().await.contains("Sign in to download"));
+    b.goto(&format!("{base}/catalog/models/acme/asr")).await;
+    b.wait_for_text("needs your organization's subscription to enterprise")
+        .await;
+    assert!(!b.has("#download pre").await);
+    assert_eq!(
+        b.text_of("#private-registry").await,
+        "Private Registry",
+        "their own org's registry"
+    );
+    b.goto(&format!("{base}/orgs/acme/models")).await;
+    b.wait_for_text("There is no private registry 'acme', or you are not a member of it.")
+        .await;
+    b.goto(&format!("{base}/orgs/globex/models")).await;
+    b.wait_for_text("Private Registry · globex").await;
+    b.wait_for_text("0 results").await;
+}
+
+const OUTSIDER_PASSWORD: &str = "globex user's passphrase 7";
+
+/// Grants the page the clipboard, clicks the copy button that follows the command `pre`
+/// (a CSS selector) and answers what the clipboard then holds.
+async fn copy_with_button(b: &Browser, pre: &str) -> String {
+    b.driver()
+        .cdp()
+        .send_raw(
+            "Browser.grantPermissions",
+            json!({"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]}),
+        )
+        .await
+        .expect("grant the clipboard");
+    let clicked = b
+        .js(
+            "const button = document.querySelector(arguments[0]).nextElementSibling; \
+             if (!button || !button.classList.contains('copy')) return null; \
+             button.click(); return button.getAttribute('aria-label');",
+            vec![json!(pre)],
+        )
+        .await;
+    assert!(clicked.is_string(), "no copy button after {pre}");
+    let copied = b.js("return navigator.clipboard.readText()", vec![]).await;
+    copied.as_str().expect("clipboard text").to_string()
+}
+
+/// The download box's commands, copied with their buttons and run as shown, against a TLS
+/// server (NVIDIA's `ngc` speaks only https): a model's `ngc registry model download-version`
+/// by `ngc` itself, byte-identical; a chart's `helm repo add` line through the Helm SDK and its
+/// `helm fetch` URL; and the chosen org's Private Registry, which lists the private model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copied_commands_run() {
+    let Some(b) = Browser::start().await else { return };
+    let Some(paths) = ngc_paths() else { return };
+    let Some(stores) = common::stores(Backend::SqliteFolder).await else {
+        return;
+    };
+    let (server, ca) = Server::start_tls(&stores);
+    let base = &server.base;
+    let api = Api::new(base, Some(ca.ca_pem.as_bytes()));
+    let owner = Auth::Bearer(server.key());
+    for (name, level) in [("det", "GUEST"), ("secret", "PRIVATE")] {
+        let body = json!({"name": name, "displayName": format!("Model {name}"), "accessType": level,
+                          "precision": "FP16", "shortDescription": "traffic detector"});
+        let (status, reply) = api.post("/v2/org/acme/models", &owner, body).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    let work = stores.dir.path().join("commands");
+    std::fs::create_dir_all(&work).unwrap();
+    let ngc = Ngc::new(&paths, base, &bundle(&work, &ca.ca_pem), work.join("ngc-home")).with_key(&server.key());
+    let src = work.join("det-src");
+    for (path, content) in FILES {
+        let file = src.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, content).unwrap();
+    }
+    ngc.ok(&[
+        "registry",
+        "model",
+        "upload-version",
+        "acme/det:1.0",
+        "--source",
+        src.to_str().unwrap(),
+    ]);
+    // A chart for signed-in users: its commands carry the key.
+    let body =
+        json!({"name": "web", "displayName": "Web", "accessType": "AUTHENTICATED", "shortDescription": "a web server"});
+    let (status, reply) = api.post("/v2/org/acme/helm-charts", &owner, body).await;
+    assert_eq!(status, 200, "{reply}");
+    let tgz = chart_tgz("web", "0.1.0", &[("values.yaml", "replicas: 1\n")]);
+    let upload = api
+        .raw()
+        .post(format!("{base}/api/acme/charts"))
+        .basic_auth("$oauthtoken", Some(server.key()))
+        .body(tgz.clone());
+    let (status, reply) = api.send(upload).await;
+    assert!(status.is_success(), "{reply}");
+
+    set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;
+    sign_in(&b, base, "owner@acme.test", OWNER_PASSWORD).await;
+
+    // The model's ngc command: copied, then run by ngc as it stands.
+    b.goto(&format!("{base}/catalog/models/acme/det")).await;
+    b.wait_for_text("download-version").await;
+    let command = copy_with_button(&b, "#download pre.command").await;
+    assert_eq!(command, "ngc registry model download-version \"acme/det:1.0\"");
+    let bin = work.join("bin");
+    ngc.script_in(&bin);
+    let dest = work.join("ngc-download");
+    sh_in(&dest, &command, Some(&bin));
+    for (path, content) in FILES {
+        let got = std::fs::read(dest.join("det_v1.0").join(path)).unwrap_or_default();
+        assert_eq!(got, content.as_bytes(), "{path} downloaded by ngc");
+    }
+
+    // The chart's Helm commands: the repository the `helm repo add` line names serves the
+    // chart to the Helm SDK, and the `helm fetch` URL is the chart uploaded.
+    b.goto(&format!("{base}/catalog/helm-charts/acme/web")).await;
+    b.wait_for_text("helm repo add").await;
+    let helm = copy_with_button(&b, "#download pre.command:nth-of-type(2)").await;
+    let words: Vec<&str> = helm.split_whitespace().collect();
+    assert_eq!(words[..3], ["helm", "repo", "add"], "{helm}");
+    let repo = words[4];
+    assert_eq!(repo, format!("{base}/acme"), "{helm}");
+    assert!(
+        helm.contains("--username='$oauthtoken' --password=\"$NGC_API_KEY\""),
+        "{helm}"
+    );
+    let fetch = helm
+        .lines()
+        .find_map(|l| l.strip_prefix("helm fetch "))
+        .unwrap_or_else(|| panic!("no helm fetch line: {helm}"));
+    let got = api
+        .raw()
+        .get(fetch)
+        .basic_auth("$oauthtoken", Some(server.key()))
+        .send()
+        .await
+        .expect("GET the chart");
+    assert_eq!(got.status(), 200, "{fetch}");
+    assert_eq!(got.bytes().await.unwrap().as_ref(), tgz.as_slice(), "the chart fetched");
+    if let Ok(python) = std::env::var("HANGAR_TEST_HELM_PYTHON") {
+        let envs = [("SSL_CERT_FILE", ca.ca_file.as_path())];
+        let report = helm_client(
+            &python,
+            "repo",
+            &work.join("helm"),
+            &[repo, &server.key(), "web"],
+            &envs,
+        );
+        let shown = report["show"].as_str().unwrap_or_default();
+        assert!(
+            shown.contains("name: web") && shown.contains("version: 0.1.0"),
+            "{report}"
+        );
+    }
+
+    // The header's Private Registry: the org's own models, the private one too.
+    click(&b, "#private-registry").await;
+    b.wait_for_text("Private Registry · acme").await;
+    click(&b, "nav.tabs a[href=\"/orgs/acme/models\"]").await;
+    b.wait_for_text("acme/secret").await;
+    assert!(b.page_text().await.contains("2 results"));
 }

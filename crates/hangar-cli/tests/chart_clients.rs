@@ -17,6 +17,7 @@
 
 mod common;
 
+use common::charts::helm_client;
 use common::ngc::{Ngc, bundle, column, ngc_paths};
 use common::proxy::ConnectProxy;
 use common::registry::{OCI_MANIFEST, Registry, sha};
@@ -25,8 +26,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 /// The Helm repository host the ngc CLI hard-codes (production environment).
 const HELM_HOST: &str = "helm.ngc.nvidia.com";
@@ -55,10 +55,6 @@ fn tools(names: &[&str]) -> Option<Vec<String>> {
     );
     eprintln!("note: {names:?} not set (run scripts/test); skipping");
     None
-}
-
-fn helm_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm")
 }
 
 /// `host:port` of a server's base URL.
@@ -375,39 +371,6 @@ both_backends!(ngc_chart_commands, ngc_charts);
 // ------------------------------------------------------------------------------------------
 // Helm SDK
 
-/// Runs `tests/helm/helm-client <command> <workdir> <args>` with a scratch HOME and Helm state
-/// in `workdir`; returns its JSON report.
-fn helm_client(python: &str, command: &str, workdir: &Path, args: &[&str]) -> Value {
-    std::fs::create_dir_all(workdir).unwrap();
-    let helm = workdir.join("helm-state");
-    let out = Command::new("timeout")
-        .arg(CLIENT_TIMEOUT)
-        .arg(python)
-        .arg(helm_dir().join("helm-client"))
-        .arg(command)
-        .arg(workdir)
-        .args(args)
-        .env("HOME", workdir)
-        .env("HELM_CACHE_HOME", helm.join("cache"))
-        .env("HELM_CONFIG_HOME", helm.join("config"))
-        .env("HELM_DATA_HOME", helm.join("data"))
-        .env("KUBECONFIG", workdir.join("no-kubeconfig"))
-        .env_remove("HELM_REGISTRY_CONFIG")
-        .env_remove("HELM_REPOSITORY_CONFIG")
-        .env_remove("HELM_REPOSITORY_CACHE")
-        .output()
-        .expect("run helm-client");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
-    assert!(
-        out.status.success(),
-        "helm-client {command} {args:?} failed:\nstdout: {}\nstderr: {}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    let report = std::fs::read(workdir.join(format!("{command}-report.json"))).expect("helm-client report");
-    serde_json::from_slice(&report).expect("report JSON")
-}
-
 /// A GET through the registry (Docker token auth with the key); returns status and bytes.
 async fn registry_get(reg: &Registry, path: &str, accept: &str) -> (u16, Vec<u8>) {
     let r = reg.send(Method::GET, path, &[("accept", accept)], vec![]).await;
@@ -431,7 +394,7 @@ async fn helm_oci(stores: &Stores) {
         ("acme/vision", "vision-hello", "1.0.0-rc.1"),
     ] {
         let work = stores.dir.path().join(format!("helm-{name}"));
-        let report = helm_client(python, "oci", &work, &[&host, remote, &key, name, version]);
+        let report = helm_client(python, "oci", &work, &[&host, remote, &key, name, version], &[]);
         let packaged = std::fs::read(report["package"].as_str().expect("package path")).unwrap();
         assert_eq!(
             report["package"].as_str().unwrap(),
@@ -634,7 +597,13 @@ async fn helm_repository(stores: &Stores) {
     assert_eq!(status, 401, "a private org's index needs credentials");
 
     let work = stores.dir.path().join("helm-repo");
-    let report = helm_client(&python[0], "repo", &work, &[repo.trim_end_matches('/'), &key, "alpha"]);
+    let report = helm_client(
+        &python[0],
+        "repo",
+        &work,
+        &[repo.trim_end_matches('/'), &key, "alpha"],
+        &[],
+    );
     assert_eq!(
         report["repos"],
         serde_json::json!([{"name": "hangar", "url": repo.trim_end_matches('/')}]),

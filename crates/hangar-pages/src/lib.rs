@@ -1,27 +1,16 @@
 //! Hangar's web pages: one askama template per page, compiled into the binary and autoescaped,
 //! and the static assets they link. Each page is a plain struct of what it shows; the web
-//! surface fills it and calls [`askama::Template::render`]. No page runs script: the forms work
-//! with plain POSTs, and the Content-Security-Policy the server sends forbids inline code.
+//! surface fills it and calls [`askama::Template::render`]. Every page works without script:
+//! links, plain GETs and form POSTs. Script only makes it faster (htmx: results while typing)
+//! and adds copy buttons, from files of this server: the Content-Security-Policy forbids
+//! inline code.
 
+mod assets;
 mod markdown;
 
 pub use askama::Template;
+pub use assets::{ASSETS, Asset, asset_at, asset_url};
 pub use markdown::{MAX_MARKDOWN, markdown};
-
-use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
-
-/// The one stylesheet.
-pub const STYLESHEET: &str = include_str!("../static/hangar.css");
-
-/// The stylesheet's URL, named by its content hash so it can be cached forever.
-pub fn stylesheet_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let hash = hex::encode(Sha256::digest(STYLESHEET.as_bytes()));
-        format!("/static/hangar.{}.css", &hash[..16])
-    })
-}
 
 /// What every page's header shows: the signed-in user (if any) with the org/team switcher,
 /// and the CSRF token its forms carry.
@@ -32,8 +21,9 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn stylesheet(&self) -> &'static str {
-        stylesheet_url()
+    /// The URL of the static file `name` ([`ASSETS`]).
+    pub fn asset(&self, name: &str) -> &'static str {
+        asset_url(name)
     }
 }
 
@@ -44,6 +34,24 @@ pub struct UserMenu {
     /// `org` or `org / team`; empty when none is chosen.
     pub context: String,
     pub choices: Vec<Choice>,
+}
+
+impl UserMenu {
+    /// The Private Registry of the chosen org or team, else of the first one the user belongs
+    /// to; empty when they belong to none.
+    pub fn registry(&self) -> String {
+        let chosen = self
+            .choices
+            .iter()
+            .find(|c| c.selected)
+            .or(self.choices.first())
+            .map(|c| c.value.as_str());
+        match chosen.map(|value| value.split_once('/').ok_or(value)) {
+            Some(Ok((org, team))) => format!("/orgs/{org}/teams/{team}/containers"),
+            Some(Err(org)) => format!("/orgs/{org}/containers"),
+            None => String::new(),
+        }
+    }
 }
 
 /// One option of the org/team switcher; `value` is `org` or `org/team`.
@@ -241,6 +249,8 @@ pub struct SortOption {
 #[template(path = "explore.html")]
 pub struct Explore {
     pub chrome: Chrome,
+    /// "Private Registry · acme" in an org's registry; empty in the catalog.
+    pub heading: String,
     /// The current tab's path (`/catalog/models`): where the forms send their GETs.
     pub action: String,
     /// The current tab's label ("Models").
@@ -248,8 +258,8 @@ pub struct Explore {
     pub tabs: Vec<Tab>,
     pub query: String,
     pub sorts: Vec<SortOption>,
-    /// The filters ticked, as `field:value` tokens.
-    pub filters: Vec<String>,
+    /// Whether any filter is ticked.
+    pub filtered: bool,
     /// This tab with the same text and no filters.
     pub clear: String,
     pub facets: Vec<FacetGroup>,

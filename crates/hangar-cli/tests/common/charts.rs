@@ -1,4 +1,9 @@
-//! Helm chart archives made in the tests, good and bad.
+//! Helm chart archives made in the tests, good and bad, and the Helm SDK client that the
+//! tests drive (`tests/helm/helm-client`).
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
 
 /// A .tgz as `helm package` makes it: `<name>/Chart.yaml` plus `files`, under `<name>/`.
 pub fn chart_tgz(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
@@ -49,4 +54,39 @@ pub fn symlink_tgz(name: &str, target: &str) -> Vec<u8> {
     tar.append_link(&mut link, format!("{name}/values.yaml"), target)
         .expect("link");
     tar.into_inner().expect("tar").finish().expect("gzip")
+}
+
+/// Runs `tests/helm/helm-client <command> <workdir> <args>` with a scratch HOME and Helm state
+/// in `workdir` and `envs` added (`SSL_CERT_FILE` for a TLS server); returns its JSON report.
+#[allow(dead_code)]
+pub fn helm_client(python: &str, command: &str, workdir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Value {
+    std::fs::create_dir_all(workdir).unwrap();
+    let helm = workdir.join("helm-state");
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm/helm-client"))
+        .arg(command)
+        .arg(workdir)
+        .args(args)
+        .env("HOME", workdir)
+        .env("HELM_CACHE_HOME", helm.join("cache"))
+        .env("HELM_CONFIG_HOME", helm.join("config"))
+        .env("HELM_DATA_HOME", helm.join("data"))
+        .env("KUBECONFIG", workdir.join("no-kubeconfig"))
+        .env_remove("HELM_REGISTRY_CONFIG")
+        .env_remove("HELM_REPOSITORY_CONFIG")
+        .env_remove("HELM_REPOSITORY_CACHE")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run helm-client");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    assert!(
+        out.status.success(),
+        "helm-client {command} {args:?} failed:\nstdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report = std::fs::read(workdir.join(format!("{command}-report.json"))).expect("helm-client report");
+    serde_json::from_slice(&report).expect("report JSON")
 }

@@ -180,6 +180,34 @@ impl Ngc {
         cmd
     }
 
+    /// Writes `dir/ngc`, a shell script that runs this CLI as [`Ngc::command`] does (its
+    /// environment included), so a command line as a page shows it (`ngc registry …`) runs
+    /// unchanged with `dir` first on PATH.
+    #[allow(dead_code)]
+    pub fn script_in(&self, dir: &Path) -> PathBuf {
+        let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
+        let cmd = self.command(&[]);
+        let mut script = String::from("#!/bin/sh\n");
+        for (name, value) in cmd.get_envs() {
+            let name = name.to_string_lossy();
+            match value {
+                Some(value) => script.push_str(&format!("export {name}={}\n", quote(value))),
+                None => script.push_str(&format!("unset {name}\n")),
+            }
+        }
+        script.push_str(&format!("exec {}", quote(cmd.get_program())));
+        for arg in cmd.get_args() {
+            script.push_str(&format!(" {}", quote(arg)));
+        }
+        script.push_str(" \"$@\"\n");
+        std::fs::create_dir_all(dir).expect("script dir");
+        let path = dir.join("ngc");
+        std::fs::write(&path, script).expect("write the ngc script");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+
     /// Runs `ngc <args>`; returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self.command(args).output().expect("run the ngc CLI");

@@ -4,7 +4,7 @@
 //! `/v2/search`: a guest sees listed software only, a member also their orgs' own.
 
 use super::error::{WebError, WebResult};
-use super::forms::{encode, query};
+use super::forms::{self, encode, query};
 use super::render::page;
 use super::visitor::Visitor;
 use crate::auth::Caller;
@@ -14,7 +14,7 @@ use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use hangar_core::access::AccessLevel;
-use hangar_core::policy::ArtifactKind;
+use hangar_core::policy::{Action, ArtifactKind, Target};
 use hangar_pages::{Card, Explore, FacetGroup, FacetOption, SortOption, Tab};
 use hangar_store::meta::{FACET_FIELDS, Place, SearchEntry, SearchRequest, Sort};
 
@@ -113,13 +113,12 @@ impl Asked {
     }
 
     fn sort(&self) -> (&'static str, Sort) {
-        let chosen = self
-            .sort
-            .unwrap_or(if self.text.is_empty() { "name" } else { "relevance" });
+        // Relevance without text is by path: the menu's first choice is right for both.
+        let chosen = self.sort.unwrap_or(SORTS[0].0);
         SORTS
             .iter()
             .find(|(v, _, _)| *v == chosen)
-            .map_or(("name", Sort::Name), |(v, _, s)| (*v, *s))
+            .map_or((SORTS[0].0, SORTS[0].2), |(v, _, s)| (*v, *s))
     }
 
     /// The filters as the store takes them: each field with any of its values.
@@ -163,9 +162,44 @@ impl Asked {
     }
 }
 
+/// Where Explore looks: the whole catalog, or one org's (or team's) private registry.
+enum Scope {
+    Catalog,
+    Registry { org: String, team: Option<String> },
+}
+
+impl Scope {
+    /// The address of this scope's tabs, without the tab.
+    fn base(&self) -> String {
+        match self {
+            Scope::Catalog => "/catalog".into(),
+            Scope::Registry { org, team: None } => format!("/orgs/{org}"),
+            Scope::Registry { org, team: Some(team) } => format!("/orgs/{org}/teams/{team}"),
+        }
+    }
+
+    fn place(&self) -> Place {
+        match self {
+            Scope::Catalog => Place::Catalog,
+            Scope::Registry { org, team } => Place::Org {
+                org: org.clone(),
+                team: team.clone(),
+            },
+        }
+    }
+
+    fn heading(&self) -> String {
+        match self {
+            Scope::Catalog => String::new(),
+            Scope::Registry { org, team: None } => format!("Private Registry · {org}"),
+            Scope::Registry { org, team: Some(team) } => format!("Private Registry · {org} / {team}"),
+        }
+    }
+}
+
 /// `GET /`: the catalog's first tab.
-pub async fn home(state: State<AppState>, visitor: Visitor, query: RawQuery) -> WebResult<Response> {
-    show(state, visitor, Path(TABS[0].0.to_string()), query).await
+pub async fn home(state: State<AppState>, visitor: Visitor, RawQuery(raw): RawQuery) -> WebResult<Response> {
+    render(&state, &visitor, Scope::Catalog, TABS[0].0, raw.as_deref()).await
 }
 
 /// `GET /catalog/{tab}`.
@@ -175,11 +209,61 @@ pub async fn show(
     Path(tab): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> WebResult<Response> {
+    render(&state, &visitor, Scope::Catalog, &tab, raw.as_deref()).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct RegistryPath {
+    org: String,
+    team: Option<String>,
+    tab: Option<String>,
+}
+
+/// `GET /orgs/{org}[/teams/{team}][/{tab}]`: the Private Registry of an org or team the
+/// visitor belongs to (Private Registry guide §3.4). Anyone else, signed in or not, is told
+/// there is no such registry, whether or not the org exists.
+pub async fn registry(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(path): Path<RegistryPath>,
+    RawQuery(raw): RawQuery,
+) -> WebResult<Response> {
+    let caller = caller_of(&state, &visitor).await?;
+    let target = Target::team(&path.org, path.team.as_deref());
+    if !caller.allowed(Action::ViewOrg, &target) {
+        if visitor.signed.is_none() {
+            visitor.signed_in()?;
+        }
+        let name = path
+            .team
+            .as_ref()
+            .map_or(path.org.clone(), |t| format!("{}/{t}", path.org));
+        return Err(WebError::NotFound(format!(
+            "There is no private registry '{name}', or you are not a member of it."
+        )));
+    }
+    let scope = Scope::Registry {
+        org: path.org,
+        team: path.team,
+    };
+    match path.tab {
+        Some(tab) => render(&state, &visitor, scope, &tab, raw.as_deref()).await,
+        None => Ok(forms::see_other(&format!("{}/{}", scope.base(), TABS[0].0))),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    visitor: &Visitor,
+    scope: Scope,
+    tab: &str,
+    raw: Option<&str>,
+) -> WebResult<Response> {
     let Some(&(segment, label, kind)) = TABS.iter().find(|(s, _, _)| *s == tab) else {
         return Err(WebError::NotFound(format!("there is no catalog of '{tab}'")));
     };
-    let asked = Asked::parse(raw.as_deref())?;
-    let caller = caller_of(&state, &visitor).await?;
+    let asked = Asked::parse(raw)?;
+    let caller = caller_of(state, visitor).await?;
     let (sort_value, sort) = asked.sort();
     let found = state
         .meta
@@ -188,14 +272,15 @@ pub async fn show(
             text: (!asked.text.is_empty()).then(|| asked.text.clone()),
             resource_glob: None,
             filters: asked.store_filters(),
-            place: Place::Catalog,
+            place: scope.place(),
             viewer: viewer(&caller, kind),
             sort,
             page: asked.page - 1,
             page_size: PAGE_SIZE,
         })
         .await?;
-    let action = format!("/catalog/{segment}");
+    let base = scope.base();
+    let action = format!("{base}/{segment}");
     let pages = ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let facets = FACET_LABELS
         .iter()
@@ -222,7 +307,8 @@ pub async fn show(
         })
         .collect();
     let template = Explore {
-        chrome: visitor.chrome(&state).await?,
+        chrome: visitor.chrome(state).await?,
+        heading: scope.heading(),
         kind: label.to_string(),
         tabs: TABS
             .iter()
@@ -231,7 +317,7 @@ pub async fn show(
                     text: asked.text.clone(),
                     ..Asked::default()
                 }
-                .href(&format!("/catalog/{s}"), 1, false),
+                .href(&format!("{base}/{s}"), 1, false),
                 label: l.to_string(),
                 current: *s == segment,
             })
@@ -245,7 +331,6 @@ pub async fn show(
                 selected: *value == sort_value,
             })
             .collect(),
-        filters: asked.filters.iter().map(|(f, v)| Asked::token(f, v)).collect(),
         clear: asked.href(&action, 1, false),
         facets,
         cards: found.entries.iter().map(|e| card(kind, e)).collect(),
@@ -255,6 +340,7 @@ pub async fn show(
         previous: (asked.page > 1).then(|| asked.href(&action, asked.page - 1, true)),
         next: (asked.page < pages).then(|| asked.href(&action, asked.page + 1, true)),
         sign_in_hint: visitor.signed.is_none(),
+        filtered: !asked.filters.is_empty(),
         action,
     };
     Ok(visitor.respond(page(&template)))
@@ -390,6 +476,6 @@ mod tests {
             assert!(Asked::parse(Some(bad)).is_err(), "{bad}");
         }
         assert!(Asked::parse(Some(&format!("q={}", "a".repeat(201)))).is_err());
-        assert_eq!(Asked::parse(None).expect("empty").sort().1, Sort::Name);
+        assert_eq!(Asked::parse(None).expect("empty").sort().1, Sort::Relevance);
     }
 }

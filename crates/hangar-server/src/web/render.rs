@@ -5,9 +5,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use hangar_pages::{Chrome, Message, Template};
 
-/// No script at all, styles only from this server, forms only to this server, never framed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Scripts, styles and requests from scripts only from this server's own files (no inline code,
+/// no `eval`), forms only to this server, never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn page(template: &impl Template) -> Response {
     match template.render() {
@@ -53,10 +54,10 @@ pub async fn headers(request: axum::extract::Request, next: axum::middleware::Ne
     response
 }
 
-/// `GET /static/{file}`: the stylesheet under its hashed name.
+/// `GET /static/{file}`: a static file under its hashed name.
 pub async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    if format!("/static/{file}") == hangar_pages::stylesheet_url() {
-        return ([(CONTENT_TYPE, "text/css; charset=utf-8")], hangar_pages::STYLESHEET).into_response();
+    if let Some(asset) = hangar_pages::asset_at(&format!("/static/{file}")) {
+        return ([(CONTENT_TYPE, asset.content_type)], asset.body).into_response();
     }
     let mut response = message_page("Not found", "There is no such file.", None);
     *response.status_mut() = StatusCode::NOT_FOUND;
