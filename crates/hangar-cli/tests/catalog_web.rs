@@ -168,6 +168,27 @@ async fn guest_sees_no_hidden_entity(backend: Backend) {
     assert_eq!(status, 400, "{html}");
     let (status, _) = guest_page(&server, "/catalog/models?page=0").await;
     assert_eq!(status, 400);
+    // A path nobody serves: a page for a browser, JSON for everyone else.
+    let client = reqwest::Client::new();
+    let url = format!("{}/no/such/page", server.base);
+    let page = client
+        .get(&url)
+        .header("accept", "text/html,*/*")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.status(), 404);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(page.text().await.unwrap().contains("<title>Not found · Hangar</title>"));
+    let json = client.get(&url).send().await.expect("GET");
+    assert_eq!(json.status(), 404);
+    let body: serde_json::Value = json.json().await.expect("JSON");
+    assert!(body["requestStatus"]["statusCode"].is_string(), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,11 +310,23 @@ async fn explore_in_a_real_browser() {
     // A guest opens the site: the catalog, its first tab.
     b.goto(&format!("{base}/")).await;
     assert_eq!(b.title().await, "Containers · Hangar");
+    // From the keyboard: the first Tab reaches "Skip to content", which leads to the page.
+    b.driver()
+        .action_chain()
+        .send_keys(thirtyfour::Key::Tab)
+        .perform()
+        .await
+        .expect("press Tab");
+    assert_eq!(
+        b.js("return document.activeElement.textContent", vec![]).await,
+        json!("Skip to content")
+    );
     click(&b, "nav.tabs a[href=\"/catalog/models\"]").await;
     b.wait_for_text(&format!("{} results", 4 + FILLER)).await;
     assert_eq!(b.title().await, "Models · Hangar");
     // Pages: 24 a page, the rest on the next.
     assert!(b.page_text().await.contains("Page 1 of 2"));
+    b.snapshot("explore").await;
     click(&b, "a[rel=next]").await;
     b.wait_for_text("Page 2 of 2").await;
     assert_eq!(
@@ -354,6 +387,7 @@ async fn explore_in_a_real_browser() {
     b.wait_for_text("Getting started").await;
     assert_eq!(b.title().await, "Model det · Hangar");
     assert_eq!(b.text_of("#overview strong").await, "Fast");
+    b.snapshot("model-overview").await;
     assert_eq!(
         b.js(
             "return window.ran === undefined && \
@@ -387,6 +421,7 @@ async fn explore_in_a_real_browser() {
     b.wait_for_text("model.onnx").await;
     assert!(b.text_of("#folder").await.contains("weights"));
     assert!(b.page_text().await.contains("extra/"), "a sub-folder");
+    b.snapshot("model-files").await;
     // (The page's own policy forbids scripts to fetch, so the link is followed from here.)
     let href = b
         .js("return document.querySelector('tr.file a[download]').href", vec![])
@@ -409,6 +444,7 @@ async fn explore_in_a_real_browser() {
     assert_eq!(b.title().await, "Vision · Hangar");
     click(&b, "nav.tabs a[href$=\"section=tags\"]").await;
     b.wait_for_text("linux/amd64, linux/arm64/v8").await;
+    b.snapshot("container-tags").await;
     let pull = b.text_of("#tags pre.pull").await;
     let reference = pull.strip_prefix("docker pull ").expect("a docker pull command");
     assert!(reference.ends_with("/acme/vision:1.0"), "{pull}");
@@ -440,6 +476,7 @@ async fn explore_in_a_real_browser() {
     click(&b, "nav.tabs a[href$=\"section=collections\"]").await;
     b.wait_for_text("acme/vision").await;
     let items = b.text_of("#related").await;
+    b.snapshot("collection-items").await;
     assert!(items.contains("Model det") && !items.contains("secret"), "{items}");
 
     // An entitled model: a guest sees it, with no download.
@@ -632,4 +669,15 @@ async fn copied_commands_run() {
     click(&b, "nav.tabs a[href=\"/orgs/acme/models\"]").await;
     b.wait_for_text("acme/secret").await;
     assert!(b.page_text().await.contains("2 results"));
+    b.snapshot("private-registry").await;
+
+    // Screenshots are whole pages, as wide as a phone and a desktop.
+    let shots = work.join("shots");
+    b.snapshot_to(&shots, "registry").await;
+    for width in [375, 1440] {
+        let png = std::fs::read(shots.join(format!("registry-{width}.png"))).expect("a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        let png_width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(png_width, width, "the screenshot's width");
+    }
 }

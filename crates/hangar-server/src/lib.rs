@@ -109,7 +109,22 @@ async fn host_from_authority(mut request: axum::extract::Request) -> axum::extra
     request
 }
 
-pub(crate) async fn not_found() -> Response {
+/// No route: a browser asking for a page gets one; every client of a protocol its JSON.
+pub(crate) async fn not_found(method: Method, uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_page = matches!(method, Method::GET | Method::HEAD)
+        && !uri.path().starts_with("/v2/")
+        && headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        return web::not_found_page();
+    }
+    no_such_endpoint()
+}
+
+/// The protocols' answer for a path nobody serves.
+pub(crate) fn no_such_endpoint() -> Response {
     ApiError::NotFound("no such endpoint".into()).into_response()
 }
 

@@ -354,8 +354,9 @@ impl Browser {
     /// `.html` and prints where. Runs from `Drop` while the test panics, so it asks chromedriver
     /// itself on a thread of its own: the test's runtime may be the thread that is unwinding.
     fn save_failure(&self) {
-        let session = format!("{}/session/{}", self.driver_url, self.driver.session_id());
-        let fetched = std::thread::spawn(move || {
+        let session = self.session_url();
+        let test_name = self.test_name.clone();
+        let saved = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -373,32 +374,99 @@ impl Browser {
                         .ok()?;
                     answer["value"].as_str().map(str::to_string)
                 };
-                Some((get("url").await, get("screenshot").await, get("source").await))
+                let (url, source) = (get("url").await, get("source").await);
+                let stem = failure_stem(&test_name);
+                let mut files = vec![];
+                for width in SCREEN_WIDTHS {
+                    if let Some(png) = full_page_png(&client, &session, width).await {
+                        let path = stem.with_file_name(format!("{}-{width}.png", file_name(&stem)));
+                        write_or_note(&path, &png);
+                        files.push(path);
+                    }
+                }
+                if let Some(source) = source {
+                    let path = stem.with_extension("html");
+                    write_or_note(&path, source.as_bytes());
+                    files.push(path);
+                }
+                Some((url, files))
             })
         })
         .join();
-        let Ok(Some((url, screenshot, source))) = fetched else {
+        let Ok(Some((url, files))) = saved else {
             eprintln!("browser: the failure snapshot could not be taken");
             return;
         };
-        let (png, html) = failure_files(&self.test_name);
-        if let Some(screenshot) = screenshot {
-            use base64::Engine;
-            match base64::engine::general_purpose::STANDARD.decode(screenshot) {
-                Ok(bytes) => write_or_note(&png, &bytes),
-                Err(e) => eprintln!("browser: the screenshot is not base64: {e}"),
-            }
-        }
-        if let Some(source) = source {
-            write_or_note(&html, source.as_bytes());
-        }
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         eprintln!(
-            "browser: the page at the failure ({}): {} and {}",
+            "browser: the page at the failure ({}): {}",
             url.as_deref().unwrap_or("unknown URL"),
-            png.display(),
-            html.display()
+            names.join(", ")
         );
     }
+
+    /// chromedriver's URL of this session.
+    fn session_url(&self) -> String {
+        format!("{}/session/{}", self.driver_url, self.driver.session_id())
+    }
+
+    /// With `HANGAR_TEST_SCREENSHOTS` naming a folder: saves the current page there as
+    /// `<name>-375.png` and `<name>-1440.png`, whole pages as a phone and a desktop show them
+    /// (README's screenshots come from here). Does nothing otherwise.
+    pub async fn snapshot(&self, name: &str) {
+        if let Some(dir) = std::env::var_os("HANGAR_TEST_SCREENSHOTS") {
+            self.snapshot_to(Path::new(&dir), name).await;
+        }
+    }
+
+    /// Saves the current page as `dir/<name>-375.png` and `dir/<name>-1440.png`.
+    pub async fn snapshot_to(&self, dir: &Path, name: &str) {
+        std::fs::create_dir_all(dir).expect("screenshot folder");
+        let client = reqwest::Client::builder().timeout(WAIT).build().expect("client");
+        for width in SCREEN_WIDTHS {
+            let png = full_page_png(&client, &self.session_url(), width)
+                .await
+                .unwrap_or_else(|| panic!("no screenshot of {name} at {width} px"));
+            std::fs::write(dir.join(format!("{name}-{width}.png")), png).expect("write screenshot");
+        }
+    }
+}
+
+/// The widths screenshots are taken at: a phone and a desktop.
+const SCREEN_WIDTHS: [u32; 2] = [375, 1440];
+/// The tallest screenshot, so that a long page stays a small file.
+const MAX_SCREEN_HEIGHT: u32 = 4000;
+
+/// The whole page (up to [`MAX_SCREEN_HEIGHT`]) as a PNG laid out `width` px wide, through
+/// chromedriver's DevTools passthrough; the window is as before afterwards. None when
+/// chromedriver does not answer.
+async fn full_page_png(client: &reqwest::Client, session: &str, width: u32) -> Option<Vec<u8>> {
+    let cdp = async |cmd: &str, params: Value| -> Option<Value> {
+        let answer: Value = client
+            .post(format!("{session}/goog/cdp/execute"))
+            .json(&serde_json::json!({"cmd": cmd, "params": params}))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        answer.get("value").filter(|v| !v.is_null()).cloned()
+    };
+    let metrics = |height: u32| serde_json::json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600});
+    cdp("Emulation.setDeviceMetricsOverride", metrics(800)).await?;
+    let layout = cdp("Page.getLayoutMetrics", serde_json::json!({})).await;
+    let height = layout
+        .as_ref()
+        .and_then(|l| l["cssContentSize"]["height"].as_f64())
+        .map_or(800, |h| (h.ceil() as u32).clamp(200, MAX_SCREEN_HEIGHT));
+    cdp("Emulation.setDeviceMetricsOverride", metrics(height)).await?;
+    let shot = cdp("Page.captureScreenshot", serde_json::json!({"format": "png"})).await;
+    cdp("Emulation.clearDeviceMetricsOverride", serde_json::json!({})).await;
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(shot?["data"].as_str()?)
+        .ok()
 }
 
 impl Drop for Browser {
@@ -412,9 +480,9 @@ impl Drop for Browser {
     }
 }
 
-/// A free pair of `target/browser-failures/<test>-<n>.png` and `.html` paths (the test's
-/// name with `::` as `-`).
-fn failure_files(test_name: &str) -> (PathBuf, PathBuf) {
+/// A free `target/browser-failures/<test>-<n>` (the test's name with `::` as `-`), claimed by
+/// creating its `.html`; the snapshot's files are named after it.
+fn failure_stem(test_name: &str) -> PathBuf {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir");
     let dir = target.join("browser-failures");
     let _ = std::fs::create_dir_all(&dir);
@@ -431,13 +499,17 @@ fn failure_files(test_name: &str) -> (PathBuf, PathBuf) {
         .collect();
     let mut n = 1;
     loop {
-        let png = dir.join(format!("{stem}-{n}.png"));
-        let claimed = std::fs::OpenOptions::new().write(true).create_new(true).open(&png);
+        let html = dir.join(format!("{stem}-{n}.html"));
+        let claimed = std::fs::OpenOptions::new().write(true).create_new(true).open(&html);
         if claimed.is_ok() || n > 1000 {
-            return (png, dir.join(format!("{stem}-{n}.html")));
+            return html.with_extension("");
         }
         n += 1;
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap_or_default().to_string_lossy().to_string()
 }
 
 fn write_or_note(path: &Path, bytes: &[u8]) {

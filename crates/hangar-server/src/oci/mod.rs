@@ -73,7 +73,7 @@ async fn dispatch(
     let answer = match path::parse(&rest) {
         Ok(Some(endpoint)) => handle(&state, method, &headers, endpoint, &query, &tags, body).await,
         // Not a registry path: the server's own answer for paths it does not know.
-        Ok(None) => Ok(crate::not_found().await),
+        Ok(None) => Ok(crate::no_such_endpoint()),
         Err(e) => Err(e),
     };
     with_version(answer.unwrap_or_else(IntoResponse::into_response))

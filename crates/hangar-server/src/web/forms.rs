@@ -5,7 +5,7 @@ use axum::extract::FromRequest;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// A url-encoded form; a malformed one is a 400 page.
 #[derive(FromRequest)]
@@ -33,8 +33,12 @@ pub fn not_visible(signed_in: bool, noun: &str, path: &str) -> WebError {
     ))
 }
 
+/// Everything but RFC 3986's unreserved characters, which stay as they are (`1.0`, not `1%2E0`).
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// `value` percent-encoded for a path segment or a query value.
 pub fn encode(value: &str) -> String {
-    utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(value, RESERVED).to_string()
 }
 
 /// A path on this site to go to after a form, or `/account`: never another site. Browsers

@@ -19,6 +19,17 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
+/// The answer to a browser's GET of a path nobody serves: a page, not the API's JSON.
+pub fn not_found_page() -> axum::response::Response {
+    let mut response = render::message_page(
+        "Not found",
+        "There is no page at this address. The catalog may have what you are looking for.",
+        Some(("/", "Explore the catalog")),
+    );
+    *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+    render::secured(response, false)
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(explore::home))

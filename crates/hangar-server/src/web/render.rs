@@ -29,11 +29,16 @@ pub fn message_page(title: &str, text: &str, link: Option<(&str, &str)>) -> Resp
     })
 }
 
-/// The middleware: security headers on every web response; pages are never cached (they
-/// carry CSRF tokens and personal data), assets with a content hash forever.
+/// The middleware: security headers on every web response ([`secured`]).
 pub async fn headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let asset = request.uri().path().starts_with("/static/");
-    let mut response = next.run(request).await;
+    secured(next.run(request).await, asset)
+}
+
+/// `response` with the headers every web response carries: the Content-Security-Policy and
+/// friends; pages never cached (they carry CSRF tokens and personal data), assets with a
+/// content hash forever.
+pub fn secured(mut response: Response, asset: bool) -> Response {
     let cache = if asset && response.status().is_success() {
         "public, max-age=31536000, immutable"
     } else {
