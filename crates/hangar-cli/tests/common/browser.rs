@@ -364,15 +364,8 @@ impl Browser {
             runtime.block_on(async {
                 let client = reqwest::Client::builder().timeout(WAIT).build().ok()?;
                 let get = async |what: &str| -> Option<String> {
-                    let answer: Value = client
-                        .get(format!("{session}/{what}"))
-                        .send()
-                        .await
-                        .ok()?
-                        .json()
-                        .await
-                        .ok()?;
-                    answer["value"].as_str().map(str::to_string)
+                    let answer = driver_value(client.get(format!("{session}/{what}"))).await?;
+                    answer.as_str().map(str::to_string)
                 };
                 let (url, source) = (get("url").await, get("source").await);
                 let stem = failure_stem(&test_name);
@@ -437,21 +430,21 @@ const SCREEN_WIDTHS: [u32; 2] = [375, 1440];
 /// The tallest screenshot, so that a long page stays a small file.
 const MAX_SCREEN_HEIGHT: u32 = 4000;
 
+/// The `value` of chromedriver's answer to `request`; None for no answer or a null one.
+async fn driver_value(request: reqwest::RequestBuilder) -> Option<Value> {
+    let answer: Value = request.send().await.ok()?.json().await.ok()?;
+    answer.get("value").filter(|v| !v.is_null()).cloned()
+}
+
 /// The whole page (up to [`MAX_SCREEN_HEIGHT`]) as a PNG laid out `width` px wide, through
 /// chromedriver's DevTools passthrough; the window is as before afterwards. None when
 /// chromedriver does not answer.
 async fn full_page_png(client: &reqwest::Client, session: &str, width: u32) -> Option<Vec<u8>> {
     let cdp = async |cmd: &str, params: Value| -> Option<Value> {
-        let answer: Value = client
+        let request = client
             .post(format!("{session}/goog/cdp/execute"))
-            .json(&serde_json::json!({"cmd": cmd, "params": params}))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        answer.get("value").filter(|v| !v.is_null()).cloned()
+            .json(&serde_json::json!({"cmd": cmd, "params": params}));
+        driver_value(request).await
     };
     let metrics = |height: u32| serde_json::json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600});
     cdp("Emulation.setDeviceMetricsOverride", metrics(800)).await?;
