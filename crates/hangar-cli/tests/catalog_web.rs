@@ -567,10 +567,15 @@ async fn copied_commands_run() {
     let base = &server.base;
     let api = Api::new(base, Some(ca.ca_pem.as_bytes()));
     let owner = Auth::Bearer(server.key());
-    for (name, level) in [("det", "GUEST"), ("secret", "PRIVATE")] {
-        let body = json!({"name": name, "displayName": format!("Model {name}"), "accessType": level,
-                          "precision": "FP16", "shortDescription": "traffic detector"});
-        let (status, reply) = api.post("/v2/org/acme/models", &owner, body).await;
+    for (kind, name, level) in [
+        ("models", "det", "GUEST"),
+        ("models", "secret", "PRIVATE"),
+        ("resources", "notes", "AUTHENTICATED"),
+    ] {
+        let body = json!({"name": name, "displayName": format!("Entity {name}"), "accessType": level,
+                          "precision": "FP16", "shortDescription": "traffic detector",
+                          "logo": "https://logos.example.com/det.png"});
+        let (status, reply) = api.post(&format!("/v2/org/acme/{kind}"), &owner, body).await;
         assert_eq!(status, 200, "{reply}");
     }
     let work = stores.dir.path().join("commands");
@@ -582,14 +587,16 @@ async fn copied_commands_run() {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, content).unwrap();
     }
-    ngc.ok(&[
-        "registry",
-        "model",
-        "upload-version",
-        "acme/det:1.0",
-        "--source",
-        src.to_str().unwrap(),
-    ]);
+    for (kind, target) in [("model", "acme/det:1.0"), ("resource", "acme/notes:2.0")] {
+        ngc.ok(&[
+            "registry",
+            kind,
+            "upload-version",
+            target,
+            "--source",
+            src.to_str().unwrap(),
+        ]);
+    }
     // A chart for signed-in users: its commands carry the key.
     let body =
         json!({"name": "web", "displayName": "Web", "accessType": "AUTHENTICATED", "shortDescription": "a web server"});
@@ -616,6 +623,12 @@ async fn copied_commands_run() {
     ngc.script_in(&bin);
     let dest = work.join("ngc-download");
     sh_in(&dest, &command, Some(&bin));
+    // (Its logo is the URL its publisher set.)
+    assert_eq!(
+        b.js("return document.querySelector('.entity-head img.logo').src", vec![])
+            .await,
+        json!("https://logos.example.com/det.png")
+    );
     for (path, content) in FILES {
         let got = std::fs::read(dest.join("det_v1.0").join(path)).unwrap_or_default();
         assert_eq!(got, content.as_bytes(), "{path} downloaded by ngc");
@@ -662,6 +675,29 @@ async fn copied_commands_run() {
             "{report}"
         );
     }
+
+    // A resource for signed-in users: its file browser's curl command, copied and run, carries
+    // the key and fetches the file.
+    b.goto(&format!("{base}/catalog/resources/acme/notes?section=files"))
+        .await;
+    b.wait_for_text("README.txt").await;
+    assert_eq!(b.title().await, "Entity notes · Hangar");
+    let curl = copy_with_button(&b, "tr.file pre.curl").await;
+    assert!(curl.contains("$NGC_API_KEY"), "{curl}");
+    let fetched = work.join("curl-file");
+    sh_in(
+        &fetched,
+        &format!(
+            "export NGC_API_KEY='{}' CURL_CA_BUNDLE='{}'; {curl}",
+            server.key(),
+            ca.ca_file.display()
+        ),
+        None,
+    );
+    assert_eq!(
+        std::fs::read(fetched.join("README.txt")).unwrap_or_default(),
+        FILES[0].1.as_bytes()
+    );
 
     // The header's Private Registry: the org's own models, the private one too.
     click(&b, "#private-registry").await;

@@ -36,6 +36,21 @@ pub struct UserMenu {
     pub choices: Vec<Choice>,
 }
 
+/// The first letter of `title`, upper-case: the stand-in for a missing logo.
+pub fn initial(title: &str) -> String {
+    title
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default()
+}
+
+impl EntityPage {
+    pub fn initial(&self) -> String {
+        initial(&self.title)
+    }
+}
+
 impl UserMenu {
     /// The Private Registry of the chosen org or team, else of the first one the user belongs
     /// to; empty when they belong to none.
@@ -220,6 +235,8 @@ pub struct FacetGroup {
 #[derive(Debug, Clone)]
 pub struct Card {
     pub title: String,
+    /// The title's first letter, shown where a logo would be.
+    pub initial: String,
     /// Its page; empty when it has none.
     pub href: String,
     /// `org/[team/]name`.
@@ -344,6 +361,8 @@ pub struct EntityPage {
     /// The Explore tab it belongs to, and its label.
     pub explore: Link,
     pub title: String,
+    /// The logo's https URL (checked when it was set); empty for none: the title's initial.
+    pub logo: String,
     pub path: String,
     pub description: String,
     /// The overview, rendered and sanitized ([`markdown`]).

@@ -99,6 +99,7 @@ pub async fn show(
             ..Link::default()
         },
         title: text_or(&info.display_name, name.rsplit('/').next().unwrap_or(name)),
+        logo: info.logo.clone(),
         path: name.to_string(),
         description: info.short_description.clone(),
         facts,

@@ -166,6 +166,7 @@ pub async fn show(
             ..Link::default()
         },
         title: text(&artifact.metadata, "displayName").unwrap_or_else(|| artifact.name.clone()),
+        logo: text(&artifact.metadata, "logo").unwrap_or_default(),
         path: artifact.path.clone(),
         description: text(&artifact.metadata, "shortDescription").unwrap_or_default(),
         facts: facts(&artifact, chosen),

@@ -422,12 +422,14 @@ fn card(kind: ArtifactKind, entry: &SearchEntry) -> Card {
         tag if !tag.is_empty() => tag,
         _ => attribute("latestVersionIdStr"),
     };
+    let title = if entry.display_name.is_empty() {
+        entry.name.clone()
+    } else {
+        entry.display_name.clone()
+    };
     Card {
-        title: if entry.display_name.is_empty() {
-            entry.name.clone()
-        } else {
-            entry.display_name.clone()
-        },
+        initial: hangar_pages::initial(&title),
+        title,
         href: entity_href(kind, &entry.resource_id),
         path: entry.resource_id.clone(),
         publisher: attribute("publisher"),

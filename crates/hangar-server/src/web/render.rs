@@ -6,9 +6,10 @@ use axum::response::{Html, IntoResponse, Response};
 use hangar_pages::{Chrome, Message, Template};
 
 /// Scripts, styles and requests from scripts only from this server's own files (no inline code,
-/// no `eval`), forms only to this server, never framed.
+/// no `eval`), forms only to this server, never framed. Images also from https (entity logos,
+/// URLs their publishers set): an image runs no script.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     img-src 'self' data: https:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn page(template: &impl Template) -> Response {
     match template.render() {
