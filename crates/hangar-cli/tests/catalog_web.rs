@@ -168,8 +168,38 @@ async fn guest_sees_no_hidden_entity(backend: Backend) {
     assert_eq!(status, 400, "{html}");
     let (status, _) = guest_page(&server, "/catalog/models?page=0").await;
     assert_eq!(status, 400);
-    // A path nobody serves: a page for a browser, JSON for everyone else.
+    // Pages travel compressed; each carries its CSRF token masked afresh, so a reflected
+    // search beside it reveals nothing through the size.
     let client = reqwest::Client::new();
+    let mut tokens = vec![];
+    for _ in 0..2 {
+        let response = client
+            .get(format!("{}/catalog/models?q=traffic", server.base))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        let gz = response.bytes().await.expect("body");
+        let mut html = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut html).expect("gunzip");
+        assert!(
+            html.contains("2 results") && gz.len() < html.len() / 3,
+            "{} of {}",
+            gz.len(),
+            html.len()
+        );
+        let token = html
+            .split("name=\"csrf-token\" content=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a CSRF token")
+            .to_string();
+        tokens.push(token);
+    }
+    assert_ne!(tokens[0], tokens[1], "the same token bytes twice");
+
+    // A path nobody serves: a page for a browser, JSON for everyone else.
     let url = format!("{}/no/such/page", server.base);
     let page = client
         .get(&url)

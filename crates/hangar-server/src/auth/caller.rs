@@ -2,8 +2,9 @@
 
 use super::token::looks_like_jwt;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::csrf;
 use crate::identity::device;
-use crate::identity::sessions::{self, CSRF_HEADER, SESSION_COOKIE, same_secret};
+use crate::identity::sessions::{self, CSRF_HEADER, SESSION_COOKIE};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -177,7 +178,7 @@ async fn browser_caller(state: &AppState, parts: &Parts) -> ApiResult<Caller> {
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        if !same_secret(sent, &signed.session.csrf_token) {
+        if !csrf::matches(sent, &signed.session.csrf_token) {
             return Err(ApiError::Forbidden(format!(
                 "a signed-in browser must send its CSRF token in {CSRF_HEADER} with this request"
             )));

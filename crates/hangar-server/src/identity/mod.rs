@@ -4,6 +4,7 @@
 
 pub mod bootstrap;
 pub mod contexts;
+pub mod csrf;
 pub mod device;
 pub mod error;
 pub mod keys;

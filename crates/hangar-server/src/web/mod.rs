@@ -18,6 +18,7 @@ mod visitor;
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
 
 /// The answer to a browser's GET of a path nobody serves: a page, not the API's JSON.
 pub fn not_found_page() -> axum::response::Response {
@@ -49,9 +50,13 @@ pub fn routes() -> Router<AppState> {
             get(account::context_form).post(account::set_context),
         )
         .route("/account/sessions/{id}/end", post(account::end_session))
-        .route("/invitations/{token}", get(invitations::show).post(invitations::accept))
-        .route("/password/{token}", get(passwords::show).post(passwords::submit))
         .route("/device", get(device::show).post(device::decide))
         .route("/static/{file}", get(render::asset))
+        // Compressed: pages carry no secret but their masked CSRF token (identity::csrf),
+        // so reflected text (a search) next to it reveals nothing through the size.
+        .layer(CompressionLayer::new())
+        // Not compressed: these pages carry their link's secret token in the page itself.
+        .route("/invitations/{token}", get(invitations::show).post(invitations::accept))
+        .route("/password/{token}", get(passwords::show).post(passwords::submit))
         .layer(axum::middleware::from_fn(render::headers))
 }

@@ -7,7 +7,8 @@
 
 use super::error::{WebError, WebResult};
 use crate::identity::contexts::contexts_of;
-use crate::identity::sessions::{self, Client, SESSION_COOKIE, SignedIn, same_secret};
+use crate::identity::csrf;
+use crate::identity::sessions::{self, Client, SESSION_COOKIE, SignedIn};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -70,7 +71,7 @@ impl Visitor {
         if self.new_csrf_cookie && self.signed.is_none() {
             return Err(WebError::Csrf);
         }
-        if same_secret(presented, self.csrf()) {
+        if csrf::matches(presented, self.csrf()) {
             Ok(())
         } else {
             Err(WebError::Csrf)
@@ -109,7 +110,7 @@ impl Visitor {
         };
         Ok(Chrome {
             user,
-            csrf: self.csrf().to_string(),
+            csrf: csrf::mask(self.csrf()),
         })
     }
 
