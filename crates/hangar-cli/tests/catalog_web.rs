@@ -5,13 +5,12 @@
 
 mod common;
 
-use common::api::Api;
 use common::browser::Browser;
 use common::charts::{chart_tgz, helm_client};
 use common::cli::Cli;
-use common::ngc::{Ngc, bundle, ngc_paths};
+use common::ngc::{Ngc, bundle};
 use common::registry::{Registry, sha};
-use common::web::{OWNER_PASSWORD, first_start_link, set_password, sign_in, sign_out};
+use common::web::{OWNER_PASSWORD, first_start_link, set_password, sign_in, sign_out, tls_web};
 use common::{Auth, Backend, Server, Stores, admin_ok, outsider_key};
 use serde_json::json;
 
@@ -588,14 +587,9 @@ async fn copy_with_button(b: &Browser, pre: &str) -> String {
 /// `helm fetch` URL; and the chosen org's Private Registry, which lists the private model.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copied_commands_run() {
-    let Some(b) = Browser::start().await else { return };
-    let Some(paths) = ngc_paths() else { return };
-    let Some(stores) = common::stores(Backend::SqliteFolder).await else {
-        return;
-    };
-    let (server, ca) = Server::start_tls(&stores);
+    let Some(web) = tls_web().await else { return };
+    let (b, stores, server, ca, api) = (&web.b, &web.stores, &web.server, &web.ca, &web.api);
     let base = &server.base;
-    let api = Api::new(base, Some(ca.ca_pem.as_bytes()));
     let owner = Auth::Bearer(server.key());
     for (kind, name, level) in [
         ("models", "det", "GUEST"),
@@ -610,7 +604,7 @@ async fn copied_commands_run() {
     }
     let work = stores.dir.path().join("commands");
     std::fs::create_dir_all(&work).unwrap();
-    let ngc = Ngc::new(&paths, base, &bundle(&work, &ca.ca_pem), work.join("ngc-home")).with_key(&server.key());
+    let ngc = Ngc::new(&web.ngc, base, &bundle(&work, &ca.ca_pem), work.join("ngc-home")).with_key(&server.key());
     let src = work.join("det-src");
     for (path, content) in FILES {
         let file = src.join(path);
@@ -641,13 +635,10 @@ async fn copied_commands_run() {
     let (status, reply) = api.send(upload).await;
     assert!(status.is_success(), "{reply}");
 
-    set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;
-    sign_in(&b, base, "owner@acme.test", OWNER_PASSWORD).await;
-
     // The model's ngc command: copied, then run by ngc as it stands.
     b.goto(&format!("{base}/catalog/models/acme/det")).await;
     b.wait_for_text("download-version").await;
-    let command = copy_with_button(&b, "#download pre.command").await;
+    let command = copy_with_button(b, "#download pre.command").await;
     assert_eq!(command, "ngc registry model download-version \"acme/det:1.0\"");
     let bin = work.join("bin");
     ngc.script_in(&bin);
@@ -668,7 +659,7 @@ async fn copied_commands_run() {
     // chart to the Helm SDK, and the `helm fetch` URL is the chart uploaded.
     b.goto(&format!("{base}/catalog/helm-charts/acme/web")).await;
     b.wait_for_text("helm repo add").await;
-    let helm = copy_with_button(&b, "#download pre.command:nth-of-type(2)").await;
+    let helm = copy_with_button(b, "#download pre.command:nth-of-type(2)").await;
     let words: Vec<&str> = helm.split_whitespace().collect();
     assert_eq!(words[..3], ["helm", "repo", "add"], "{helm}");
     let repo = words[4];
@@ -712,7 +703,7 @@ async fn copied_commands_run() {
         .await;
     b.wait_for_text("README.txt").await;
     assert_eq!(b.title().await, "Entity notes · Hangar");
-    let curl = copy_with_button(&b, "tr.file pre.curl").await;
+    let curl = copy_with_button(b, "tr.file pre.curl").await;
     assert!(curl.contains("$NGC_API_KEY"), "{curl}");
     let fetched = work.join("curl-file");
     sh_in(
@@ -730,9 +721,9 @@ async fn copied_commands_run() {
     );
 
     // The header's Private Registry: the org's own models, the private one too.
-    click(&b, "#private-registry").await;
+    click(b, "#private-registry").await;
     b.wait_for_text("Private Registry · acme").await;
-    click(&b, "nav.tabs a[href=\"/orgs/acme/models\"]").await;
+    click(b, "nav.tabs a[href=\"/orgs/acme/models\"]").await;
     b.wait_for_text("acme/secret").await;
     assert!(b.page_text().await.contains("2 results"));
     b.snapshot("private-registry").await;

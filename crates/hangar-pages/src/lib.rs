@@ -69,7 +69,8 @@ impl UserMenu {
     }
 }
 
-/// One option of the org/team switcher; `value` is `org` or `org/team`.
+/// One option of a menu or one checkbox: the org/team switcher (`value` is `org` or
+/// `org/team`), a key's services and expiry.
 #[derive(Debug, Clone)]
 pub struct Choice {
     pub value: String,
@@ -387,4 +388,55 @@ pub struct EntityPage {
     pub download: Vec<Command>,
     /// Why there is no download, and what to do ("Sign in to download.").
     pub download_note: String,
+}
+
+/// One API key in the Setup → API keys list.
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    pub id: i64,
+    pub name: String,
+    /// "Personal" or "Service".
+    pub kind: String,
+    /// The secret's first characters, to tell keys apart.
+    pub hint: String,
+    /// Its owner's e-mail (personal keys of other members, for admins); empty for the user's own.
+    pub owner: String,
+    /// Services of a personal key, scopes of a service key.
+    pub powers: String,
+    pub expires: String,
+    pub active: bool,
+}
+
+/// Setup → API keys (Private Registry guide §2.3.2): the keys of the org the user works in,
+/// and the form that generates a personal key.
+#[derive(Template)]
+#[template(path = "keys.html")]
+pub struct KeysPage {
+    pub chrome: Chrome,
+    /// The org the keys belong to; empty when none is chosen.
+    pub org: String,
+    pub keys: Vec<KeyRow>,
+    /// The services the user's roles allow: the new key's checkboxes.
+    pub services: Vec<Choice>,
+    pub expiries: Vec<Choice>,
+    /// How many personal keys the user has in the org, and the most they may have.
+    pub personal_count: usize,
+    pub personal_limit: usize,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A key's secret, shown once, with the commands that use it.
+#[derive(Template)]
+#[template(path = "key_secret.html")]
+pub struct KeySecret {
+    pub chrome: Chrome,
+    pub org: String,
+    pub name: String,
+    pub secret: String,
+    /// "generated" or "rotated".
+    pub done: String,
+    /// The server's base URL (`https://hangar.example.com`) and registry host.
+    pub base: String,
+    pub host: String,
 }

@@ -171,6 +171,8 @@ impl From<crate::identity::error::IdentityError> for ApiError {
         use crate::identity::error::IdentityError as I;
         match e {
             I::Invalid(why) => ApiError::BadRequest(why),
+            I::NotFound(why) => ApiError::NotFound(why),
+            I::Forbidden(why) => ApiError::Forbidden(why),
             I::Internal(why) => ApiError::Internal(why),
             I::WrongCredentials | I::Throttled(_) => ApiError::Unauthorized(e.to_string()),
             I::Store(e) => e.into(),

@@ -264,3 +264,35 @@ impl HttpBrowser {
         assert_eq!(self.post("/device", &form).await, "/account?done=device");
     }
 }
+
+/// What the browser tests that run NVIDIA's `ngc` need: a browser, the CLI, and a server on
+/// SQLite over TLS (`ngc` speaks only https) with an API client that trusts its CA.
+pub struct TlsWeb {
+    pub b: Browser,
+    pub ngc: super::ngc::NgcPaths,
+    pub stores: Stores,
+    pub server: super::Server,
+    pub ca: super::tls::TestCa,
+    pub api: super::Api,
+}
+
+/// A [`TlsWeb`] with the owner signed in in the browser, or None (each missing part says so;
+/// the test then skips).
+#[allow(dead_code)]
+pub async fn tls_web() -> Option<TlsWeb> {
+    let b = Browser::start().await?;
+    let ngc = super::ngc::ngc_paths()?;
+    let stores = super::stores(super::Backend::SqliteFolder).await?;
+    let (server, ca) = super::Server::start_tls(&stores);
+    let api = super::Api::new(&server.base, Some(ca.ca_pem.as_bytes()));
+    set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;
+    sign_in(&b, &server.base, "owner@acme.test", OWNER_PASSWORD).await;
+    Some(TlsWeb {
+        b,
+        ngc,
+        stores,
+        server,
+        ca,
+        api,
+    })
+}

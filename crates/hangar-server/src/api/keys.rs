@@ -5,11 +5,10 @@ use super::extract::{Json, Path, Query};
 use super::orgs::visible_org;
 use super::views::{self, success};
 use crate::auth::Caller;
-use crate::auth::caller::parse_list;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::keys::{
-    PersonalKeyRequest, ServiceKeyRequest, issue_legacy_key, issue_personal_key, issue_service_key, personal_services,
-    service_scopes, validate_key_name,
+    self, PersonalKeyRequest, ServiceKeyRequest, check_no_escalation, issue_legacy_key, issue_personal_key,
+    issue_service_key, personal_services, service_scopes, validate_key_name,
 };
 use crate::state::AppState;
 use axum::extract::State;
@@ -30,20 +29,6 @@ async fn key_json(state: &AppState, key: &ApiKey, org: Option<&Org>) -> ApiResul
 
 fn with_secret(mut key: Value, secret: String) -> Json<Value> {
     Json(success(json!({"key": key.take(), "secret": secret})))
-}
-
-/// A personal key may only mint keys that can do no more than itself.
-fn check_no_escalation(caller: &Caller, services: &str) -> ApiResult<()> {
-    if let Credential::Personal { services: own, .. } = &caller.subject.credential {
-        let wanted: Vec<Service> = parse_list(services)?;
-        if let Some(extra) = wanted.iter().find(|s| !own.contains(s)) {
-            return Err(ApiError::Forbidden(format!(
-                "this key lacks {} and cannot create a key that has it",
-                extra.name()
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -114,26 +99,9 @@ pub async fn create_service(
     ))
 }
 
-/// The key, if the caller may manage it: its owner, or an admin of the org's keys.
+/// The key, if the caller may manage it (`identity::keys::manageable_key`).
 async fn manageable_key(state: &AppState, caller: &Caller, org: &Org, id: i64) -> ApiResult<ApiKey> {
-    let key = state
-        .meta
-        .key(id)
-        .await?
-        .filter(|k| k.org_id == Some(org.id))
-        .ok_or_else(|| ApiError::NotFound(format!("key {id} not found in org '{}'", org.name)))?;
-    let target = Target::org(&org.name);
-    let allowed = match key.kind {
-        KeyKind::Service => caller.allowed(Action::ManageServiceKeys, &target),
-        _ => {
-            let is_owner = caller.user.as_ref().is_some_and(|u| Some(u.id) == key.user_id);
-            is_owner || caller.allowed(Action::ManageMemberKeys, &target)
-        }
-    };
-    if !allowed {
-        return Err(ApiError::forbidden());
-    }
-    Ok(key)
+    Ok(keys::manageable_key(&state.meta, caller, org, id).await?)
 }
 
 pub async fn info(

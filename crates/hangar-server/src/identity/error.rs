@@ -8,6 +8,12 @@ pub enum IdentityError {
     /// A request that cannot be carried out as asked (a bad name, expiry or service list).
     #[error("{0}")]
     Invalid(String),
+    /// No such thing, or not one the caller may see.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// An unknown e-mail or a wrong password: one answer for both.
     #[error("wrong e-mail or password")]
     WrongCredentials,

@@ -2,9 +2,11 @@
 //! expiry between an hour and twelve months (or never), scopes on an entity filter.
 
 use super::error::{IdentityError, IdentityResult};
+use crate::auth::Caller;
 use hangar_core::keys::{EntityFilter, Expiry, KeyKind, MAX_EXPIRY_SECONDS, Scope, Service};
 use hangar_core::names::validate_text;
 use hangar_core::policy::services_for;
+use hangar_core::policy::{Action, Credential, Target};
 use hangar_store::meta::{ApiKey, MetaStore, NewKey, Org, User, now};
 use serde::Deserialize;
 
@@ -188,4 +190,45 @@ pub async fn issue_legacy_key(
         created_by,
     };
     Ok(meta.create_key(&new).await?)
+}
+
+/// The key `id` of `org`, if `caller` may manage it: a personal key's owner or an admin of the
+/// org's member keys; a service key's managers.
+pub async fn manageable_key(meta: &MetaStore, caller: &Caller, org: &Org, id: i64) -> IdentityResult<ApiKey> {
+    let key = meta
+        .key(id)
+        .await?
+        .filter(|k| k.org_id == Some(org.id))
+        .ok_or_else(|| IdentityError::NotFound(format!("key {id} not found in org '{}'", org.name)))?;
+    let target = Target::org(&org.name);
+    let allowed = match key.kind {
+        KeyKind::Service => caller.allowed(Action::ManageServiceKeys, &target),
+        _ => {
+            let is_owner = caller.user.as_ref().is_some_and(|u| Some(u.id) == key.user_id);
+            is_owner || caller.allowed(Action::ManageMemberKeys, &target)
+        }
+    };
+    if !allowed {
+        return Err(IdentityError::Forbidden(
+            "you do not have permission for this action".into(),
+        ));
+    }
+    Ok(key)
+}
+
+/// A personal key may only mint keys that can do no more than itself: `services` (a list as
+/// stored) must all be among the calling key's own.
+pub fn check_no_escalation(caller: &Caller, services: &str) -> IdentityResult<()> {
+    if let Credential::Personal { services: own, .. } = &caller.subject.credential {
+        for name in services.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let wanted: Service = name.parse()?;
+            if !own.contains(&wanted) {
+                return Err(IdentityError::Forbidden(format!(
+                    "this key lacks {} and cannot create a key that has it",
+                    wanted.name()
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -51,6 +51,8 @@ impl From<crate::identity::error::IdentityError> for WebError {
         use crate::identity::error::IdentityError as I;
         match e {
             I::Invalid(why) => WebError::BadRequest(why),
+            I::NotFound(why) => WebError::NotFound(why),
+            I::Forbidden(why) => WebError::Forbidden(why),
             I::WrongCredentials | I::Throttled(_) => WebError::Forbidden(e.to_string()),
             I::Internal(why) => WebError::Internal(why),
             I::Store(e) => e.into(),

@@ -10,6 +10,7 @@ mod error;
 mod explore;
 mod forms;
 mod invitations;
+mod keys;
 mod passwords;
 mod render;
 mod signin;
@@ -51,11 +52,16 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/device", get(device::show).post(device::decide))
+        .route("/setup/keys/{id}/active", post(keys::set_active))
+        .route("/setup/keys/{id}/delete", post(keys::delete))
         .route("/static/{file}", get(render::asset))
         // Compressed: pages carry no secret but their masked CSRF token (identity::csrf),
         // so reflected text (a search) next to it reveals nothing through the size.
         .layer(CompressionLayer::new())
-        // Not compressed: these pages carry their link's secret token in the page itself.
+        // Not compressed: these pages carry a secret in the page itself (their link's token, a
+        // new key).
+        .route("/setup/keys", get(keys::show).post(keys::create))
+        .route("/setup/keys/{id}/rotate", post(keys::rotate))
         .route("/invitations/{token}", get(invitations::show).post(invitations::accept))
         .route("/password/{token}", get(passwords::show).post(passwords::submit))
         .layer(axum::middleware::from_fn(render::headers))

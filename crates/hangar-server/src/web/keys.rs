@@ -1,0 +1,304 @@
+//! Setup → API keys (Private Registry guide §2.3.2, Catalog guide §5.2.2): the signed-in
+//! user's keys in the org they work in — generate a personal key, deactivate and activate,
+//! rotate, delete. The secret is shown once, on the page that answers the form. Every write
+//! goes through the same domain calls and permission checks as the REST API's `/v3/orgs/{org}/keys`.
+
+use super::error::{WebError, WebResult};
+use super::explore::{caller_of, date};
+use super::forms::{Form, see_other};
+use super::render::page;
+use super::signin::CsrfOnly;
+use super::visitor::Visitor;
+use crate::auth::Caller;
+use crate::catalog::links::base_url;
+use crate::identity::keys::{self, PersonalKeyRequest, check_no_escalation, issue_personal_key, personal_services};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use hangar_core::keys::{KeyKind, MAX_PERSONAL_KEYS_PER_USER_PER_ORG, Service};
+use hangar_core::policy::{Action, Target, services_for};
+use hangar_pages::{Choice, KeyRow, KeySecret, KeysPage};
+use hangar_store::meta::{ApiKey, KeyChange, Org};
+use serde::Deserialize;
+
+/// The expiry menu: value (as the API takes it), label. The first is the default.
+const EXPIRIES: [(&str, &str); 8] = [
+    ("12M", "12 months"),
+    ("6M", "6 months"),
+    ("3M", "3 months"),
+    ("30d", "30 days"),
+    ("7d", "7 days"),
+    ("1d", "1 day"),
+    ("1h", "1 hour"),
+    ("never", "Never"),
+];
+
+/// The form field of each service, and how the page names it.
+const SERVICES: [(Service, &str, &str); 2] = [
+    (Service::NgcCatalog, "service_catalog", "NGC Catalog: read and download"),
+    (
+        Service::PrivateRegistry,
+        "service_registry",
+        "Private Registry: everything your roles allow (push, delete, users, keys)",
+    ),
+];
+
+/// The org the visitor works in (the one chosen, else the first they belong to), with the
+/// caller they act as.
+async fn working_org(state: &AppState, visitor: &Visitor) -> WebResult<(Option<Org>, Caller)> {
+    let signed = visitor.signed_in()?;
+    let caller = caller_of(state, visitor).await?;
+    let name = signed
+        .session
+        .context_org
+        .clone()
+        .or_else(|| caller.subject.grants.iter().map(|g| g.org.clone()).min());
+    let org = match name {
+        Some(name) => state.meta.org(&name).await?,
+        None => None,
+    };
+    Ok((org, caller))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Notice {
+    #[serde(default)]
+    done: String,
+}
+
+/// `GET /setup/keys`.
+pub async fn show(State(state): State<AppState>, visitor: Visitor, Query(q): Query<Notice>) -> WebResult<Response> {
+    let notice = match q.done.as_str() {
+        "deactivated" => Some("The key is deactivated: it is refused until you activate it again.".into()),
+        "activated" => Some("The key is active again.".into()),
+        "deleted" => Some("The key is deleted.".into()),
+        _ => None,
+    };
+    keys_page(&state, &visitor, notice, None).await
+}
+
+async fn keys_page(
+    state: &AppState,
+    visitor: &Visitor,
+    notice: Option<String>,
+    error: Option<String>,
+) -> WebResult<Response> {
+    let (org, caller) = working_org(state, visitor).await?;
+    let mut template = KeysPage {
+        chrome: visitor.chrome(state).await?,
+        org: String::new(),
+        keys: vec![],
+        services: vec![],
+        expiries: EXPIRIES
+            .iter()
+            .enumerate()
+            .map(|(i, (value, label))| Choice {
+                value: value.to_string(),
+                label: label.to_string(),
+                selected: i == 0,
+            })
+            .collect(),
+        personal_count: 0,
+        personal_limit: MAX_PERSONAL_KEYS_PER_USER_PER_ORG,
+        notice,
+        error,
+    };
+    if let (Some(org), Some(me)) = (org, caller.user.as_ref()) {
+        let admin = caller.allowed(Action::ManageMemberKeys, &Target::org(&org.name));
+        let keys = state.meta.keys_of_org(org.id, (!admin).then_some(me.id)).await?;
+        template.personal_count = keys
+            .iter()
+            .filter(|k| k.kind == KeyKind::Personal && k.user_id == Some(me.id))
+            .count();
+        for key in keys.iter().filter(|k| k.kind == KeyKind::Personal) {
+            template.keys.push(row(state, key, me.id).await?);
+        }
+        let grants = state.meta.grants_of_user(me.id).await?;
+        let allowed = services_for(&grants, &org.name);
+        template.services = SERVICES
+            .iter()
+            .filter(|(service, _, _)| allowed.contains(service))
+            .map(|(_, field, label)| Choice {
+                value: field.to_string(),
+                label: label.to_string(),
+                selected: true,
+            })
+            .collect();
+        template.org = org.name;
+    }
+    let mut response = page(&template);
+    if template.error.is_some() {
+        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(visitor.respond(response))
+}
+
+async fn row(state: &AppState, key: &ApiKey, me: i64) -> WebResult<KeyRow> {
+    let owner = match key.user_id {
+        Some(id) if id != me => state.meta.user(id).await?.map(|u| u.email).unwrap_or_default(),
+        _ => String::new(),
+    };
+    Ok(KeyRow {
+        id: key.id,
+        name: key.name.clone(),
+        kind: "Personal".into(),
+        hint: key.hint.clone(),
+        owner,
+        powers: key.services.replace(',', ", "),
+        expires: key.expires_at.map_or_else(|| "never".into(), date),
+        active: key.active,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewKeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expiry: String,
+    service_catalog: Option<String>,
+    service_registry: Option<String>,
+}
+
+/// `POST /setup/keys`: a new personal key; its secret on the page that answers.
+pub async fn create(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<NewKeyForm>,
+) -> WebResult<Response> {
+    visitor.signed_in()?;
+    visitor.check_csrf(&form.csrf)?;
+    let (org, caller) = working_org(&state, &visitor).await?;
+    let (Some(org), Some(me)) = (org, caller.user.as_ref()) else {
+        return Err(WebError::BadRequest("choose the organization to work in first".into()));
+    };
+    let services: Vec<String> = SERVICES
+        .iter()
+        .zip([&form.service_catalog, &form.service_registry])
+        .filter(|(_, ticked)| ticked.is_some())
+        .map(|((service, _, _), _)| service.name().to_string())
+        .collect();
+    let request = PersonalKeyRequest {
+        name: form.name,
+        expiry: Some(form.expiry).filter(|e| !e.is_empty()),
+        services: Some(services),
+    };
+    let grants = state.meta.grants_of_user(me.id).await?;
+    let issued = match personal_services(&grants, &org.name, request.services.as_deref()) {
+        Ok(services) => match check_no_escalation(&caller, &services) {
+            Ok(()) => issue_personal_key(&state.meta, me, &org, &request, Some(me.id)).await,
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match issued {
+        Ok((key, secret)) => {
+            Ok(visitor.respond(secret_page(&state, &visitor, &headers, &org, &key, secret, "generated").await?))
+        }
+        // The form again, with why: a bad name or expiry, no service, the 8-key limit.
+        Err(e) => keys_page(&state, &visitor, None, Some(format!("No key generated: {e}."))).await,
+    }
+}
+
+async fn secret_page(
+    state: &AppState,
+    visitor: &Visitor,
+    headers: &HeaderMap,
+    org: &Org,
+    key: &ApiKey,
+    secret: String,
+    done: &str,
+) -> WebResult<Response> {
+    let base = base_url(state, headers);
+    Ok(page(&KeySecret {
+        chrome: visitor.chrome(state).await?,
+        org: org.name.clone(),
+        name: key.name.clone(),
+        secret,
+        done: done.to_string(),
+        host: base.split("://").nth(1).unwrap_or(&base).to_string(),
+        base,
+    }))
+}
+
+/// The key `id` of the visitor's org, if they may manage it.
+async fn managed(state: &AppState, visitor: &Visitor, csrf: &str, id: i64) -> WebResult<(Org, ApiKey)> {
+    visitor.signed_in()?;
+    visitor.check_csrf(csrf)?;
+    let (org, caller) = working_org(state, visitor).await?;
+    let org = org.ok_or_else(|| WebError::BadRequest("choose the organization to work in first".into()))?;
+    let key = keys::manageable_key(&state.meta, &caller, &org, id).await?;
+    if key.kind != KeyKind::Personal {
+        return Err(WebError::NotFound(format!("key {id} not found")));
+    }
+    Ok((org, key))
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    active: bool,
+}
+
+/// `POST /setup/keys/{id}/active`.
+pub async fn set_active(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(form): Form<ActiveForm>,
+) -> WebResult<Response> {
+    let (_, key) = managed(&state, &visitor, &form.csrf, id).await?;
+    let change = KeyChange {
+        active: Some(form.active),
+        ..KeyChange::default()
+    };
+    state.meta.update_key(key.id, &change).await?;
+    let done = if form.active { "activated" } else { "deactivated" };
+    Ok(see_other(&format!("/setup/keys?done={done}")))
+}
+
+/// `POST /setup/keys/{id}/rotate`: a new secret, shown once; the old one stops at once.
+pub async fn rotate(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> WebResult<Response> {
+    let (org, key) = managed(&state, &visitor, &form.csrf, id).await?;
+    let secret = state.meta.rotate_key(key.id).await?;
+    Ok(visitor.respond(secret_page(&state, &visitor, &headers, &org, &key, secret, "rotated").await?))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    /// The key's name, ticked to confirm.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /setup/keys/{id}/delete`, confirmed by ticking the box that names the key.
+pub async fn delete(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    Form(form): Form<DeleteForm>,
+) -> WebResult<Response> {
+    let (_, key) = managed(&state, &visitor, &form.csrf, id).await?;
+    if form.confirm != key.name {
+        return Err(WebError::BadRequest(format!(
+            "tick the box that names the key '{}' to delete it",
+            key.name
+        )));
+    }
+    state.meta.delete_key(key.id).await?;
+    Ok(see_other("/setup/keys?done=deleted"))
+}
