@@ -1,8 +1,10 @@
 //! Setup → API keys in a real browser (issue 17): a personal key generated on the page works
 //! with a registry login (skopeo, as the page's `docker login` line says) and with NVIDIA's `ngc`;
 //! deactivated it is refused, activated it works again; rotated, the old secret stops and the
-//! new one works; deleted only when the box naming it is ticked; and the 8-key limit replaces
-//! the form with why.
+//! new one works; deleted only when the box naming it is ticked; a CSRF-less post refused; a
+//! service key made by the owner and taken for its scopes; a member who only reads sees no
+//! service keys and is refused when posting the form; and the 8-key limit replaces the form
+//! with why.
 
 mod common;
 
@@ -10,8 +12,11 @@ use common::Auth;
 use common::api::Api;
 use common::browser::Browser;
 use common::ngc::{Ngc, bundle};
-use common::web::tls_web;
+use common::web::{set_password, sign_in, tls_web};
+use common::{admin_ok, member};
 use serde_json::json;
+
+const READER_PASSWORD: &str = "reader's long passphrase 3";
 
 /// Fills the new-key form with `name` and sends it; answers the secret shown.
 async fn generate(b: &Browser, name: &str) -> String {
@@ -61,6 +66,7 @@ async fn personal_keys_in_a_real_browser() {
     b.js("document.querySelector('#setup-keys').click()", vec![]).await;
     b.wait_for_text("API keys · acme").await;
     let secret = generate(b, "laptop").await;
+    b.snapshot("api-key-secret").await;
     assert!(secret.starts_with("nvapi-") || secret.len() > 30, "{secret}");
     let login = b.text_of("#docker-login").await;
     let host = base.trim_start_matches("https://");
@@ -141,6 +147,67 @@ async fn personal_keys_in_a_real_browser() {
     in_row(b, "laptop", "button[name=delete]").await;
     b.wait_for_text("The key is deleted").await;
     assert_eq!(api_status(api, &rotated).await, 401);
+
+    // A service key of the org: refused with why when its entity is missing, then made and
+    // taken for what its scopes allow.
+    b.goto(&format!("{base}/setup/keys")).await;
+    b.js(
+        "document.querySelector('#service-name').value = 'deploy bot'; \
+         document.querySelector('#new-service-key input[value=LIST_ARTIFACTS]').click(); \
+         document.querySelector('#new-service-key input[value=GET_ARTIFACT]').click(); \
+         document.querySelector('#entity-type').value = 'SPECIFIC_MODEL';",
+        vec![],
+    )
+    .await;
+    b.submit("form#new-service-key").await;
+    let refused = b.wait_for_text("No key generated").await;
+    assert!(
+        refused.contains("deploy bot") || refused.contains("entity"),
+        "{refused}"
+    );
+    b.js(
+        "document.querySelector('#service-name').value = 'deploy bot'; \
+         document.querySelector('#new-service-key input[value=LIST_ARTIFACTS]').click(); \
+         document.querySelector('#new-service-key input[value=GET_ARTIFACT]').click(); \
+         document.querySelector('#entity-type').value = 'ALL_MODELS';",
+        vec![],
+    )
+    .await;
+    b.submit("form#new-service-key").await;
+    b.wait_for_text("“deploy bot” generated").await;
+    let service = b.text_of("#secret").await;
+    assert_eq!(api_status(api, &service).await, 200);
+    b.goto(&format!("{base}/setup/keys")).await;
+    let listed = b.wait_for_text("deploy bot").await;
+    assert!(
+        listed.contains("GET_ARTIFACT, LIST_ARTIFACTS on ALL_MODELS"),
+        "{listed}"
+    );
+    b.snapshot("api-keys").await;
+
+    // A member who reads the registry sees no service keys and may not make one.
+    let member_key = member(stores, "reader@acme.test", &[("REGISTRY_READ", None)]);
+    assert_eq!(api_status(api, &member_key).await, 200);
+    let link = admin_ok(stores, &["password-link", "reader@acme.test"]);
+    let reader = Browser::start().await.expect("a second browser");
+    set_password(&reader, &format!("{base}{}", link.trim()), READER_PASSWORD).await;
+    sign_in(&reader, base, "reader@acme.test", READER_PASSWORD).await;
+    reader.goto(&format!("{base}/setup/keys")).await;
+    let text = reader.wait_for_text("Generate a personal key").await;
+    assert!(
+        !text.contains("deploy bot") && !text.contains("Generate a service key"),
+        "{text}"
+    );
+    let csrf = reader
+        .js(
+            "return document.querySelector('#new-key input[name=csrf]').value",
+            vec![],
+        )
+        .await;
+    post_form(&reader, &json!(format!("{base}/setup/keys/service")), &csrf).await;
+    reader
+        .wait_for_text("only owners and user admins manage the organization's service keys")
+        .await;
 
     // The limit: with 8 personal keys in acme (the first start's, and 7 more), no form but why.
     for i in 0..7 {

@@ -422,6 +422,13 @@ pub struct KeysPage {
     /// How many personal keys the user has in the org, and the most they may have.
     pub personal_count: usize,
     pub personal_limit: usize,
+    /// Whether the user manages the org's service keys (owners, user admins); then the scopes
+    /// and entity types of the service-key form, and the org's count against its limit.
+    pub manages_service_keys: bool,
+    pub scopes: Vec<Choice>,
+    pub entity_types: Vec<Choice>,
+    pub service_count: usize,
+    pub service_limit: usize,
     pub notice: Option<String>,
     pub error: Option<String>,
 }

@@ -11,12 +11,15 @@ use super::signin::CsrfOnly;
 use super::visitor::Visitor;
 use crate::auth::Caller;
 use crate::catalog::links::base_url;
-use crate::identity::keys::{self, PersonalKeyRequest, check_no_escalation, issue_personal_key, personal_services};
+use crate::identity::keys::{
+    self, PersonalKeyRequest, ServiceKeyRequest, check_no_escalation, issue_personal_key, issue_service_key,
+    personal_services,
+};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use hangar_core::keys::{KeyKind, MAX_PERSONAL_KEYS_PER_USER_PER_ORG, Service};
+use hangar_core::keys::{KeyKind, MAX_PERSONAL_KEYS_PER_USER_PER_ORG, MAX_SERVICE_KEYS_PER_ORG, Scope, Service};
 use hangar_core::policy::{Action, Target, services_for};
 use hangar_pages::{Choice, KeyRow, KeySecret, KeysPage};
 use hangar_store::meta::{ApiKey, KeyChange, Org};
@@ -43,6 +46,32 @@ const SERVICES: [(Service, &str, &str); 2] = [
         "Private Registry: everything your roles allow (push, delete, users, keys)",
     ),
 ];
+
+/// The service-key form's entity types: value (as the API takes it), label. The first is the
+/// default.
+const ENTITY_TYPES: [(&str, &str); 9] = [
+    ("ALL", "Everything in the organization"),
+    ("ALL_CONTAINERS", "All containers"),
+    ("ALL_MODELS", "All models"),
+    ("ALL_HELM_CHARTS", "All Helm charts"),
+    ("ALL_RESOURCES", "All resources"),
+    ("SPECIFIC_CONTAINER", "One container"),
+    ("SPECIFIC_MODEL", "One model"),
+    ("SPECIFIC_HELM_CHART", "One Helm chart"),
+    ("SPECIFIC_RESOURCE", "One resource"),
+];
+
+/// Menu entries, the first selected.
+fn choices<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Choice> {
+    entries
+        .enumerate()
+        .map(|(i, (value, label))| Choice {
+            value: value.to_string(),
+            label: label.to_string(),
+            selected: i == 0,
+        })
+        .collect()
+}
 
 /// The org the visitor works in (the one chosen, else the first they belong to), with the
 /// caller they act as.
@@ -90,28 +119,33 @@ async fn keys_page(
         org: String::new(),
         keys: vec![],
         services: vec![],
-        expiries: EXPIRIES
-            .iter()
-            .enumerate()
-            .map(|(i, (value, label))| Choice {
-                value: value.to_string(),
-                label: label.to_string(),
-                selected: i == 0,
-            })
-            .collect(),
+        expiries: choices(EXPIRIES.into_iter()),
         personal_count: 0,
         personal_limit: MAX_PERSONAL_KEYS_PER_USER_PER_ORG,
+        manages_service_keys: false,
+        scopes: choices(Scope::ALL.iter().map(|s| (s.name(), s.name()))),
+        entity_types: choices(ENTITY_TYPES.into_iter()),
+        service_count: 0,
+        service_limit: MAX_SERVICE_KEYS_PER_ORG,
         notice,
         error,
     };
     if let (Some(org), Some(me)) = (org, caller.user.as_ref()) {
-        let admin = caller.allowed(Action::ManageMemberKeys, &Target::org(&org.name));
+        let target = Target::org(&org.name);
+        let admin = caller.allowed(Action::ManageMemberKeys, &target);
+        template.manages_service_keys = caller.allowed(Action::ManageServiceKeys, &target);
         let keys = state.meta.keys_of_org(org.id, (!admin).then_some(me.id)).await?;
         template.personal_count = keys
             .iter()
             .filter(|k| k.kind == KeyKind::Personal && k.user_id == Some(me.id))
             .count();
-        for key in keys.iter().filter(|k| k.kind == KeyKind::Personal) {
+        template.service_count = keys.iter().filter(|k| k.kind == KeyKind::Service).count();
+        let shown = |k: &&ApiKey| match k.kind {
+            KeyKind::Personal => true,
+            KeyKind::Service => template.manages_service_keys,
+            KeyKind::Legacy => false,
+        };
+        for key in keys.iter().filter(shown) {
             template.keys.push(row(state, key, me.id).await?);
         }
         let grants = state.meta.grants_of_user(me.id).await?;
@@ -139,13 +173,23 @@ async fn row(state: &AppState, key: &ApiKey, me: i64) -> WebResult<KeyRow> {
         Some(id) if id != me => state.meta.user(id).await?.map(|u| u.email).unwrap_or_default(),
         _ => String::new(),
     };
+    let (kind, powers) = match key.kind {
+        KeyKind::Service => {
+            let on = match key.entity_value.as_str() {
+                "" => key.entity_type.clone(),
+                value => format!("{} {value}", key.entity_type),
+            };
+            ("Service", format!("{} on {on}", key.scopes.replace(',', ", ")))
+        }
+        _ => ("Personal", key.services.replace(',', ", ")),
+    };
     Ok(KeyRow {
         id: key.id,
         name: key.name.clone(),
-        kind: "Personal".into(),
+        kind: kind.into(),
         hint: key.hint.clone(),
         owner,
-        powers: key.services.replace(',', ", "),
+        powers,
         expires: key.expires_at.map_or_else(|| "never".into(), date),
         active: key.active,
     })
@@ -204,6 +248,52 @@ pub async fn create(
     }
 }
 
+/// `POST /setup/keys/service`: a new service key of the org (owners, user admins); its secret
+/// on the page that answers. The form's scopes come as repeated `scope` fields.
+pub async fn create_service(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    visitor.signed_in()?;
+    visitor.check_csrf(&field("csrf"))?;
+    let (org, caller) = working_org(&state, &visitor).await?;
+    let Some(org) = org else {
+        return Err(WebError::BadRequest("choose the organization to work in first".into()));
+    };
+    if !caller.allowed(Action::ManageServiceKeys, &Target::org(&org.name)) {
+        return Err(WebError::Forbidden(
+            "only owners and user admins manage the organization's service keys".into(),
+        ));
+    }
+    let request = ServiceKeyRequest {
+        name: field("name"),
+        expiry: Some(field("expiry")).filter(|e| !e.is_empty()),
+        scopes: fields
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        entity_type: Some(field("entity_type")).filter(|t| !t.is_empty()),
+        entity_value: Some(field("entity_value")).filter(|v| !v.trim().is_empty()),
+    };
+    let creator = caller.user.as_ref().map(|u| u.id);
+    match issue_service_key(&state.meta, &org, &request, creator).await {
+        Ok((key, secret)) => {
+            Ok(visitor.respond(secret_page(&state, &visitor, &headers, &org, &key, secret, "generated").await?))
+        }
+        Err(e) => keys_page(&state, &visitor, None, Some(format!("No key generated: {e}."))).await,
+    }
+}
+
 async fn secret_page(
     state: &AppState,
     visitor: &Visitor,
@@ -232,7 +322,7 @@ async fn managed(state: &AppState, visitor: &Visitor, csrf: &str, id: i64) -> We
     let (org, caller) = working_org(state, visitor).await?;
     let org = org.ok_or_else(|| WebError::BadRequest("choose the organization to work in first".into()))?;
     let key = keys::manageable_key(&state.meta, &caller, &org, id).await?;
-    if key.kind != KeyKind::Personal {
+    if key.kind == KeyKind::Legacy {
         return Err(WebError::NotFound(format!("key {id} not found")));
     }
     Ok((org, key))

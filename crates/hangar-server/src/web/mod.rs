@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         // Not compressed: these pages carry a secret in the page itself (their link's token, a
         // new key).
         .route("/setup/keys", get(keys::show).post(keys::create))
+        .route("/setup/keys/service", post(keys::create_service))
         .route("/setup/keys/{id}/rotate", post(keys::rotate))
         .route("/invitations/{token}", get(invitations::show).post(invitations::accept))
         .route("/password/{token}", get(passwords::show).post(passwords::submit))
