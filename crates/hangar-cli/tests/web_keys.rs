@@ -2,7 +2,7 @@
 //! with a registry login (skopeo, as the page's `docker login` line says) and with NVIDIA's `ngc`;
 //! deactivated it is refused, activated it works again; rotated, the old secret stops and the
 //! new one works; deleted only when the box naming it is ticked; a CSRF-less post refused; a
-//! service key made by the owner and taken for its scopes; a member who only reads sees no
+//! service key made by the owner and taken for its scopes; the legacy key generated and deleted; a member who only reads sees no
 //! service keys and is refused when posting the form; and the 8-key limit replaces the form
 //! with why.
 
@@ -184,6 +184,23 @@ async fn personal_keys_in_a_real_browser() {
         "{listed}"
     );
     b.snapshot("api-keys").await;
+
+    // The legacy key: generated (the secret once), taken, then deleted with its box ticked.
+    b.click_button("Generate legacy key").await;
+    b.wait_for_text("“legacy” generated").await;
+    let legacy = b.text_of("#secret").await;
+    assert_eq!(api_status(api, &legacy).await, 200);
+    b.goto(&format!("{base}/setup/keys")).await;
+    b.wait_for_text("Your legacy key starts with").await;
+    b.js(
+        "document.querySelector('form[action=\"/setup/keys/legacy/delete\"] input[name=confirm]').click()",
+        vec![],
+    )
+    .await;
+    b.click_button("Delete legacy key").await;
+    b.wait_for_text("The key is deleted").await;
+    assert!(b.has("#no-legacy").await);
+    assert_eq!(api_status(api, &legacy).await, 401);
 
     // A member who reads the registry sees no service keys and may not make one.
     let member_key = member(stores, "reader@acme.test", &[("REGISTRY_READ", None)]);

@@ -429,6 +429,8 @@ pub struct KeysPage {
     pub entity_types: Vec<Choice>,
     pub service_count: usize,
     pub service_limit: usize,
+    /// The user's legacy key (all their orgs), if they have one.
+    pub legacy: Option<KeyRow>,
     pub notice: Option<String>,
     pub error: Option<String>,
 }

@@ -13,8 +13,8 @@ use crate::identity::keys::{
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hangar_core::keys::{KeyKind, Service};
-use hangar_core::policy::{Action, Credential, Target};
+use hangar_core::keys::KeyKind;
+use hangar_core::policy::{Action, Target};
 use hangar_store::meta::{ApiKey, KeyChange, Org};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -202,24 +202,8 @@ pub async fn delete(
     Ok(Json(success(json!({}))))
 }
 
-/// A personal key reaches one org; a legacy key reaches every org of its owner. So a personal
-/// key may manage the legacy key only while its owner belongs to no other org.
 async fn require_legacy_power(state: &AppState, caller: &Caller) -> ApiResult<()> {
-    match &caller.subject.credential {
-        Credential::Full => Ok(()),
-        Credential::Personal { org, services } => {
-            let me = caller.user()?;
-            let other_orgs = state.meta.grants_of_user(me.id).await?.iter().any(|g| &g.org != org);
-            if services.contains(&Service::PrivateRegistry) && !other_orgs {
-                Ok(())
-            } else {
-                Err(ApiError::Forbidden(
-                    "a personal key cannot manage a legacy key that would reach beyond its org; use the legacy key itself or `hangar admin`".into(),
-                ))
-            }
-        }
-        Credential::Service { .. } => Err(ApiError::Forbidden("a service key does not act as a user".into())),
-    }
+    Ok(keys::require_legacy_power(&state.meta, caller).await?)
 }
 
 pub async fn create_legacy(State(state): State<AppState>, caller: Caller) -> ApiResult<(StatusCode, Json<Value>)> {

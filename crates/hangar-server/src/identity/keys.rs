@@ -232,3 +232,27 @@ pub fn check_no_escalation(caller: &Caller, services: &str) -> IdentityResult<()
     }
     Ok(())
 }
+
+/// A personal key reaches one org; a legacy key reaches every org of its owner. So a personal
+/// key may manage the legacy key only while its owner belongs to no other org; a service key
+/// acts as nobody.
+pub async fn require_legacy_power(meta: &MetaStore, caller: &Caller) -> IdentityResult<()> {
+    match &caller.subject.credential {
+        Credential::Full => Ok(()),
+        Credential::Personal { org, services } => {
+            let me = caller
+                .user
+                .as_ref()
+                .ok_or_else(|| IdentityError::Forbidden("this key acts as no user".into()))?;
+            let other_orgs = meta.grants_of_user(me.id).await?.iter().any(|g| &g.org != org);
+            if services.contains(&Service::PrivateRegistry) && !other_orgs {
+                Ok(())
+            } else {
+                Err(IdentityError::Forbidden(
+                    "a personal key cannot manage a legacy key that would reach beyond its org; use the legacy key itself or `hangar admin`".into(),
+                ))
+            }
+        }
+        Credential::Service { .. } => Err(IdentityError::Forbidden("a service key does not act as a user".into())),
+    }
+}

@@ -12,8 +12,8 @@ use super::visitor::Visitor;
 use crate::auth::Caller;
 use crate::catalog::links::base_url;
 use crate::identity::keys::{
-    self, PersonalKeyRequest, ServiceKeyRequest, check_no_escalation, issue_personal_key, issue_service_key,
-    personal_services,
+    self, PersonalKeyRequest, ServiceKeyRequest, check_no_escalation, issue_legacy_key, issue_personal_key,
+    issue_service_key, personal_services, require_legacy_power,
 };
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -22,7 +22,7 @@ use axum::response::Response;
 use hangar_core::keys::{KeyKind, MAX_PERSONAL_KEYS_PER_USER_PER_ORG, MAX_SERVICE_KEYS_PER_ORG, Scope, Service};
 use hangar_core::policy::{Action, Target, services_for};
 use hangar_pages::{Choice, KeyRow, KeySecret, KeysPage};
-use hangar_store::meta::{ApiKey, KeyChange, Org};
+use hangar_store::meta::{ApiKey, KeyChange, Org, User};
 use serde::Deserialize;
 
 /// The expiry menu: value (as the API takes it), label. The first is the default.
@@ -127,9 +127,17 @@ async fn keys_page(
         entity_types: choices(ENTITY_TYPES.into_iter()),
         service_count: 0,
         service_limit: MAX_SERVICE_KEYS_PER_ORG,
+        legacy: None,
         notice,
         error,
     };
+    if let Some(me) = caller.user.as_ref()
+        && let Some(key) = state.meta.legacy_key_of(me.id).await?
+    {
+        let mut legacy = row(state, &key, me.id).await?;
+        legacy.expires = date(key.created_at);
+        template.legacy = Some(legacy);
+    }
     if let (Some(org), Some(me)) = (org, caller.user.as_ref()) {
         let target = Target::org(&org.name);
         let admin = caller.allowed(Action::ManageMemberKeys, &target);
@@ -389,6 +397,64 @@ pub async fn delete(
             key.name
         )));
     }
+    state.meta.delete_key(key.id).await?;
+    Ok(see_other("/setup/keys?done=deleted"))
+}
+
+#[derive(Deserialize)]
+pub struct LegacyForm {
+    #[serde(default)]
+    csrf: String,
+    /// `replace` when a legacy key exists and is to be revoked; `delete` to delete it.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// The signed-in user whose form carries its token, if they may manage their legacy key, with
+/// the org they work in.
+async fn legacy_caller(state: &AppState, visitor: &Visitor, csrf: &str) -> WebResult<(Option<Org>, User)> {
+    visitor.signed_in()?;
+    visitor.check_csrf(csrf)?;
+    let (org, caller) = working_org(state, visitor).await?;
+    require_legacy_power(&state.meta, &caller).await?;
+    let me = caller.user.ok_or_else(|| WebError::Forbidden("sign in first".into()))?;
+    Ok((org, me))
+}
+
+/// `POST /setup/keys/legacy`: a new legacy key (the old one, if any, revoked once the box says
+/// so); its secret on the page that answers.
+pub async fn create_legacy(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<LegacyForm>,
+) -> WebResult<Response> {
+    let (org, me) = legacy_caller(&state, &visitor, &form.csrf).await?;
+    if state.meta.legacy_key_of(me.id).await?.is_some() && form.confirm != "replace" {
+        return Err(WebError::BadRequest(
+            "tick the box that revokes your current legacy key to generate a new one".into(),
+        ));
+    }
+    let (key, secret) = issue_legacy_key(&state.meta, &me, Some(me.id)).await?;
+    let org = org.ok_or_else(|| WebError::BadRequest("you belong to no organization".into()))?;
+    Ok(visitor.respond(secret_page(&state, &visitor, &headers, &org, &key, secret, "generated").await?))
+}
+
+/// `POST /setup/keys/legacy/delete`, confirmed by its box.
+pub async fn delete_legacy(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<LegacyForm>,
+) -> WebResult<Response> {
+    let (_, me) = legacy_caller(&state, &visitor, &form.csrf).await?;
+    if form.confirm != "delete" {
+        return Err(WebError::BadRequest("tick the box to delete your legacy key".into()));
+    }
+    let key = state
+        .meta
+        .legacy_key_of(me.id)
+        .await?
+        .ok_or_else(|| WebError::NotFound("you have no legacy key".into()))?;
     state.meta.delete_key(key.id).await?;
     Ok(see_other("/setup/keys?done=deleted"))
 }

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/device", get(device::show).post(device::decide))
         .route("/setup/keys/{id}/active", post(keys::set_active))
         .route("/setup/keys/{id}/delete", post(keys::delete))
+        .route("/setup/keys/legacy/delete", post(keys::delete_legacy))
         .route("/static/{file}", get(render::asset))
         // Compressed: pages carry no secret but their masked CSRF token (identity::csrf),
         // so reflected text (a search) next to it reveals nothing through the size.
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         // new key).
         .route("/setup/keys", get(keys::show).post(keys::create))
         .route("/setup/keys/service", post(keys::create_service))
+        .route("/setup/keys/legacy", post(keys::create_legacy))
         .route("/setup/keys/{id}/rotate", post(keys::rotate))
         .route("/invitations/{token}", get(invitations::show).post(invitations::accept))
         .route("/password/{token}", get(passwords::show).post(passwords::submit))
