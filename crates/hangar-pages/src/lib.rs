@@ -51,6 +51,13 @@ impl EntityPage {
     }
 }
 
+impl Card {
+    /// The title's first letter, shown where a logo would be.
+    pub fn initial(&self) -> String {
+        initial(&self.title)
+    }
+}
+
 impl UserMenu {
     /// The Private Registry of the chosen org or team, else of the first one the user belongs
     /// to; empty when they belong to none.
@@ -236,8 +243,6 @@ pub struct FacetGroup {
 #[derive(Debug, Clone)]
 pub struct Card {
     pub title: String,
-    /// The title's first letter, shown where a logo would be.
-    pub initial: String,
     /// Its page; empty when it has none.
     pub href: String,
     /// `org/[team/]name`.
@@ -404,6 +409,7 @@ pub struct KeyRow {
     /// Services of a personal key, scopes of a service key.
     pub powers: String,
     pub expires: String,
+    pub created: String,
     pub active: bool,
 }
 

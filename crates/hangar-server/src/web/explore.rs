@@ -199,7 +199,8 @@ impl Scope {
 
 /// `GET /`: the catalog's first tab.
 pub async fn home(state: State<AppState>, visitor: Visitor, RawQuery(raw): RawQuery) -> WebResult<Response> {
-    render(&state, &visitor, Scope::Catalog, TABS[0].0, raw.as_deref()).await
+    let caller = caller_of(&state, &visitor).await?;
+    render(&state, &visitor, &caller, Scope::Catalog, TABS[0].0, raw.as_deref()).await
 }
 
 /// `GET /catalog/{tab}`.
@@ -209,7 +210,8 @@ pub async fn show(
     Path(tab): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> WebResult<Response> {
-    render(&state, &visitor, Scope::Catalog, &tab, raw.as_deref()).await
+    let caller = caller_of(&state, &visitor).await?;
+    render(&state, &visitor, &caller, Scope::Catalog, &tab, raw.as_deref()).await
 }
 
 #[derive(serde::Deserialize)]
@@ -231,9 +233,7 @@ pub async fn registry(
     let caller = caller_of(&state, &visitor).await?;
     let target = Target::team(&path.org, path.team.as_deref());
     if !caller.allowed(Action::ViewOrg, &target) {
-        if visitor.signed.is_none() {
-            visitor.signed_in()?;
-        }
+        visitor.signed_in()?;
         let name = path
             .team
             .as_ref()
@@ -247,7 +247,7 @@ pub async fn registry(
         team: path.team,
     };
     match path.tab {
-        Some(tab) => render(&state, &visitor, scope, &tab, raw.as_deref()).await,
+        Some(tab) => render(&state, &visitor, &caller, scope, &tab, raw.as_deref()).await,
         None => Ok(forms::see_other(&format!("{}/{}", scope.base(), TABS[0].0))),
     }
 }
@@ -255,6 +255,7 @@ pub async fn registry(
 async fn render(
     state: &AppState,
     visitor: &Visitor,
+    caller: &Caller,
     scope: Scope,
     tab: &str,
     raw: Option<&str>,
@@ -263,7 +264,6 @@ async fn render(
         return Err(WebError::NotFound(format!("there is no catalog of '{tab}'")));
     };
     let asked = Asked::parse(raw)?;
-    let caller = caller_of(state, visitor).await?;
     let (sort_value, sort) = asked.sort();
     let found = state
         .meta
@@ -273,7 +273,7 @@ async fn render(
             resource_glob: None,
             filters: asked.store_filters(),
             place: scope.place(),
-            viewer: viewer(&caller, kind),
+            viewer: viewer(caller, kind),
             sort,
             page: asked.page - 1,
             page_size: PAGE_SIZE,
@@ -422,14 +422,12 @@ fn card(kind: ArtifactKind, entry: &SearchEntry) -> Card {
         tag if !tag.is_empty() => tag,
         _ => attribute("latestVersionIdStr"),
     };
-    let title = if entry.display_name.is_empty() {
-        entry.name.clone()
-    } else {
-        entry.display_name.clone()
-    };
     Card {
-        initial: hangar_pages::initial(&title),
-        title,
+        title: if entry.display_name.is_empty() {
+            entry.name.clone()
+        } else {
+            entry.display_name.clone()
+        },
         href: entity_href(kind, &entry.resource_id),
         path: entry.resource_id.clone(),
         publisher: attribute("publisher"),

@@ -134,9 +134,7 @@ async fn keys_page(
     if let Some(me) = caller.user.as_ref()
         && let Some(key) = state.meta.legacy_key_of(me.id).await?
     {
-        let mut legacy = row(state, &key, me.id).await?;
-        legacy.expires = date(key.created_at);
-        template.legacy = Some(legacy);
+        template.legacy = Some(row(state, &key, me.id).await?);
     }
     if let (Some(org), Some(me)) = (org, caller.user.as_ref()) {
         let target = Target::org(&org.name);
@@ -156,8 +154,7 @@ async fn keys_page(
         for key in keys.iter().filter(shown) {
             template.keys.push(row(state, key, me.id).await?);
         }
-        let grants = state.meta.grants_of_user(me.id).await?;
-        let allowed = services_for(&grants, &org.name);
+        let allowed = services_for(&caller.subject.grants, &org.name);
         template.services = SERVICES
             .iter()
             .filter(|(service, _, _)| allowed.contains(service))
@@ -199,6 +196,7 @@ async fn row(state: &AppState, key: &ApiKey, me: i64) -> WebResult<KeyRow> {
         owner,
         powers,
         expires: key.expires_at.map_or_else(|| "never".into(), date),
+        created: date(key.created_at),
         active: key.active,
     })
 }
@@ -239,14 +237,12 @@ pub async fn create(
         expiry: Some(form.expiry).filter(|e| !e.is_empty()),
         services: Some(services),
     };
-    let grants = state.meta.grants_of_user(me.id).await?;
-    let issued = match personal_services(&grants, &org.name, request.services.as_deref()) {
-        Ok(services) => match check_no_escalation(&caller, &services) {
-            Ok(()) => issue_personal_key(&state.meta, me, &org, &request, Some(me.id)).await,
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
+    let issued = async {
+        let services = personal_services(&caller.subject.grants, &org.name, request.services.as_deref())?;
+        check_no_escalation(&caller, &services)?;
+        issue_personal_key(&state.meta, me, &org, &request, Some(me.id)).await
+    }
+    .await;
     match issued {
         Ok((key, secret)) => {
             Ok(visitor.respond(secret_page(&state, &visitor, &headers, &org, &key, secret, "generated").await?))
