@@ -74,6 +74,15 @@ impl UserMenu {
             None => String::new(),
         }
     }
+
+    /// The organization pages of the chosen org, else of the first one; empty when none.
+    pub fn organization(&self) -> String {
+        let chosen = self.choices.iter().find(|c| c.selected).or(self.choices.first());
+        match chosen.map(|c| c.value.split('/').next().unwrap_or_default()) {
+            Some(org) => format!("/orgs/{org}/admin"),
+            None => String::new(),
+        }
+    }
 }
 
 /// One option of a menu or one checkbox: the org/team switcher (`value` is `org` or
@@ -454,4 +463,155 @@ pub struct KeySecret {
     /// The server's base URL (`https://hangar.example.com`) and registry host.
     pub base: String,
     pub host: String,
+}
+
+/// The header of every organization page: the org and its tabs (Profile, Users, Teams).
+#[derive(Debug, Clone)]
+pub struct OrgNav {
+    pub org: String,
+    pub display_name: String,
+    pub tabs: Vec<Tab>,
+}
+
+/// A form's refusal, shown inside that form next to its fields (`form` names the form).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub form: &'static str,
+    pub text: String,
+}
+
+impl Problem {
+    /// Whether this problem belongs to `form`.
+    pub fn is_for(&self, form: &str) -> bool {
+        self.form == form
+    }
+}
+
+/// Storage an org uses against its limit (Private Registry guide §7).
+#[derive(Debug, Clone)]
+pub struct StorageUse {
+    pub label: String,
+    pub used: String,
+    pub limit: String,
+    /// Used, in whole percent of the limit (at most 100, for the meter).
+    pub percent: u64,
+}
+
+/// Organization → Profile (§2.4.6): display name and description, storage against the quotas,
+/// the visitor's own roles.
+#[derive(Template)]
+#[template(path = "org_profile.html")]
+pub struct OrgProfilePage {
+    pub chrome: Chrome,
+    pub nav: OrgNav,
+    pub description: String,
+    /// Whether the visitor may change the profile (owners).
+    pub editable: bool,
+    pub my_roles: Vec<String>,
+    pub storage: Vec<StorageUse>,
+    pub notice: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+/// One member in the users table.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// Their roles, scope by scope: `Org: Registry Admin`, `vision: Registry Read`.
+    pub roles: Vec<String>,
+}
+
+/// One pending invitation.
+#[derive(Debug, Clone)]
+pub struct InvitationRow {
+    pub id: i64,
+    pub email: String,
+    pub roles: String,
+    pub expires: String,
+}
+
+/// Organization → Users (§2.4.2–§2.4.4): the members with their roles (of the org or one
+/// team), the invitation form and the pending invitations.
+#[derive(Template)]
+#[template(path = "org_users.html")]
+pub struct OrgUsersPage {
+    pub chrome: Chrome,
+    pub nav: OrgNav,
+    /// The team shown (empty: the whole org), and the menu that picks it.
+    pub team: String,
+    pub team_choices: Vec<Choice>,
+    pub members: Vec<MemberRow>,
+    /// Whether the visitor may invite and change members here; then the invitation form's
+    /// scopes (the org and teams they manage users in) and the roles they may grant.
+    pub manage: bool,
+    pub invite_scopes: Vec<Choice>,
+    pub invite_roles: Vec<Choice>,
+    pub invite_email: String,
+    pub invitations: Vec<InvitationRow>,
+    pub notice: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+/// A role checkbox at one scope.
+#[derive(Debug, Clone)]
+pub struct RoleBox {
+    pub name: String,
+    pub label: String,
+    pub held: bool,
+}
+
+/// A member's roles at one scope (the org, or one team) and whether the visitor may change them.
+#[derive(Debug, Clone)]
+pub struct ScopeRoles {
+    /// The team, or empty for the org.
+    pub team: String,
+    pub held: Vec<String>,
+    /// The roles the visitor may grant here (checked when held); empty when they may not
+    /// change this scope.
+    pub boxes: Vec<RoleBox>,
+}
+
+/// One member's page (§2.4.3–§2.4.5): their roles at every scope, adding them to a team,
+/// removing them.
+#[derive(Template)]
+#[template(path = "org_member.html")]
+pub struct OrgMemberPage {
+    pub chrome: Chrome,
+    pub nav: OrgNav,
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub scopes: Vec<ScopeRoles>,
+    /// Teams the member is not in yet that the visitor may add them to, and the roles they may
+    /// grant there.
+    pub add_teams: Vec<Choice>,
+    pub add_roles: Vec<Choice>,
+    /// Whether the visitor may remove the member from the org.
+    pub removable: bool,
+    pub notice: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+/// One team in the teams table.
+#[derive(Debug, Clone)]
+pub struct TeamRow {
+    pub name: String,
+    pub description: String,
+    pub members: usize,
+}
+
+/// Organization → Teams (§2.4.5): the teams, and for owners and user admins create, edit and
+/// delete.
+#[derive(Template)]
+#[template(path = "org_teams.html")]
+pub struct OrgTeamsPage {
+    pub chrome: Chrome,
+    pub nav: OrgNav,
+    pub teams: Vec<TeamRow>,
+    pub manage: bool,
+    pub new_name: String,
+    pub notice: Option<String>,
+    pub problem: Option<Problem>,
 }

@@ -62,6 +62,7 @@ conformance!(
     concurrent_key_creation_respects_the_limit,
     concurrent_owner_grants_respect_the_limit,
     invitations,
+    invitation_renewed,
     invitation_roles_in_any_order,
     settings,
     gc_mark_and_claim_exclude_each_other,
@@ -1191,6 +1192,44 @@ async fn concurrent_owner_grants_respect_the_limit(db: Db) -> Result<()> {
     assert!(other.is_empty(), "unexpected errors: {other:?}");
     assert_eq!(granted, 2);
     assert_eq!(owners(&db, &acme).await?, 2);
+    Ok(())
+}
+
+/// Sending again makes a new token (the old one stops working), a new expiry and a new mail;
+/// an accepted invitation, or another org's, cannot be sent again.
+async fn invitation_renewed(db: Db) -> Result<()> {
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    let new = invitation(&acme, "carol@example.com", &[(Role::RegistryRead, None)], now() + 60);
+    let (inv, old_token) = s.create_invitation(&new, mail("carol@example.com")).await?;
+    let later = now() + 7200;
+    let mut sent = String::new();
+    let renewed = s
+        .renew_invitation(acme.id, inv.id, later, |i, token| {
+            sent = token.to_string();
+            (format!("again for {}", i.email), format!("accept with {token}"))
+        })
+        .await?;
+    assert_eq!((renewed.id, renewed.expires_at), (inv.id, later));
+    assert_ne!(sent, old_token);
+    let outbox = s.outbox(1).await?;
+    assert_eq!(outbox[0].subject, "again for carol@example.com");
+    assert_eq!(outbox[0].body, format!("accept with {sent}"));
+    assert_eq!(s.invitation_by_token(&old_token).await?, None);
+    assert_eq!(s.pending_invitations(acme.id, None).await?[0].expires_at, later);
+    assert_err!(
+        s.renew_invitation(other.id, inv.id, later, |_, _| (String::new(), String::new()))
+            .await,
+        Error::NotFound(_)
+    );
+    s.accept_invitation(&sent, None, None, false).await?;
+    assert_err!(
+        s.renew_invitation(acme.id, inv.id, later, |_, _| (String::new(), String::new()))
+            .await,
+        Error::NotFound(_)
+    );
+    assert_eq!(s.outbox(10).await?.len(), 2, "no mail for a refused renewal");
     Ok(())
 }
 

@@ -6,20 +6,18 @@ use super::views::{self, success};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::error::IdentityError;
+use crate::identity::invitations::{self, InvitationRequest, Links};
 use crate::identity::keys::{PersonalKeyRequest, issue_personal_key};
-use crate::identity::mail::{self, link_base};
+use crate::identity::mail::link_base;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use hangar_core::names::{normalize_email, validate_text};
-use hangar_core::policy::{Action, Target, can_grant};
+use hangar_core::names::validate_text;
+use hangar_core::policy::{Action, Target};
 use hangar_core::roles::Role;
-use hangar_store::meta::{NewInvitation, Org, now};
+use hangar_store::meta::Org;
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-/// Invitations last at most this long (one month).
-const MAX_EXPIRY_MINUTES: i64 = 30 * 24 * 60;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -51,77 +49,26 @@ pub async fn invite(
     Json(body): Json<NewInvitationBody>,
 ) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
-    let email = normalize_email(&body.email)?;
-    validate_text("name", &body.name, 200)?;
-    validate_text("message", &body.message, 2000)?;
-    if body.roles.is_empty() {
-        return Err(ApiError::BadRequest("an invitation needs at least one role".into()));
-    }
     let mut roles: Vec<(Role, Option<String>)> = Vec::new();
     for r in &body.roles {
         let role: Role = r.name.parse()?;
-        let teams: Vec<Option<String>> = match r.resource_groups.as_slice() {
-            [] => vec![None],
-            teams => teams.iter().map(|t| Some(t.clone())).collect(),
-        };
-        for team in teams {
-            if let Some(name) = &team {
-                state.meta.require_team(&org, name).await?;
-                if !role.allowed_in_team() {
-                    return Err(ApiError::BadRequest(format!("{role} can only be held at org scope")));
-                }
-            }
-            let target = Target::team(&org.name, team.as_deref());
-            caller.require(Action::ManageUsers, &target)?;
-            if !can_grant(&caller.subject, role, &target) {
-                return Err(ApiError::Forbidden(format!(
-                    "you cannot grant {role}: a user admin grants only roles they hold"
-                )));
-            }
-            roles.push((role, team));
+        match r.resource_groups.as_slice() {
+            [] => roles.push((role, None)),
+            teams => roles.extend(teams.iter().map(|t| (role, Some(t.clone())))),
         }
     }
-    let mut scopes: Vec<&Option<String>> = roles.iter().map(|(_, t)| t).collect();
-    scopes.dedup();
-    for scope in scopes {
-        if !roles.iter().any(|(r, t)| t == scope && r.confers_membership()) {
-            return Err(ApiError::BadRequest(
-                "a member needs REGISTRY_READ, REGISTRY_USER, REGISTRY_ADMIN, USER_ADMIN or ORG_OWNER".into(),
-            ));
-        }
-    }
-    let minutes = body
-        .invitation_expiration_in
-        .unwrap_or(state.settings.invitation_expiry_minutes);
-    if !(1..=MAX_EXPIRY_MINUTES).contains(&minutes) {
-        return Err(ApiError::BadRequest(format!(
-            "invitationExpirationIn must be 1 to {MAX_EXPIRY_MINUTES} minutes"
-        )));
-    }
-    let expires_at = now() + minutes * 60;
-    let new = NewInvitation {
-        org_id: org.id,
-        email: email.clone(),
-        name: body.name.trim().to_string(),
-        message: body.message.clone(),
+    let request = InvitationRequest {
+        email: body.email,
+        name: body.name,
+        message: body.message,
+        expiry_minutes: body.invitation_expiration_in,
         roles,
-        invited_by: caller.user.as_ref().map(|u| u.id),
-        expires_at,
     };
-    let (invitation, token) = state
-        .meta
-        .create_invitation(&new, |token| {
-            mail::invitation(
-                &org,
-                &link_base(&state.settings, &headers),
-                token,
-                expires_at,
-                &body.message,
-            )
-        })
-        .await?;
-    drop(token);
-    tracing::info!(to = %email, org = %org.name, "invitation mail written to the outbox");
+    let links = Links {
+        base: &link_base(&state.settings, &headers),
+        default_minutes: state.settings.invitation_expiry_minutes,
+    };
+    let invitation = invitations::invite(&state.meta, &caller, &org, request, &links).await?;
     Ok(Json(success(
         json!({"invitation": views::invitation(&invitation, &org.name)}),
     )))
@@ -168,11 +115,7 @@ pub async fn withdraw(
     Query(q): Query<EmailQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
-    caller.require(Action::ManageUsers, &Target::org(&org.name))?;
-    let email = normalize_email(&q.email)?;
-    if state.meta.delete_invitations(org.id, &email).await? == 0 {
-        return Err(ApiError::NotFound(format!("no open invitation for {email}")));
-    }
+    invitations::withdraw(&state.meta, &caller, &org, &q.email).await?;
     Ok(Json(success(json!({}))))
 }
 

@@ -4,16 +4,14 @@ use super::extract::{Json, Page, Path, Query};
 use super::views::{self, success};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::orgs::{self, MAX_DESCRIPTION, MAX_DISPLAY_NAME};
 use crate::state::AppState;
 use axum::extract::State;
-use hangar_core::names::{validate_org, validate_team, validate_text};
+use hangar_core::names::{validate_org, validate_text};
 use hangar_core::policy::{Action, Credential, Target};
 use hangar_store::meta::{Org, Team};
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-const MAX_DISPLAY_NAME: usize = 200;
-const MAX_DESCRIPTION: usize = 4000;
 
 /// The org, if the caller may see it.
 pub async fn visible_org(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Org> {
@@ -106,18 +104,14 @@ pub async fn update_org(
     Json(body): Json<OrgChange>,
 ) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
-    caller.require(Action::UpdateOrg, &Target::org(&org.name))?;
-    if let Some(d) = &body.display_name {
-        validate_text("display name", d, MAX_DISPLAY_NAME)?;
-    }
-    if let Some(d) = &body.description {
-        validate_text("description", d, MAX_DESCRIPTION)?;
-    }
-    state
-        .meta
-        .update_org(org.id, body.display_name.as_deref(), body.description.as_deref())
-        .await?;
-    let org = state.meta.require_org(&org.name).await?;
+    let org = orgs::update_org(
+        &state.meta,
+        &caller,
+        &org,
+        body.display_name.as_deref(),
+        body.description.as_deref(),
+    )
+    .await?;
     Ok(Json(success(json!({"organizations": views::org(&org)}))))
 }
 
@@ -155,10 +149,7 @@ pub async fn create_team(
     Json(body): Json<NewTeam>,
 ) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
-    caller.require(Action::ManageTeams, &Target::org(&org.name))?;
-    validate_team(&body.name)?;
-    validate_text("description", &body.description, MAX_DESCRIPTION)?;
-    let team = state.meta.create_team(org.id, &body.name, &body.description).await?;
+    let team = orgs::create_team(&state.meta, &caller, &org, &body.name, &body.description).await?;
     Ok(Json(success(json!({"team": views::team(&team)}))))
 }
 
@@ -184,10 +175,7 @@ pub async fn update_team(
     Json(body): Json<TeamChange>,
 ) -> ApiResult<Json<Value>> {
     let (org, team) = visible_team(&state, &caller, &org, &team).await?;
-    caller.require(Action::ManageTeams, &Target::org(&org.name))?;
-    validate_text("description", &body.description, MAX_DESCRIPTION)?;
-    state.meta.update_team(team.id, &body.description).await?;
-    let team = state.meta.require_team(&org, &team.name).await?;
+    let team = orgs::update_team(&state.meta, &caller, &org, &team, &body.description).await?;
     Ok(Json(success(json!({"team": views::team(&team)}))))
 }
 
@@ -197,7 +185,6 @@ pub async fn delete_team(
     Path((org, team)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let (org, team) = visible_team(&state, &caller, &org, &team).await?;
-    caller.require(Action::ManageTeams, &Target::org(&org.name))?;
-    state.meta.delete_team(team.id).await?;
+    orgs::delete_team(&state.meta, &caller, &org, &team).await?;
     Ok(Json(success(json!({}))))
 }

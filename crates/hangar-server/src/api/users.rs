@@ -5,10 +5,11 @@ use super::orgs::{visible_org, visible_team};
 use super::views::{self, success};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::identity::members;
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use hangar_core::names::validate_text;
-use hangar_core::policy::{Action, Target, can_grant};
+use hangar_core::policy::{Action, Target};
 use hangar_core::roles::Role;
 use hangar_store::meta::{Member, Org, RoleChange, Team, User};
 use serde::Deserialize;
@@ -25,15 +26,6 @@ fn member_json(member: &Member, org: &Org) -> Value {
     views::user(&member.user, &member.grants, &names_of(org))
 }
 
-/// A user named by numeric id or by e-mail address.
-async fn find_user(state: &AppState, id_or_email: &str) -> ApiResult<User> {
-    let found = match id_or_email.parse::<i64>() {
-        Ok(id) => state.meta.user(id).await?,
-        Err(_) => state.meta.user_by_email(&id_or_email.trim().to_lowercase()).await?,
-    };
-    found.ok_or_else(|| ApiError::NotFound(format!("user '{id_or_email}' not found")))
-}
-
 /// The member with their roles in the org, or 404 when they hold none at that scope.
 pub(crate) async fn find_member(
     state: &AppState,
@@ -41,14 +33,7 @@ pub(crate) async fn find_member(
     team: Option<&Team>,
     id_or_email: &str,
 ) -> ApiResult<Member> {
-    let user = find_user(state, id_or_email).await?;
-    state
-        .meta
-        .members(org.id, team.map(|t| t.id))
-        .await?
-        .into_iter()
-        .find(|m| m.user.id == user.id)
-        .ok_or_else(|| ApiError::NotFound(format!("user '{id_or_email}' is not a member here")))
+    Ok(members::find_member(&state.meta, org, team, id_or_email).await?)
 }
 
 #[derive(Deserialize)]
@@ -186,8 +171,7 @@ fn roles_param(raw: Option<String>) -> ApiResult<Vec<Role>> {
     Ok(roles)
 }
 
-/// Applies a role change after checking that the caller may manage users here and may grant
-/// every role the change touches.
+/// Applies a role change (the domain checks who may grant what) and answers with the user.
 async fn change_roles(
     state: &AppState,
     caller: &Caller,
@@ -196,31 +180,7 @@ async fn change_roles(
     user: &User,
     change: RoleChange<'_>,
 ) -> ApiResult<Json<Value>> {
-    let target = Target::team(&org.name, team.map(|t| t.name.as_str()));
-    caller.require(Action::ManageUsers, &target)?;
-    let mut touched: Vec<Role> = match change {
-        RoleChange::Add(r) | RoleChange::Remove(r) | RoleChange::Replace(r) => r.to_vec(),
-    };
-    if let RoleChange::Replace(_) = change {
-        let grants = state.meta.grants_of_user(user.id).await?;
-        touched.extend(
-            grants
-                .iter()
-                .filter(|g| g.org == org.name && g.team.as_deref() == team.map(|t| t.name.as_str()))
-                .map(|g| g.role),
-        );
-    }
-    if let Some(role) = touched.iter().find(|r| !can_grant(&caller.subject, **r, &target)) {
-        return Err(ApiError::Forbidden(format!(
-            "you cannot grant or remove {role}: a user admin grants only roles they hold, and only owners manage owners"
-        )));
-    }
-    state
-        .meta
-        .change_roles(user.id, org.id, team.map(|t| t.id), change)
-        .await?;
-    let grants = state.meta.grants_of_user(user.id).await?;
-    let grants: Vec<_> = grants.into_iter().filter(|g| g.org == org.name).collect();
+    let grants = members::change_roles(&state.meta, caller, org, team, user, change).await?;
     Ok(Json(success(
         json!({"user": views::user(user, &grants, &names_of(org))}),
     )))
@@ -248,7 +208,7 @@ pub async fn org_roles<const OP: u8>(
 ) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
     let roles = roles_param(raw)?;
-    let user = find_user(&state, &user).await?;
+    let user = members::find_user(&state.meta, &user).await?;
     change_roles(&state, &caller, &org, None, &user, role_change::<OP>(&roles)).await
 }
 
@@ -261,27 +221,8 @@ pub async fn team_roles<const OP: u8>(
 ) -> ApiResult<Json<Value>> {
     let (org, team) = visible_team(&state, &caller, &org, &team).await?;
     let roles = roles_param(raw)?;
-    let user = find_user(&state, &user).await?;
+    let user = members::find_user(&state.meta, &user).await?;
     change_roles(&state, &caller, &org, Some(&team), &user, role_change::<OP>(&roles)).await
-}
-
-/// Checks the caller could grant every role `member` holds at `target`: a user admin cannot
-/// remove an owner, nor someone holding roles the admin lacks.
-fn require_power_over(caller: &Caller, member: &Member, target: &Target) -> ApiResult<()> {
-    caller.require(Action::ManageUsers, target)?;
-    let roles = member
-        .grants
-        .iter()
-        .filter(|g| target.team.is_none() || g.team.as_deref() == target.team)
-        .map(|g| g.role);
-    for role in roles {
-        if !can_grant(&caller.subject, role, target) {
-            return Err(ApiError::Forbidden(format!(
-                "you cannot remove a user who holds {role}"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Removes the user from the org: every role, and their personal keys for it, at once.
@@ -292,9 +233,7 @@ pub async fn remove_org_user(
 ) -> ApiResult<Json<Value>> {
     let org = visible_org(&state, &caller, &org).await?;
     let member = find_member(&state, &org, None, &user).await?;
-    require_power_over(&caller, &member, &Target::org(&org.name))?;
-    state.meta.remove_from_org(member.user.id, org.id).await?;
-    tracing::info!(org = %org.name, user = %member.user.email, "user removed from org; personal keys revoked");
+    members::remove_member(&state.meta, &caller, &org, None, &member).await?;
     Ok(Json(success(json!({}))))
 }
 
@@ -305,8 +244,7 @@ pub async fn remove_team_user(
 ) -> ApiResult<Json<Value>> {
     let (org, team) = visible_team(&state, &caller, &org, &team).await?;
     let member = find_member(&state, &org, Some(&team), &user).await?;
-    require_power_over(&caller, &member, &Target::team(&org.name, Some(&team.name)))?;
-    state.meta.remove_from_team(member.user.id, org.id, team.id).await?;
+    members::remove_member(&state.meta, &caller, &org, Some(&team), &member).await?;
     Ok(Json(success(json!({}))))
 }
 
@@ -360,7 +298,7 @@ pub async fn update_me(
     }
     validate_text("name", name, MAX_USER_NAME)?;
     state.meta.set_user_name(user.id, name).await?;
-    let user = find_user(&state, &user.id.to_string()).await?;
+    let user = members::find_user(&state.meta, &user.id.to_string()).await?;
     Ok(Json(success(
         json!({"user": me_json(&state, &user, caller.key_org.as_deref()).await?}),
     )))

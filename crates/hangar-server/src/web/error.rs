@@ -28,7 +28,12 @@ pub type WebResult<T> = Result<T, WebError>;
 
 impl From<hangar_store::Error> for WebError {
     fn from(e: hangar_store::Error) -> Self {
-        WebError::Internal(e.to_string())
+        use crate::catalog::error::{StoreFault as F, store_fault};
+        match store_fault(e) {
+            F::NotFound(what) => WebError::NotFound(what),
+            F::Conflict(why) | F::Invalid(why) => WebError::BadRequest(why),
+            F::NoSpace(why) | F::Internal(why) => WebError::Internal(why),
+        }
     }
 }
 

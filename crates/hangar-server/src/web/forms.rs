@@ -18,6 +18,39 @@ impl From<axum::extract::rejection::FormRejection> for WebError {
     }
 }
 
+/// A url-encoded form read as its fields in order, for forms that repeat a field (checkboxes
+/// named alike).
+pub struct Fields(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = WebError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, WebError> {
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, state).await?;
+        Ok(Fields(fields))
+    }
+}
+
+impl Fields {
+    /// The first value of `name`, or empty.
+    pub fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
 /// A page's query string, read into `T`; one that cannot be read is a 400 page.
 pub fn query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<T, WebError> {
     serde_urlencoded::from_str(raw.unwrap_or_default())

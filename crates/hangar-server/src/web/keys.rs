@@ -5,7 +5,7 @@
 
 use super::error::{WebError, WebResult};
 use super::explore::{caller_of, date};
-use super::forms::{Form, see_other};
+use super::forms::{Fields, Form, see_other};
 use super::render::page;
 use super::signin::CsrfOnly;
 use super::visitor::Visitor;
@@ -258,15 +258,9 @@ pub async fn create_service(
     State(state): State<AppState>,
     visitor: Visitor,
     headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    fields: Fields,
 ) -> WebResult<Response> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| fields.get(name);
     visitor.signed_in()?;
     visitor.check_csrf(&field("csrf"))?;
     let (org, caller) = working_org(&state, &visitor).await?;
@@ -281,11 +275,7 @@ pub async fn create_service(
     let request = ServiceKeyRequest {
         name: field("name"),
         expiry: Some(field("expiry")).filter(|e| !e.is_empty()),
-        scopes: fields
-            .iter()
-            .filter(|(k, _)| k == "scope")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        scopes: fields.all("scope"),
         entity_type: Some(field("entity_type")).filter(|t| !t.is_empty()),
         entity_value: Some(field("entity_value")).filter(|v| !v.trim().is_empty()),
     };

@@ -11,6 +11,8 @@ mod explore;
 mod forms;
 mod invitations;
 mod keys;
+mod members;
+mod organization;
 mod passwords;
 mod render;
 mod signin;
@@ -42,6 +44,21 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{org}/{tab}", get(explore::registry))
         .route("/orgs/{org}/teams/{team}", get(explore::registry))
         .route("/orgs/{org}/teams/{team}/{tab}", get(explore::registry))
+        .route("/orgs/{org}/admin", get(organization::profile))
+        .route("/orgs/{org}/admin/profile", post(organization::save_profile))
+        .route(
+            "/orgs/{org}/admin/teams",
+            get(organization::teams).post(organization::create_team),
+        )
+        .route("/orgs/{org}/admin/teams/{team}", post(organization::save_team))
+        .route("/orgs/{org}/admin/teams/{team}/delete", post(organization::delete_team))
+        .route("/orgs/{org}/admin/users", get(members::users))
+        .route("/orgs/{org}/admin/users/{id}", get(members::member))
+        .route("/orgs/{org}/admin/users/{id}/roles", post(members::set_roles))
+        .route("/orgs/{org}/admin/users/{id}/remove", post(members::remove))
+        .route("/orgs/{org}/admin/invitations", post(members::invite))
+        .route("/orgs/{org}/admin/invitations/cancel", post(members::cancel))
+        .route("/orgs/{org}/admin/invitations/{id}/resend", post(members::resend))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/account", get(account::show))

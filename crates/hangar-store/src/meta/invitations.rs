@@ -156,6 +156,43 @@ impl MetaStore {
         Ok(gone.rows_affected())
     }
 
+    /// Sends an open invitation again: a new one-time token (the old link stops working), a new
+    /// expiry, and its mail (built by `mail` from the token), in one transaction.
+    pub async fn renew_invitation(
+        &self,
+        org_id: i64,
+        id: i64,
+        expires_at: i64,
+        mail: impl FnOnce(&Invitation, &str) -> (String, String),
+    ) -> Result<Invitation> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT * FROM invitations WHERE id = $1 AND org_id = $2 AND accepted_at IS NULL AND expires_at > $3",
+        )
+        .bind(id)
+        .bind(org_id)
+        .bind(t)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound("open invitation".into()))?;
+        let invitation = Invitation {
+            expires_at,
+            ..invitation_row(row)?
+        };
+        let token = random_secret("hginv-");
+        sqlx::query("UPDATE invitations SET token_hash = $1, expires_at = $2 WHERE id = $3")
+            .bind(hash_secret(&token))
+            .bind(expires_at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let (subject, body) = mail(&invitation, &token);
+        queue_mail(&mut tx, &(invitation.email.clone(), subject, body), t).await?;
+        tx.commit().await?;
+        Ok(invitation)
+    }
+
     /// The invitation a token names, open or not.
     pub async fn invitation_by_token(&self, token: &str) -> Result<Option<Invitation>> {
         let row = sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
