@@ -12,8 +12,8 @@
 
 mod common;
 
-use common::registry::{OCI_INDEX, OCI_MANIFEST, Registry, sha};
-use common::{Server, Stores, admin_ok, member, path_str};
+use common::registry::{OCI_INDEX, OCI_MANIFEST, Registry, make_image, sha};
+use common::{Server, Stores, admin_ok, member, path_str, repo_root};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -27,10 +27,6 @@ const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+j
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const ACCEPT_ALL: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, \
      application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn require_all() -> bool {
     std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref() == Ok("1")
@@ -57,24 +53,6 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// `scripts/clients/make-image` into `dir`: returns its JSON description of the tag.
-fn make_image(dir: &Path, tag: &str, extra: &[&str]) -> Value {
-    let script = repo_root().join("scripts/clients/make-image");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(dir)
-        .args(["--tag", tag])
-        .args(extra)
-        .output()
-        .expect("run python3 make-image");
-    assert!(
-        out.status.success(),
-        "make-image: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("make-image JSON")
 }
 
 /// The `digest`s of a make-image platform's layers (compressed) or `diff_id`s (uncompressed).

@@ -283,6 +283,8 @@ pub struct Explore {
     pub chrome: Chrome,
     /// "Private Registry · acme" in an org's registry; empty in the catalog.
     pub heading: String,
+    /// What the last change did (a removal that came back here).
+    pub notice: String,
     /// The current tab's path (`/catalog/models`): where the forms send their GETs.
     pub action: String,
     /// The current tab's label ("Models").
@@ -402,6 +404,9 @@ pub struct EntityPage {
     pub download: Vec<Command>,
     /// Why there is no download, and what to do ("Sign in to download.").
     pub download_note: String,
+    /// What the visitor may change here, and what the last change did.
+    pub manage: Manage,
+    pub notice: String,
 }
 
 /// One API key in the Setup → API keys list.
@@ -614,4 +619,70 @@ pub struct OrgTeamsPage {
     pub new_name: String,
     pub notice: Option<String>,
     pub problem: Option<Problem>,
+}
+
+/// One field of a create or edit form.
+#[derive(Debug, Clone, Default)]
+pub struct FormField {
+    /// The form field's name: the entity's NGC field (`displayName`).
+    pub key: String,
+    pub label: String,
+    /// `text`, `select`, `labels` (comma-separated), `markdown` (with a preview) or `check`.
+    pub widget: &'static str,
+    pub value: String,
+    /// A select's options (the value's one selected); a check box is ticked when `value` is `on`.
+    pub options: Vec<Choice>,
+    pub help: String,
+    /// Why the server refused what was typed here; empty when it did not.
+    pub error: String,
+}
+
+/// The creation hub (Private Registry guide §3.4, §4.2, §5.2, §6.3.2): what can be created.
+#[derive(Template)]
+#[template(path = "create_hub.html")]
+pub struct CreateHub {
+    pub chrome: Chrome,
+    /// Each kind: its form, its name, what it is.
+    pub kinds: Vec<(String, String, String)>,
+}
+
+/// Creating or editing a container repository, model, resource or Helm chart: its metadata,
+/// refused fields marked with why.
+#[derive(Template)]
+#[template(path = "publish.html")]
+pub struct PublishPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub action: String,
+    /// Creating (the name and the org or team to create in are asked) or editing.
+    pub creating: bool,
+    pub spaces: Vec<Choice>,
+    pub name: String,
+    pub name_error: String,
+    pub fields: Vec<FormField>,
+    /// A refusal that is no one field's.
+    pub error: String,
+    pub submit: String,
+    pub cancel: String,
+}
+
+/// A rendered Markdown preview (the overview's "Preview" button), swapped into the form.
+#[derive(Template)]
+#[template(path = "preview.html")]
+pub struct Preview {
+    pub html: String,
+}
+
+/// What the visitor may do to an entity page's entity: each empty when they may not.
+#[derive(Debug, Clone, Default)]
+pub struct Manage {
+    pub edit: String,
+    /// The remove form's action, and the name the confirmation box names.
+    pub remove: String,
+    pub confirm: String,
+    /// The set-latest and remove-version forms' actions (a version or tag per row).
+    pub latest: String,
+    pub remove_version: String,
+    pub upload: String,
+    pub clone: String,
 }

@@ -330,6 +330,12 @@ macro_rules! both_backends {
     };
 }
 
+/// The repository's root folder (for its scripts).
+#[allow(dead_code)]
+pub fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }

@@ -175,3 +175,22 @@ pub async fn errors_code(r: reqwest::Response) -> String {
     let body: Value = r.json().await.expect("OCI error JSON");
     body["errors"][0]["code"].as_str().unwrap_or_default().to_string()
 }
+
+/// `scripts/clients/make-image` into `dir`: returns its JSON description of the tag.
+#[allow(dead_code)]
+pub fn make_image(dir: &std::path::Path, tag: &str, extra: &[&str]) -> Value {
+    let script = super::repo_root().join("scripts/clients/make-image");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(dir)
+        .args(["--tag", tag])
+        .args(extra)
+        .output()
+        .expect("run python3 make-image");
+    assert!(
+        out.status.success(),
+        "make-image: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("make-image JSON")
+}

@@ -4,6 +4,7 @@
 use super::browser::Browser;
 use super::cli::Cli;
 use super::{Stores, admin_ok};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -295,4 +296,51 @@ pub async fn tls_web() -> Option<TlsWeb> {
         ca,
         api,
     })
+}
+
+/// Sets the field `css` (a select or input) to `value`.
+#[allow(dead_code)]
+pub async fn set(b: &Browser, css: &str, value: &str) {
+    let done = b
+        .js(
+            "const f = document.querySelector(arguments[0]); if (!f) return false; f.value = arguments[1]; return f.value === arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+    assert_eq!(done, json!(true), "no {css} taking {value}");
+}
+
+/// Ticks (or unticks) the checkbox with `value` inside `scope` (a CSS selector).
+#[allow(dead_code)]
+pub async fn tick(b: &Browser, scope: &str, value: &str, on: bool) {
+    let done = b
+        .js(
+            "const box = document.querySelector(arguments[0] + ' input[type=checkbox][value=\"' + arguments[1] + '\"]'); \
+             if (!box) return false; box.checked = arguments[2]; return true;",
+            vec![json!(scope), json!(value), json!(on)],
+        )
+        .await;
+    assert_eq!(done, json!(true), "no {value} box in {scope}");
+}
+
+/// Posts a form of the page's own making to `action` with `fields` (the CSRF token of the
+/// user's pages is added unless `csrf` is false): what a client that skips the page's controls
+/// would send.
+#[allow(dead_code)]
+pub async fn post_raw(b: &Browser, action: &str, fields: &[(&str, &str)], csrf: bool) {
+    if !b.has("input[name=csrf]").await {
+        // An error page carries no form: take the token from the account page.
+        let account = b.js("return location.origin + '/account'", vec![]).await;
+        b.goto(account.as_str().unwrap()).await;
+    }
+    let pairs: Vec<Value> = fields.iter().map(|(k, v)| json!([k, v])).collect();
+    b.js(
+        "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0]; \
+         const add = (k, v) => { const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.append(i); }; \
+         for (const [k, v] of arguments[1]) add(k, v); \
+         if (arguments[2]) add('csrf', document.querySelector('input[name=csrf]').value); \
+         document.body.append(f); f.submit();",
+        vec![json!(action), json!(pairs), json!(csrf)],
+    )
+    .await;
 }

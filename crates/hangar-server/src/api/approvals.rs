@@ -1,15 +1,15 @@
 //! Access requests for approval-level entities: `{OT}/{models|resources|helm-charts|repos}/{name}
 //! /access-requests[/{user-email}]` and the caller's own at `/v2/users/me/access-requests`.
 
-use super::artifacts::kind::{CHART, Kind, MODEL, RESOURCE};
 use super::extract::{Json, Path, Query};
-use super::images::access::{RepoPath, repository};
 use super::views::{date, success};
 use crate::auth::Caller;
 use crate::catalog::access::entity_key;
 use crate::catalog::approvals::{self, Offered};
 use crate::catalog::entities::{EntityPath, find};
+use crate::catalog::kinds::{CHART, Kind, MODEL, RESOURCE};
 use crate::catalog::repositories::repository_key;
+use crate::catalog::repository_catalog::{RepoPath, repository};
 use crate::catalog::reveal::Guarded;
 use crate::catalog::space::Space;
 use crate::catalog::standing::standing;

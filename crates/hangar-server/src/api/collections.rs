@@ -13,7 +13,6 @@
 //! Every listing shows only what the caller may see.
 
 use super::artifacts::entity::{Named, See};
-use super::artifacts::kind::{CHART, COLLECTION, Kind, MODEL, RESOURCE};
 use super::artifacts::{info, views};
 use super::extract::Path;
 use super::views::{date, offer, success};
@@ -21,6 +20,7 @@ use crate::auth::Caller;
 use crate::catalog::access::{entity_key, target_of};
 use crate::catalog::collections::{self, Held, Item, find_item, member_of_segment, visible_items};
 use crate::catalog::entities::{EntityPath, find};
+use crate::catalog::kinds::{CHART, COLLECTION, Kind, MODEL, RESOURCE};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::State;

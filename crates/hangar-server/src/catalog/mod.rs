@@ -1,5 +1,5 @@
 //! The domain services the surfaces share (DESIGN.md, "Layout"): who may see and do what
-//! (`reveal`), where entities live and how they are found, who may use bytes already stored,
+//! (`reveal`), the kinds of entities and the metadata fields each takes, where entities live and how they are found, who may use bytes already stored,
 //! putting uploaded files together, serving blobs with ranges, whole versions as zips, and the
 //! signed links of the data plane. Surfaces turn what these answer into their own wire formats;
 //! nothing here knows a wire format.
@@ -13,13 +13,17 @@ pub mod collections;
 pub mod document;
 pub mod entities;
 pub mod error;
+pub mod fields;
 pub mod images;
+pub mod kinds;
 pub mod limits;
 pub mod links;
 pub mod offer;
 pub mod products;
+pub mod publishing;
 pub mod pushed;
 pub mod repositories;
+pub mod repository_catalog;
 pub mod reuse;
 pub mod reveal;
 pub mod signing;

@@ -26,6 +26,8 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 struct Asked {
     section: Option<String>,
+    /// What the last change did.
+    done: Option<String>,
 }
 
 /// `GET /catalog/containers/{org}[/{team}]/{repo}`.
@@ -117,6 +119,8 @@ pub async fn show(
             section,
         ),
         section: section.to_string(),
+        manage: super::manage::repository_manage(&caller, &thing, name),
+        notice: super::manage::notice_of(asked.done.as_deref()),
         ..EntityPage::default()
     };
     match section {

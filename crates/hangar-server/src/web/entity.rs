@@ -83,6 +83,8 @@ struct Asked {
     version: Option<String>,
     /// The file browser's folder, `a/b`.
     dir: Option<String>,
+    /// What the last change did.
+    done: Option<String>,
 }
 
 /// `GET /catalog/{tab}/{org}[/{team}]/{name}`.
@@ -127,6 +129,7 @@ pub async fn show(
         ) => return Err(hidden()),
         Err(e) => return Err(WebError::Internal(e.to_string())),
     };
+    let manage = super::manage::entity_manage(&caller, &found, kind.segment);
     let artifact = found.artifact;
     let here = format!("/catalog/{}/{}", kind.segment, artifact.path);
     let may_download = kind.ngc.is_some() && may_artifact(&state, &caller, ArtifactOp::Download, &artifact).await?;
@@ -175,6 +178,8 @@ pub async fn show(
         labels: labels(&artifact.metadata),
         tabs: tabs(&here, kind, section),
         section: section.to_string(),
+        manage,
+        notice: super::manage::notice_of(asked.done.as_deref()),
         ..EntityPage::default()
     };
     match section {

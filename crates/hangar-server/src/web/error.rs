@@ -37,6 +37,12 @@ impl From<hangar_store::Error> for WebError {
     }
 }
 
+impl From<hangar_core::Error> for WebError {
+    fn from(e: hangar_core::Error) -> Self {
+        WebError::BadRequest(e.to_string())
+    }
+}
+
 impl From<crate::catalog::error::DomainError> for WebError {
     fn from(e: crate::catalog::error::DomainError) -> Self {
         use crate::catalog::error::DomainError as D;

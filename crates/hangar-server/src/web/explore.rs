@@ -68,6 +68,8 @@ struct Asked {
     filters: Vec<(String, String)>,
     /// From 1.
     page: i64,
+    /// What the last change did (not kept in the page's links).
+    done: Option<String>,
 }
 
 impl Asked {
@@ -80,6 +82,7 @@ impl Asked {
         for (key, value) in pairs {
             match key.as_str() {
                 "q" => asked.text = value.trim().to_string(),
+                "done" => asked.done = Some(value),
                 "sort" => asked.sort = SORTS.iter().find(|(v, _, _)| *v == value).map(|(v, _, _)| *v),
                 "page" => {
                     asked.page = value
@@ -309,6 +312,7 @@ async fn render(
     let template = Explore {
         chrome: visitor.chrome(state).await?,
         heading: scope.heading(),
+        notice: super::manage::notice_of(asked.done.as_deref()),
         kind: label.to_string(),
         tabs: TABS
             .iter()

@@ -11,9 +11,11 @@ mod explore;
 mod forms;
 mod invitations;
 mod keys;
+mod manage;
 mod members;
 mod organization;
 mod passwords;
+mod publish;
 mod render;
 mod signin;
 mod visitor;
@@ -59,6 +61,12 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{org}/admin/invitations", post(members::invite))
         .route("/orgs/{org}/admin/invitations/cancel", post(members::cancel))
         .route("/orgs/{org}/admin/invitations/{id}/resend", post(members::resend))
+        .route("/create", get(publish::hub))
+        .route("/create/{kind}", get(publish::form).post(publish::create))
+        .route("/edit/{kind}/{*rest}", get(publish::edit_form).post(publish::edit))
+        .route("/remove/{kind}/{*rest}", post(manage::remove))
+        .route("/latest/{kind}/{*rest}", post(manage::set_latest))
+        .route("/preview", post(publish::preview))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/account", get(account::show))

@@ -2,10 +2,10 @@
 //! the route (an `Extension` each kind's routes carry), the rest from the path and the caller.
 //! [`Named`] only reads the request; [`Entity`] also finds the entity for the handler's op.
 
-use super::kind::Kind;
 use crate::api::extract::Path;
 use crate::auth::Caller;
 use crate::catalog::entities::{EntityPath, Found, find};
+use crate::catalog::kinds::Kind;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Extension;

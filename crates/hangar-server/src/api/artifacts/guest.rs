@@ -8,12 +8,12 @@
 //! Each is answered by the same handler as the `/v2/org/…` path, so the same rights apply.
 
 use super::entity::Named;
-use super::kind::Kind;
 use super::transfer::{FilesQuery, download_zip, file_urls, list_files, redirect_to_file};
 use super::{info, version_info, versions};
 use crate::api::extract::{Path, Query};
 use crate::auth::Caller;
 use crate::catalog::entities::EntityPath;
+use crate::catalog::kinds::Kind;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Extension;

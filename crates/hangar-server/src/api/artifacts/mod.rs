@@ -3,9 +3,7 @@
 //! transfer is separate; chart versions come from the Helm repository (`crate::helm`).
 
 pub mod entity;
-mod fields;
 mod guest;
-pub mod kind;
 mod transfer;
 pub mod views;
 
@@ -15,7 +13,9 @@ use super::views::success;
 use crate::auth::Caller;
 use crate::catalog::access::{entity_key, guarded, may_artifact};
 use crate::catalog::entities::{Found, find_version, latest_of, remove_version_of, require_remove};
+use crate::catalog::kinds::{CHART, COLLECTION, Kind, MODEL, RESOURCE};
 use crate::catalog::offer;
+use crate::catalog::publishing;
 use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -24,11 +24,9 @@ use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Router};
 use entity::{Entity, Named, See};
 use hangar_core::access::AccessLevel;
-use hangar_core::names::{validate_artifact_name, validate_version};
 use hangar_core::policy::ArtifactOp;
 use hangar_core::versions::latest_first;
-use hangar_store::meta::{ArtifactVersion, NewArtifact, UPLOAD_COMPLETE};
-use kind::{CHART, COLLECTION, Kind, MODEL, RESOURCE};
+use hangar_store::meta::{ArtifactVersion, UPLOAD_COMPLETE};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -147,46 +145,12 @@ async fn create(
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::BadRequest("'name' is required".into()))?
         .to_string();
-    validate_artifact_name(&name)?;
-    let full = space.full_name(&name);
-    if !space.allows(&caller, kind.policy, ArtifactOp::Create, Some(&full)) {
-        return Err(if caller.is_guest() {
-            ApiError::unauthenticated()
-        } else {
-            ApiError::Forbidden(format!(
-                "you may not create {}s in '{}'",
-                kind.wire.noun,
-                space.namespace()
-            ))
-        });
-    }
-    let mut metadata = Map::new();
-    fields::apply(kind.fields, &body, &skipped_fields(), &mut metadata)?;
+    let full = publishing::require_create(&caller, kind, &space, &name)?;
+    let metadata = publishing::with_fields(kind.fields, &Value::Null, &body, &skipped_fields())?;
     let offer = offer_change(&body)?;
     offer::permit(&caller, &space.unborn(kind.policy, &full), &offer)?;
     let (access, products) = offer::outcome(&state, None, AccessLevel::Private, &offer).await?;
-    let created = state
-        .meta
-        .create_artifact(&NewArtifact {
-            kind: kind.stored,
-            org_id: space.org.id,
-            team_id: space.team.as_ref().map(|t| t.id),
-            path: &full,
-            name: &name,
-            created_by: caller.user.as_ref().map(|u| u.id),
-            metadata: &Value::Object(metadata.clone()),
-        })
-        .await
-        .map_err(|e| match e {
-            hangar_store::Error::Conflict(_) => {
-                ApiError::Conflict(format!("{} '{full}' already exists.", kind.wire.noun))
-            }
-            other => other.into(),
-        })?;
-    let mut found = Found {
-        space,
-        artifact: created,
-    };
+    let mut found = publishing::create_entity(&state, &caller, kind, space, (&name, &full), &metadata).await?;
     if !offer.is_empty() {
         state
             .meta
@@ -247,12 +211,11 @@ async fn update(State(state): State<AppState>, named: Named, Json(body): Json<Va
     {
         return Err(ApiError::BadRequest("the name cannot be changed".into()));
     }
-    let mut metadata = found.artifact.metadata.as_object().cloned().unwrap_or_default();
-    fields::apply(kind.fields, &body, &skipped_fields(), &mut metadata)?;
+    let metadata = publishing::with_fields(kind.fields, &found.artifact.metadata, &body, &skipped_fields())?;
     let offer = offer_change(&body)?;
     let thing = guarded(&state, &caller, &found.artifact).await?;
     let access = offer::apply(&state, &caller, &thing, entity_key(&found.artifact), &offer).await?;
-    found.artifact.metadata = Value::Object(metadata);
+    found.artifact.metadata = metadata;
     found.artifact.access = access;
     state
         .meta
@@ -298,25 +261,8 @@ async fn create_version(
         .get("versionId")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::BadRequest("'versionId' is required".into()))?;
-    validate_version(version)?;
-    let mut metadata = Map::new();
-    fields::apply(kind.version_fields, &body, &["versionId"], &mut metadata)?;
-    let created = state
-        .meta
-        .create_version(
-            &found.artifact,
-            version,
-            caller.user.as_ref().map(|u| u.id),
-            &Value::Object(metadata),
-        )
-        .await
-        .map_err(|e| match e {
-            hangar_store::Error::Conflict(_) => ApiError::Conflict(format!(
-                "version '{version}' of {} '{}' already exists",
-                kind.wire.noun, found.artifact.path
-            )),
-            other => other.into(),
-        })?;
+    let metadata = publishing::with_fields(kind.version_fields, &Value::Null, &body, &["versionId"])?;
+    let created = publishing::create_version(&state, &caller, kind, &found, version, &metadata).await?;
     Ok(Json(success(
         json!({ kind.wire.version_key: views::version(kind, &created) }),
     )))
@@ -365,29 +311,13 @@ async fn update_version(
         ..
     } = named.find(&state, op).await?;
     let version = find_version(&state, &found, &path).await?;
-    let mut metadata = version.metadata.as_object().cloned().unwrap_or_default();
-    fields::apply(kind.version_fields, &body, &["status", "versionId"], &mut metadata)?;
-    state.meta.update_version(version.id, &Value::Object(metadata)).await?;
+    let metadata = publishing::with_fields(kind.version_fields, &version.metadata, &body, &["status", "versionId"])?;
+    state.meta.update_version(version.id, &metadata).await?;
     if completing && version.status != UPLOAD_COMPLETE {
         state.meta.complete_version(&found.artifact, &version).await?;
     }
     if query.set_latest {
-        if !found
-            .space
-            .allows(&caller, kind.policy, ArtifactOp::Update, Some(&found.artifact.path))
-        {
-            return Err(ApiError::forbidden());
-        }
-        state
-            .meta
-            .set_latest_version(found.artifact.id, &version.version)
-            .await
-            .map_err(|e| match e {
-                hangar_store::Error::NotFound(_) => {
-                    ApiError::BadRequest("only a complete version can be the latest".into())
-                }
-                other => other.into(),
-            })?;
+        publishing::set_latest(&state, &caller, kind, &found, &version.version).await?;
     }
     let version = find_version(&state, &found, &path).await?;
     Ok(Json(success(

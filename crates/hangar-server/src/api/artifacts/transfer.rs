@@ -3,13 +3,13 @@
 //! of a version's file list (with a base version), and file listings and signed download URLs.
 
 use super::entity::{Download, Entity, Named, See};
-use super::kind::{Kind, MODEL, RESOURCE};
 use crate::api::extract::{Json, Path, Query};
 use crate::api::views::success;
 use crate::auth::Caller;
 use crate::catalog::access::may_artifact;
 use crate::catalog::assembly;
 use crate::catalog::entities::{EntityPath, Found, find, find_version};
+use crate::catalog::kinds::{Kind, MODEL, RESOURCE};
 use crate::catalog::links::{self, PART_LINK_TTL, Principal, Resource, base_url};
 use crate::catalog::reuse::reusable;
 use crate::catalog::space::SpacePath;

@@ -1,8 +1,8 @@
 //! The JSON of models, resources, charts, collections and versions, in NGC's shapes (ngc-api.md §4,
 //! §6, §7).
 
-use super::kind::Kind;
 use crate::api::views::{date, offer};
+use crate::catalog::kinds::Kind;
 use hangar_store::meta::{Artifact, ArtifactVersion};
 use serde_json::{Value, json};
 

@@ -2,7 +2,6 @@
 //! tags with sizes and architectures, set-latest, removing tags and repositories. Paths start
 //! with `/v2/org/{org}[/team/{team}]`, and for reads also `/v2/repos/{org}[/{team}]/{repo}`.
 
-pub mod access;
 mod views;
 
 use super::extract::{Json, Page, Path, Query};
@@ -10,20 +9,19 @@ use super::offer::change_of;
 use super::views::success;
 use crate::auth::Caller;
 use crate::catalog::images::{TagSummary, summaries};
-use crate::catalog::limits;
 use crate::catalog::offer::{self, OfferChange};
 use crate::catalog::repositories::repository_key;
+use crate::catalog::repository_catalog::{RepoChange, RepoPath, guarded, may, repository, require_new_repository};
 use crate::catalog::space::{Space, SpacePath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use access::{RepoPath, guarded, may, repository};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use hangar_core::access::AccessLevel;
-use hangar_core::names::{validate_repository, validate_tag, validate_text};
+use hangar_core::names::validate_tag;
 use hangar_core::policy::{ArtifactKind, ArtifactOp};
-use hangar_store::meta::{Repository, RepositoryInfo};
+use hangar_store::meta::Repository;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -78,47 +76,18 @@ impl RepoFields {
         )
     }
 
-    /// Checks the fields and writes those given into `info` (all but the offer).
-    fn apply(self, info: &mut RepositoryInfo) -> ApiResult<()> {
-        let text = |what: &'static str, value: Option<String>, max: usize, into: &mut String| -> ApiResult<()> {
-            if let Some(value) = value {
-                validate_text(what, &value, max)?;
-                *into = value;
-            }
-            Ok(())
-        };
-        text(
-            "display name",
-            self.display_name,
-            limits::DISPLAY_NAME,
-            &mut info.display_name,
-        )?;
-        text(
-            "short description",
-            self.short_description,
-            limits::SHORT_DESCRIPTION,
-            &mut info.short_description,
-        )?;
-        text("overview", self.description, limits::DOCUMENT, &mut info.description)?;
-        text("logo", self.logo, limits::URL, &mut info.logo)?;
-        text("publisher", self.publisher, limits::SHORT_TEXT, &mut info.publisher)?;
-        text("built-by", self.built_by, limits::SHORT_TEXT, &mut info.built_by)?;
-        if let Some(labels) = self.labels_v2.or(self.labels) {
-            if labels.len() > limits::LABELS {
-                return Err(ApiError::BadRequest(format!("at most {} labels", limits::LABELS)));
-            }
-            for label in &labels {
-                validate_text("label", label, limits::LABEL)?;
-                if label.trim().is_empty() {
-                    return Err(ApiError::BadRequest("a label must not be empty".into()));
-                }
-            }
-            info.labels = labels;
+    /// The metadata change the fields ask for (all but the offer).
+    fn change(self) -> RepoChange {
+        RepoChange {
+            display_name: self.display_name,
+            short_description: self.short_description,
+            description: self.description,
+            labels: self.labels_v2.or(self.labels),
+            logo: self.logo,
+            publisher: self.publisher,
+            built_by: self.built_by,
+            is_multinode: self.is_multinode_enabled,
         }
-        if let Some(multinode) = self.is_multinode_enabled {
-            info.is_multinode = multinode;
-        }
-        Ok(())
     }
 }
 
@@ -169,25 +138,15 @@ async fn create(
         .name
         .take()
         .ok_or_else(|| ApiError::BadRequest("the repository needs a name".into()))?;
-    let name = space.full_name(&short);
-    validate_repository(&name)?;
-    if !space.allows(&caller, ArtifactKind::Container, ArtifactOp::Create, Some(&name)) {
-        if caller.is_guest() {
-            return Err(ApiError::unauthenticated());
-        }
-        return Err(ApiError::Forbidden(format!("you may not create repository '{name}'")));
-    }
+    let name = require_new_repository(&state, &caller, &space, &short).await?;
     let offer = fields.take_offer()?;
     offer::permit(&caller, &space.unborn(ArtifactKind::Container, &name), &offer)?;
     let (access, products) = offer::outcome(&state, None, AccessLevel::Private, &offer).await?;
-    if state.meta.repository(&name).await?.is_some() {
-        return Err(ApiError::Conflict(format!("repository '{name}' already exists")));
-    }
     let mut repo = state
         .meta
         .ensure_repository(space.org.id, space.team.as_ref().map(|t| t.id), &name)
         .await?;
-    fields.apply(&mut repo.info)?;
+    fields.change().apply(&mut repo.info)?;
     if !offer.is_empty() {
         state.meta.set_entity_products(repository_key(&repo), &products).await?;
         repo.info.access = access;
@@ -216,7 +175,7 @@ async fn update(
     let offer = fields.take_offer()?;
     let thing = guarded(&state, &caller, &space, &repo).await?;
     repo.info.access = offer::apply(&state, &caller, &thing, repository_key(&repo), &offer).await?;
-    fields.apply(&mut repo.info)?;
+    fields.change().apply(&mut repo.info)?;
     state.meta.update_repository_info(repo.id, &repo.info).await?;
     let repo = state.meta.repository(&repo.name).await?.unwrap_or(repo);
     Ok(Json(success(repository_json(&state, &space, &repo).await?)))

@@ -2,11 +2,11 @@
 //! which a body may carry, and what each may hold. Bodies are checked whole before anything is
 //! stored; unknown fields are refused by name.
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{DomainError, DomainResult};
 use hangar_core::names::validate_text;
 use serde_json::{Map, Value};
 
-use crate::catalog::limits::{
+use super::limits::{
     DISPLAY_NAME, DOCUMENT, LABEL as MAX_LABEL, LABELS as MAX_LABELS, SHORT_DESCRIPTION, SHORT_TEXT, URL,
 };
 
@@ -166,25 +166,27 @@ pub const CHART_VERSION_FIELDS: Spec = &[];
 pub const MODEL_VERSION_FIELDS: Spec = &[VERSION, MODEL_VERSION];
 pub const RESOURCE_VERSION_FIELDS: Spec = &[VERSION, RESOURCE_VERSION];
 
-fn bad(message: String) -> ApiError {
-    ApiError::BadRequest(message)
+fn bad(message: String) -> DomainError {
+    DomainError::Invalid(message)
 }
 
-fn text(key: &str, value: &Value, max: usize) -> ApiResult<String> {
+fn text(key: &str, value: &Value, max: usize) -> DomainResult<String> {
     let text = value.as_str().ok_or_else(|| bad(format!("'{key}' must be a string")))?;
     validate_text("field", text, max).map_err(|e| bad(format!("'{key}': {e}")))?;
     Ok(text.to_string())
 }
 
-fn url(key: &str, value: &Value) -> ApiResult<String> {
+/// An http(s) URL, or empty (none: clears it).
+fn url(key: &str, value: &Value) -> DomainResult<String> {
     let url = text(key, value, URL)?;
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    if !(url.is_empty() || web) || url.contains(char::is_whitespace) {
         return Err(bad(format!("'{key}' must be an http(s) URL")));
     }
     Ok(url)
 }
 
-fn list<'a>(key: &str, value: &'a Value, max: usize) -> ApiResult<&'a Vec<Value>> {
+fn list<'a>(key: &str, value: &'a Value, max: usize) -> DomainResult<&'a Vec<Value>> {
     let items = value.as_array().ok_or_else(|| bad(format!("'{key}' must be a list")))?;
     if items.len() > max {
         return Err(bad(format!("'{key}' may have at most {max} entries")));
@@ -193,7 +195,7 @@ fn list<'a>(key: &str, value: &'a Value, max: usize) -> ApiResult<&'a Vec<Value>
 }
 
 /// A JSON object with exactly the allowed keys (all strings or numbers when `scalars`).
-fn object<'a>(key: &str, value: &'a Value, allowed: &[&str]) -> ApiResult<&'a Map<String, Value>> {
+fn object<'a>(key: &str, value: &'a Value, allowed: &[&str]) -> DomainResult<&'a Map<String, Value>> {
     let map = value
         .as_object()
         .ok_or_else(|| bad(format!("'{key}' entries must be objects")))?;
@@ -204,7 +206,7 @@ fn object<'a>(key: &str, value: &'a Value, allowed: &[&str]) -> ApiResult<&'a Ma
 }
 
 /// Checks one field; returns what to store, or `None` for "no change".
-fn check(key: &str, field: Field, value: &Value) -> ApiResult<Option<Value>> {
+fn check(key: &str, field: Field, value: &Value) -> DomainResult<Option<Value>> {
     let checked = match field {
         Field::Text(max) => Value::String(text(key, value, max)?),
         Field::Url => Value::String(url(key, value)?),
@@ -315,7 +317,7 @@ fn check(key: &str, field: Field, value: &Value) -> ApiResult<Option<Value>> {
 
 /// Checks every field of `body` against `spec` and writes the given ones into `into`; fields
 /// in `skip` are the caller's to handle. `labels` is taken as `labelsV2`; `null` changes nothing.
-pub fn apply(spec: Spec, body: &Map<String, Value>, skip: &[&str], into: &mut Map<String, Value>) -> ApiResult<()> {
+pub fn apply(spec: Spec, body: &Map<String, Value>, skip: &[&str], into: &mut Map<String, Value>) -> DomainResult<()> {
     let mut changes = vec![];
     for (key, value) in body {
         if skip.contains(&key.as_str()) || value.is_null() {
@@ -341,7 +343,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn applied(spec: Spec, body: Value) -> ApiResult<Value> {
+    fn applied(spec: Spec, body: Value) -> DomainResult<Value> {
         let mut into = Map::new();
         apply(spec, body.as_object().unwrap(), &["name"], &mut into)?;
         Ok(Value::Object(into))
