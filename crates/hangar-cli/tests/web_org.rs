@@ -10,8 +10,8 @@
 mod common;
 
 use common::browser::Browser;
-use common::web::{OWNER_PASSWORD, first_start_link, mailed_link, post_raw, set, set_password, sign_in, tick};
-use common::{Auth, Backend, Server, admin_ok, member};
+use common::web::{mailed_link, owner_web, post_raw, set, set_password, sign_in, tick};
+use common::{Auth, Backend, admin_ok, member};
 use serde_json::json;
 
 const DANA_PASSWORD: &str = "dana's long passphrase 4";
@@ -38,14 +38,10 @@ async fn member_href(b: &Browser, base: &str, email: &str) -> String {
 }
 
 async fn org_admin(backend: Backend) {
-    let Some(b) = Browser::start().await else { return };
-    let Some(stores) = common::stores(backend).await else {
+    let Some((b, stores, server)) = owner_web(backend).await else {
         return;
     };
-    let server = Server::start(&stores);
     let base = server.base.clone();
-    set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;
-    sign_in(&b, &base, "owner@acme.test", OWNER_PASSWORD).await;
 
     // Teams: a name out of grammar is refused next to the field, with what was typed kept.
     b.js("document.querySelector('#organization').click()", vec![]).await;

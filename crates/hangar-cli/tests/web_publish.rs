@@ -12,8 +12,8 @@ mod common;
 use common::browser::Browser;
 use common::cli::Cli;
 use common::registry::make_image;
-use common::web::{OWNER_PASSWORD, first_start_link, post_raw, set, set_password, sign_in};
-use common::{Auth, Backend, Server, member, path_str};
+use common::web::{owner_web, post_raw, set, set_password, sign_in};
+use common::{Auth, Backend, member, path_str};
 use serde_json::{Value, json};
 
 const READER_PASSWORD: &str = "reader's long passphrase 6";
@@ -29,16 +29,12 @@ async fn api_json(api: &common::Api, path: &str, auth: &Auth) -> (u16, Value) {
 }
 
 async fn publishing(backend: Backend) {
-    let Some(b) = Browser::start().await else { return };
-    let Some(stores) = common::stores(backend).await else {
+    let Some((b, stores, server)) = owner_web(backend).await else {
         return;
     };
-    let server = Server::start(&stores);
     let base = server.base.clone();
     let owner = Auth::Bearer(server.key());
     let api = server.api();
-    set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;
-    sign_in(&b, &base, "owner@acme.test", OWNER_PASSWORD).await;
     let (status, reply) = api.post("/v2/org/acme/teams", &owner, json!({"name": "vision"})).await;
     assert_eq!(status, 200, "{reply}");
 
@@ -225,8 +221,11 @@ async fn publishing(backend: Backend) {
         .await;
     reader.wait_for_text("Detector 2").await;
     assert!(!reader.has("#manage").await && !reader.has("td.row-actions").await);
+    assert!(!reader.has("#create").await, "a reader is offered Create");
     reader.goto(&format!("{base}/create/models")).await;
     reader.wait_for_text("You may not create a model").await;
+    reader.goto(&format!("{base}/upload/models/acme/det")).await;
+    reader.wait_for_text("you may not upload to model 'acme/det'").await;
     for (action, fields) in [
         ("/create/models", vec![("space", "acme"), ("name", "sneaky")]),
         ("/edit/models/acme/det", vec![("displayName", "Pwned")]),

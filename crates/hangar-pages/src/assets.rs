@@ -13,8 +13,11 @@ pub struct Asset {
 }
 
 /// Every static file. htmx is the npm package `htmx.org`'s `dist/htmx.min.js`, unchanged
-/// (BSD Zero Clause License, `static/vendor/htmx-LICENSE`).
-pub const ASSETS: [Asset; 3] = [
+/// (BSD Zero Clause License, `static/vendor/htmx-LICENSE`). The SHA-256 of the browser upload is
+/// the npm package `@noble/hashes` 2.4.0's `sha2.js`, bundled by esbuild 0.28.2 into one
+/// file (`import { sha256 } from '@noble/hashes/sha2.js'; self.nobleSha256 = sha256;`,
+/// `--bundle --minify --format=iife`; MIT, `static/vendor/noble-hashes-LICENSE`).
+pub const ASSETS: [Asset; 6] = [
     Asset {
         name: "hangar.css",
         content_type: "text/css; charset=utf-8",
@@ -29,6 +32,21 @@ pub const ASSETS: [Asset; 3] = [
         name: "htmx.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../static/vendor/htmx-2.0.11.min.js"),
+    },
+    Asset {
+        name: "upload.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../static/upload.js"),
+    },
+    Asset {
+        name: "hash-worker.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../static/hash-worker.js"),
+    },
+    Asset {
+        name: "sha256.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../static/vendor/noble-hashes-2.4.0-sha256.min.js"),
     },
 ];
 

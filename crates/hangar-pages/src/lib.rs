@@ -29,6 +29,8 @@ impl Chrome {
 
 #[derive(Debug, Clone)]
 pub struct UserMenu {
+    /// Whether the user may publish somewhere (then the header offers "Create").
+    pub publishes: bool,
     pub name: String,
     pub email: String,
     /// `org` or `org / team`; empty when none is chosen.
@@ -685,4 +687,42 @@ pub struct Manage {
     pub remove_version: String,
     pub upload: String,
     pub clone: String,
+}
+
+/// Upload a model or resource version from the browser (Private Registry guide §4.4, §5.4), or
+/// clone one (§4.7): the version's information and metrics, the files, and the progress. The
+/// script (`upload.js`) talks to the REST API and the data plane with `ngc`'s protocol.
+#[derive(Template)]
+#[template(path = "upload.html")]
+pub struct UploadPage {
+    pub chrome: Chrome,
+    /// "Model" or "Resource", and the entity's path and page.
+    pub kind: String,
+    pub path: String,
+    pub page: String,
+    /// The REST API paths the script calls: the entity's and its org's (or team's).
+    pub entity_api: String,
+    pub space_api: String,
+    /// `models` or `resources`, and the JSON key of a version in the API's answers.
+    pub artifact_type: String,
+    pub version_key: String,
+    pub name: String,
+    pub part_size: i64,
+    /// Versions that were started and not finished: offered to resume.
+    pub pending: Vec<String>,
+    /// Complete versions a new one may start from, the chosen base's selected.
+    pub bases: Vec<Choice>,
+    /// The chosen base's files (kept unless unticked).
+    pub base_files: Vec<FileRow>,
+    pub metric_tables: usize,
+    pub metric_pairs: usize,
+}
+
+/// The creation hub's "Clone a version" (Private Registry guide §4.7, method 1): the versions of
+/// models and resources the visitor may upload to, one to start from.
+#[derive(Template)]
+#[template(path = "clone_pick.html")]
+pub struct ClonePick {
+    pub chrome: Chrome,
+    pub versions: Vec<Choice>,
 }

@@ -277,6 +277,18 @@ pub struct TlsWeb {
     pub api: super::Api,
 }
 
+/// A server on `backend` over plain HTTP with the owner signed in in a browser, or None (a
+/// missing browser or backend says so; the test then skips).
+#[allow(dead_code)]
+pub async fn owner_web(backend: super::Backend) -> Option<(Browser, Stores, super::Server)> {
+    let b = Browser::start().await?;
+    let stores = super::stores(backend).await?;
+    let server = super::Server::start(&stores);
+    set_password(&b, &first_start_link(&server.stdout), OWNER_PASSWORD).await;
+    sign_in(&b, &server.base, "owner@acme.test", OWNER_PASSWORD).await;
+    Some((b, stores, server))
+}
+
 /// A [`TlsWeb`] with the owner signed in in the browser, or None (each missing part says so;
 /// the test then skips).
 #[allow(dead_code)]

@@ -9,3 +9,7 @@ pub const LABEL: usize = 64;
 pub const URL: usize = 2048;
 /// Names of people and organizations (publisher, built-by) and other short values.
 pub const SHORT_TEXT: usize = 200;
+
+/// NGC's client cuts every file into parts of exactly this many bytes (ngc-api.md §5.1); the
+/// browser upload does the same.
+pub const PART_SIZE: i64 = 500_000_000;

@@ -123,7 +123,7 @@ async fn put_part(
         .meta
         .add_file_part(&upload.id, part, info.digest.as_str(), info.size as i64)
         .await?;
-    tracing::debug!(upload = %upload.id, part, bytes = info.size, "file part received");
+    tracing::info!(upload = %upload.id, part, bytes = info.size, "file part received");
     Response::builder()
         .status(StatusCode::OK)
         .header(ETAG, format!("\"{}\"", info.digest.hex()))

@@ -4,7 +4,6 @@
 //! and `?set-latest=true`.
 
 use super::error::{WebError, WebResult};
-use super::explore::caller_of;
 use super::forms::{Fields, encode, see_other};
 use super::publish::{Editing, editing};
 use super::visitor::Visitor;
@@ -29,9 +28,7 @@ pub async fn remove(
     Path((segment, rest)): Path<(String, String)>,
     fields: Fields,
 ) -> WebResult<Response> {
-    visitor.signed_in()?;
-    visitor.check_csrf(&fields.get("csrf"))?;
-    let caller = caller_of(&state, &visitor).await?;
+    let caller = visitor.acting(&state, &fields.get("csrf")).await?;
     let one = Some(fields.get("version"))
         .filter(|v| !v.is_empty())
         .or(Some(fields.get("tag")).filter(|t| !t.is_empty()));
@@ -88,9 +85,7 @@ pub async fn set_latest(
     Path((segment, rest)): Path<(String, String)>,
     fields: Fields,
 ) -> WebResult<Response> {
-    visitor.signed_in()?;
-    visitor.check_csrf(&fields.get("csrf"))?;
-    let caller = caller_of(&state, &visitor).await?;
+    let caller = visitor.acting(&state, &fields.get("csrf")).await?;
     let page = format!("/catalog/{segment}/{rest}");
     match editing(&state, &caller, &segment, &rest, ArtifactOp::Update).await? {
         Editing::Entity(kind, found) => {
@@ -144,7 +139,7 @@ pub(super) fn entity_manage(caller: &Caller, found: &Found, segment: &str) -> Ma
         latest: when(may_update, format!("/latest/{segment}/{path}")),
         remove_version: when(may_remove, format!("/remove/{segment}/{path}")),
         upload: when(may_upload, format!("/upload/{segment}/{path}")),
-        clone: when(may_upload, format!("/upload/{segment}/{path}?clone=")),
+        clone: when(may_upload, format!("/upload/{segment}/{path}")),
     }
 }
 

@@ -18,6 +18,7 @@ mod passwords;
 mod publish;
 mod render;
 mod signin;
+mod upload;
 mod visitor;
 
 use crate::state::AppState;
@@ -62,11 +63,13 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{org}/admin/invitations/cancel", post(members::cancel))
         .route("/orgs/{org}/admin/invitations/{id}/resend", post(members::resend))
         .route("/create", get(publish::hub))
+        .route("/create/clone", get(publish::clone_pick))
         .route("/create/{kind}", get(publish::form).post(publish::create))
         .route("/edit/{kind}/{*rest}", get(publish::edit_form).post(publish::edit))
         .route("/remove/{kind}/{*rest}", post(manage::remove))
         .route("/latest/{kind}/{*rest}", post(manage::set_latest))
         .route("/preview", post(publish::preview))
+        .route("/upload/{kind}/{*rest}", get(upload::show))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/account", get(account::show))

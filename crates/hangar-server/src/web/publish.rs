@@ -247,18 +247,74 @@ fn repository_change(body: &Map<String, Value>) -> RepoChange {
 /// `GET /create`.
 pub async fn hub(State(state): State<AppState>, visitor: Visitor) -> WebResult<Response> {
     visitor.signed_in()?;
+    let mut kinds: Vec<(String, String, String)> = CREATABLE
+        .iter()
+        .map(|c| {
+            (
+                format!("/create/{}", c.segment),
+                c.title.to_string(),
+                c.what.to_string(),
+            )
+        })
+        .collect();
+    kinds.push((
+        "/create/clone".into(),
+        "Clone a version".into(),
+        "A new version of a model or resource that starts from one of its versions.".into(),
+    ));
     let template = CreateHub {
         chrome: visitor.chrome(&state).await?,
-        kinds: CREATABLE
-            .iter()
-            .map(|c| {
-                (
-                    format!("/create/{}", c.segment),
-                    c.title.to_string(),
-                    c.what.to_string(),
-                )
-            })
-            .collect(),
+        kinds,
+    };
+    Ok(visitor.respond(page(&template)))
+}
+
+#[derive(Deserialize, Default)]
+pub struct CloneQuery {
+    /// `models/org/[team/]name:version`.
+    #[serde(default)]
+    base: String,
+}
+
+/// `GET /create/clone[?base=models/org/name:version]`: the versions the visitor may clone, or
+/// (with `base`) on to its upload page.
+pub async fn clone_pick(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<CloneQuery>,
+) -> WebResult<Response> {
+    let signed = visitor.signed_in()?;
+    if let Some((entity, version)) = q.base.rsplit_once(':') {
+        return Ok(see_other(&format!(
+            "/upload/{entity}?clone={}",
+            super::forms::encode(version)
+        )));
+    }
+    let caller = caller_of(&state, &visitor).await?;
+    let mut versions = vec![];
+    for context in contexts_of(&state.meta, signed.account.user.id).await? {
+        let space = Space::find(&state, &context.org, context.team.as_deref()).await?;
+        let team = Some(space.team.as_ref().map(|t| t.id));
+        for (segment, kind) in [("models", &MODEL), ("resources", &RESOURCE)] {
+            for artifact in state.meta.artifacts_of(kind.stored, space.org.id, team).await? {
+                if !space.allows(&caller, kind.policy, ArtifactOp::Upload, Some(&artifact.path)) {
+                    continue;
+                }
+                for v in state.meta.versions(artifact.id).await? {
+                    if v.status == hangar_store::meta::UPLOAD_COMPLETE {
+                        versions.push(Choice {
+                            value: format!("{segment}/{}:{}", artifact.path, v.version),
+                            label: format!("{} {}:{}", kind.wire.noun, artifact.path, v.version),
+                            selected: false,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let template = hangar_pages::ClonePick {
+        chrome: visitor.chrome(&state).await?,
+        versions,
     };
     Ok(visitor.respond(page(&template)))
 }
@@ -358,9 +414,7 @@ pub async fn create(
     fields: Fields,
 ) -> WebResult<Response> {
     let what = creatable(&segment)?;
-    visitor.signed_in()?;
-    visitor.check_csrf(&fields.get("csrf"))?;
-    let caller = caller_of(&state, &visitor).await?;
+    let caller = visitor.acting(&state, &fields.get("csrf")).await?;
     let chosen = fields.get("space");
     let (org, team) = match chosen.split_once('/') {
         Some((org, team)) => (org.to_string(), Some(team.to_string())),
@@ -519,10 +573,8 @@ pub async fn edit(
     Path((segment, rest)): Path<(String, String)>,
     fields: Fields,
 ) -> WebResult<Response> {
-    visitor.signed_in()?;
-    visitor.check_csrf(&fields.get("csrf"))?;
     let what = creatable(&segment)?;
-    let caller = caller_of(&state, &visitor).await?;
+    let caller = visitor.acting(&state, &fields.get("csrf")).await?;
     let body = what.body(&fields, false);
     let saved: Result<(), DomainError> = match editing(&state, &caller, &segment, &rest, ArtifactOp::Update).await? {
         Editing::Entity(kind, found) => {

@@ -14,6 +14,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use hangar_core::roles::Role;
 use hangar_pages::{Choice, Chrome, UserMenu};
 use hangar_store::meta::{SessionKind, random_secret};
 
@@ -85,6 +86,14 @@ impl Visitor {
         })
     }
 
+    /// The caller a signed-in visitor's form acts as, once its CSRF token (`csrf`, as posted) is
+    /// checked.
+    pub async fn acting(&self, state: &AppState, csrf: &str) -> WebResult<crate::auth::Caller> {
+        self.signed_in()?;
+        self.check_csrf(csrf)?;
+        super::explore::caller_of(state, self).await
+    }
+
     /// The header of a page: the user menu with the switcher, and the CSRF token.
     pub async fn chrome(&self, state: &AppState) -> WebResult<Chrome> {
         let user = match &self.signed {
@@ -100,7 +109,15 @@ impl Visitor {
                         label: c.label(),
                     })
                     .collect();
+                // Only those who may publish somewhere are offered "Create".
+                let publishes = state
+                    .meta
+                    .grants_of_user(signed.account.user.id)
+                    .await?
+                    .iter()
+                    .any(|g| matches!(g.role, Role::OrgOwner | Role::RegistryAdmin | Role::RegistryUser));
                 Some(UserMenu {
+                    publishes,
                     name: signed.account.user.name.clone(),
                     email: signed.account.user.email.clone(),
                     context: current.map(|c| c.replace('/', " / ")).unwrap_or_default(),

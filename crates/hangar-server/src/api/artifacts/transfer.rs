@@ -33,8 +33,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// NGC's client cuts every file into parts of exactly this many bytes (ngc-api.md §5.1).
-pub const PART_SIZE: i64 = 500_000_000;
+use crate::catalog::limits::PART_SIZE;
 /// Files per dedupe request and per commit.
 const MAX_FILES_PER_REQUEST: usize = 4000;
 
@@ -103,15 +102,31 @@ pub struct DedupeFile {
     sha256: String,
 }
 
-/// `POST {OT}/{kind}/{name}/files`: which of these files need not be sent: bytes stored already
-/// in something the caller may download (`catalog::reuse`). Of bytes the caller may not read
-/// the answer is "not stored", whether they are or not.
+#[derive(Debug, Deserialize)]
+pub struct DedupeQuery {
+    /// Hangar's own addition: a pending version whose received files also count as stored, so a
+    /// client resuming without state of its own (the browser) need not send them again.
+    version: Option<String>,
+}
+
+/// `POST {OT}/{kind}/{name}/files[?version=…]`: which of these files need not be sent: bytes
+/// stored already in something the caller may download (`catalog::reuse`), or received by the
+/// version named. Of bytes the caller may not read the answer is "not stored", whether they are
+/// or not.
 pub async fn dedupe(
     State(state): State<AppState>,
     named: Named,
+    Query(query): Query<DedupeQuery>,
     Json(body): Json<DedupeRequest>,
 ) -> ApiResult<Json<Value>> {
-    let Entity { caller, .. } = named.find(&state, ArtifactOp::Upload).await?;
+    let Entity { caller, found, .. } = named.find(&state, ArtifactOp::Upload).await?;
+    let resuming = match &query.version {
+        Some(version) => {
+            validate_version(version)?;
+            state.meta.version(found.artifact.id, version).await?
+        }
+        None => None,
+    };
     if body.files.len() > MAX_FILES_PER_REQUEST {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_FILES_PER_REQUEST} files per request"
@@ -120,7 +135,11 @@ pub async fn dedupe(
     let mut files = vec![];
     for file in body.files {
         let digest = sha256_digest(&file.sha256)?;
-        let exists = reusable(&state, &caller, &digest).await?.is_some();
+        let received = match &resuming {
+            Some(version) => state.meta.received_file(version.id, digest.as_str()).await?.is_some(),
+            None => false,
+        };
+        let exists = received || reusable(&state, &caller, &digest).await?.is_some();
         files.push(json!({"sha256": file.sha256, "exists": exists}));
     }
     Ok(Json(success(json!({ "files": files }))))
