@@ -1,7 +1,8 @@
 //! Hangar's domain: names, content digests, roles, API key kinds, the permission policy, access
-//! levels and the wire names of entity kinds. No I/O.
+//! levels, the wire names of entity kinds and cosign's key and signature formats. No I/O.
 
 pub mod access;
+pub mod cosign;
 pub mod digest;
 mod error;
 pub mod keys;

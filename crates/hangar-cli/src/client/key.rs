@@ -29,6 +29,9 @@ pub enum KeyCommand {
     /// Your legacy key (one per user, valid in all your orgs).
     #[command(subcommand)]
     Legacy(LegacyCommand),
+    /// Keys that sign images and models on your own machine (cosign's format).
+    #[command(subcommand)]
+    Signing(super::signing_key::SigningCommand),
 }
 
 #[derive(Subcommand)]
@@ -311,6 +314,11 @@ impl Keys<'_> {
 }
 
 pub async fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Report> {
+    // Made on this machine: no server, no API key needed.
+    let cmd = match cmd {
+        KeyCommand::Signing(cmd) => return super::signing_key::run(cmd),
+        other => other,
+    };
     let keys = Keys { api: ctx.api()?, ctx };
     match cmd {
         KeyCommand::Personal(cmd) => personal(&keys, cmd).await,
@@ -320,6 +328,7 @@ pub async fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Report> {
             keys.list(&query).await
         }
         KeyCommand::Legacy(cmd) => legacy(&keys.api, cmd).await,
+        KeyCommand::Signing(cmd) => super::signing_key::run(cmd),
     }
 }
 

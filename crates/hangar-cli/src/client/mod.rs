@@ -24,6 +24,7 @@ mod output;
 mod prompt;
 mod search;
 mod settings;
+mod signing_key;
 mod target;
 mod team;
 mod tokens;
