@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// links of mails and of the first start [default: the address a request named].
     #[arg(long, env = "HANGAR_PUBLIC_URL")]
     public_url: Option<String>,
+    /// A file whose content (at least 16 characters) encrypts the signing keys the server holds
+    /// in the database; the same on every replica. Without it the server signs nothing.
+    #[arg(long, env = "HANGAR_SIGNING_SECRET_FILE", value_name = "FILE")]
+    signing_secret_file: Option<PathBuf>,
     /// Addresses of load balancers in front of this server: from them, the client is the one
     /// `X-Forwarded-For` names (sign-in throttling is per client address); repeat or separate
     /// by commas [default: none].
@@ -160,6 +164,22 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     {
         bail!("--public-url must start with http:// or https://");
     }
+    let signing_secret = match args.signing_secret_file.or(file.signing_secret_file) {
+        Some(path) => {
+            let secret = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read --signing-secret-file {}", path.display()))?
+                .trim()
+                .to_string();
+            if secret.chars().count() < 16 {
+                bail!(
+                    "the signing secret in {} must be at least 16 characters",
+                    path.display()
+                );
+            }
+            Some(secret)
+        }
+        None => None,
+    };
     let org = args.init_org.or(file.init_org).unwrap_or_else(|| "hangar".into());
     let config = ServeConfig {
         listen,
@@ -222,6 +242,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .map_or(defaults.read_cache, Duration::from_secs),
             download_url_ttl,
             public_url: public_url.clone(),
+            signing_secret,
             trusted_proxies: if args.trusted_proxy.is_empty() {
                 file.trusted_proxies.unwrap_or_default()
             } else {

@@ -50,6 +50,7 @@ pub struct FileSettings {
     pub helm_hosts: Option<Vec<String>>,
     pub download_url_ttl: Option<u64>,
     pub public_url: Option<String>,
+    pub signing_secret_file: Option<std::path::PathBuf>,
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     pub session_idle: Option<u64>,
     pub session_lifetime: Option<u64>,

@@ -5,6 +5,9 @@
 //! for the payload signed and only under its own public key. The password comes from
 //! COSIGN_PASSWORD or is typed twice; existing files are never overwritten.
 
+mod common;
+
+use common::signing_python;
 use hangar_core::cosign;
 use std::io::Write;
 use std::path::Path;
@@ -22,21 +25,6 @@ fn hangar(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
         .expect("run hangar");
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().expect("hangar output")
-}
-
-/// The Python with model-signing, pyopenssl and PyNaCl (`scripts/test-services`), or None.
-fn signing_python() -> Option<String> {
-    match std::env::var("HANGAR_TEST_SIGNING_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ => {
-            assert!(
-                std::env::var("HANGAR_TEST_REQUIRE_ALL").as_deref() != Ok("1"),
-                "HANGAR_TEST_SIGNING_PYTHON is not set (scripts/test-services start)"
-            );
-            eprintln!("note: HANGAR_TEST_SIGNING_PYTHON is not set; skipping");
-            None
-        }
-    }
 }
 
 /// `tests/signing/cosign-key`: signs `payload` with the key, or fails.

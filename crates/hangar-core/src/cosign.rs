@@ -83,16 +83,14 @@ fn box_key(password: &[u8], salt: &[u8]) -> Result<crypto_secretbox::Key, Cosign
     Ok(key)
 }
 
-/// A new P-256 key pair, the private half encrypted with `password`.
-pub fn generate(password: &[u8], rng: &mut impl CryptoRngCore) -> Result<KeyPair, CosignError> {
-    let secret = p256::SecretKey::random(rng);
-    let pkcs8 = secret.to_pkcs8_der().map_err(|e| CosignError::Key(e.to_string()))?;
+/// `plaintext` (a PKCS#8 document) encrypted with `password` as a `cosign.key` PEM.
+pub fn seal(plaintext: &[u8], password: &[u8], rng: &mut impl CryptoRngCore) -> Result<String, CosignError> {
     let mut salt = [0u8; 32];
     let mut nonce = [0u8; 24];
     rng.fill_bytes(&mut salt);
     rng.fill_bytes(&mut nonce);
     let sealed = XSalsa20Poly1305::new(&box_key(password, &salt)?)
-        .encrypt(&nonce.into(), pkcs8.as_bytes())
+        .encrypt(&nonce.into(), plaintext)
         .map_err(|_| CosignError::Key("sealing failed".into()))?;
     let document = Encrypted {
         kdf: Kdf {
@@ -111,20 +109,11 @@ pub fn generate(password: &[u8], rng: &mut impl CryptoRngCore) -> Result<KeyPair
         ciphertext: STANDARD.encode(sealed),
     };
     let json = serde_json::to_vec(&document).map_err(|e| CosignError::Key(e.to_string()))?;
-    let private_pem =
-        pem::encode_string(PRIVATE_KEY_PEM_TYPE, LineEnding::LF, &json).map_err(|e| CosignError::Key(e.to_string()))?;
-    let public_pem = secret
-        .public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| CosignError::Key(e.to_string()))?;
-    Ok(KeyPair {
-        private_pem,
-        public_pem,
-    })
+    pem::encode_string(PRIVATE_KEY_PEM_TYPE, LineEnding::LF, &json).map_err(|e| CosignError::Key(e.to_string()))
 }
 
-/// The private key of a `cosign.key`, decrypted with `password`.
-pub fn decrypt(private_pem: &str, password: &[u8]) -> Result<p256::SecretKey, CosignError> {
+/// What [`seal`] sealed, opened with `password`.
+pub fn open(private_pem: &str, password: &[u8]) -> Result<Vec<u8>, CosignError> {
     let (label, json) = pem::decode_vec(private_pem.as_bytes()).map_err(|e| CosignError::Key(e.to_string()))?;
     if label != PRIVATE_KEY_PEM_TYPE && label != "ENCRYPTED SIGSTORE PRIVATE KEY" {
         return Err(CosignError::Key(format!("a PEM block '{label}'")));
@@ -141,10 +130,29 @@ pub fn decrypt(private_pem: &str, password: &[u8]) -> Result<p256::SecretKey, Co
     let nonce: [u8; 24] = field(&document.cipher.nonce)?
         .try_into()
         .map_err(|_| CosignError::Key("a nonce that is not 24 bytes".into()))?;
-    let pkcs8 = XSalsa20Poly1305::new(&box_key(password, &field(&document.kdf.salt)?)?)
+    XSalsa20Poly1305::new(&box_key(password, &field(&document.kdf.salt)?)?)
         .decrypt(&nonce.into(), field(&document.ciphertext)?.as_slice())
-        .map_err(|_| CosignError::Password)?;
-    p256::SecretKey::from_pkcs8_der(&pkcs8).map_err(|e| CosignError::Key(e.to_string()))
+        .map_err(|_| CosignError::Password)
+}
+
+/// A new P-256 key pair, the private half encrypted with `password`.
+pub fn generate(password: &[u8], rng: &mut impl CryptoRngCore) -> Result<KeyPair, CosignError> {
+    let secret = p256::SecretKey::random(rng);
+    let pkcs8 = secret.to_pkcs8_der().map_err(|e| CosignError::Key(e.to_string()))?;
+    let private_pem = seal(pkcs8.as_bytes(), password, rng)?;
+    let public_pem = secret
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| CosignError::Key(e.to_string()))?;
+    Ok(KeyPair {
+        private_pem,
+        public_pem,
+    })
+}
+
+/// The private key of a `cosign.key`, decrypted with `password`.
+pub fn decrypt(private_pem: &str, password: &[u8]) -> Result<p256::SecretKey, CosignError> {
+    p256::SecretKey::from_pkcs8_der(&open(private_pem, password)?).map_err(|e| CosignError::Key(e.to_string()))
 }
 
 /// The public key of a `cosign.pub` (a P-256 SubjectPublicKeyInfo PEM).

@@ -47,6 +47,9 @@ pub struct Settings {
     /// The URL people reach this server at (`https://hangar.example.com`), for links in mails
     /// and in the first start's output; without it, links use the host a request named.
     pub public_url: Option<String>,
+    /// The secret that encrypts the signing keys the server holds (its model-signing CA and
+    /// org certificates) in the database; without it the server signs nothing.
+    pub signing_secret: Option<String>,
     /// Load balancers whose `X-Forwarded-For` names the client (for sign-in throttling and the
     /// address shown with sessions); a request from any other address is its own client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -94,6 +97,7 @@ impl Default for Settings {
             read_cache: Duration::from_secs(2),
             download_url_ttl: DEFAULT_DOWNLOAD_URL_TTL,
             public_url: None,
+            signing_secret: None,
             trusted_proxies: vec![],
             session_idle: Duration::from_secs(12 * 60 * 60),
             session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),

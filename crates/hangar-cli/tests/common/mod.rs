@@ -330,6 +330,23 @@ macro_rules! both_backends {
     };
 }
 
+/// The Python with model-signing, pyopenssl and PyNaCl (`scripts/test-services`), or None
+/// (then the test skips, unless `HANGAR_TEST_REQUIRE_ALL=1` makes that a failure).
+#[allow(dead_code)]
+pub fn signing_python() -> Option<String> {
+    match env("HANGAR_TEST_SIGNING_PYTHON") {
+        Some(python) => Some(python),
+        None => {
+            assert!(
+                env("HANGAR_TEST_REQUIRE_ALL").as_deref() != Some("1"),
+                "HANGAR_TEST_SIGNING_PYTHON is not set (scripts/test-services start)"
+            );
+            eprintln!("note: HANGAR_TEST_SIGNING_PYTHON is not set; skipping");
+            None
+        }
+    }
+}
+
 /// The repository's root folder (for its scripts).
 #[allow(dead_code)]
 pub fn repo_root() -> std::path::PathBuf {

@@ -85,6 +85,8 @@ pub enum Resource<'a> {
     File { version: i64, path: &'a str },
     /// Read version `version` as one zip.
     Zip { version: i64 },
+    /// Read the signature bundle of version `version`.
+    Signature { version: i64 },
 }
 
 impl Resource<'_> {
@@ -94,6 +96,7 @@ impl Resource<'_> {
             Resource::Part { upload, part } => format!("PUT part {upload} {part}"),
             Resource::File { version, path } => format!("GET file {version} {path}"),
             Resource::Zip { version } => format!("GET zip {version}"),
+            Resource::Signature { version } => format!("GET signature {version}"),
         }
     }
 
@@ -108,6 +111,7 @@ impl Resource<'_> {
                 format!("/data/versions/{version}/files/{}", encoded.join("/"))
             }
             Resource::Zip { version } => format!("/data/versions/{version}/zip"),
+            Resource::Signature { version } => format!("/data/versions/{version}/signature"),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod images;
 pub mod kinds;
 pub mod limits;
 pub mod links;
+pub mod model_signing;
 pub mod offer;
 pub mod products;
 pub mod publishing;

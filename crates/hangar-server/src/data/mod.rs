@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/data/uploads/{id}/{part}", put(put_part))
         .route("/data/versions/{version}/files/{*path}", get(get_file))
         .route("/data/versions/{version}/zip", get(get_zip))
+        .route("/data/versions/{version}/signature", get(get_signature))
 }
 
 /// The version a link is about and its entity, if the link's holder may still do `op` to it:
@@ -186,5 +187,26 @@ async fn get_zip(
         .header(CONTENT_TYPE, "application/zip")
         .header(CONTENT_DISPOSITION, attachment(&name))
         .body(zip_body(state.blobs.clone(), files))
+        .map_err(|e| DataError::Internal(e.to_string()))
+}
+
+/// `GET /data/versions/{version}/signature`: the version's signature bundle, as
+/// `ngc registry model download-version-signature` saves it (`result.sigstore`).
+async fn get_signature(
+    State(state): State<AppState>,
+    Path(version_id): Path<i64>,
+    Query(query): Query<LinkQuery>,
+) -> DataResult<Response> {
+    let principal = verify(&state, Resource::Signature { version: version_id }, &query)?;
+    let (_, version) = linked_version(&state, principal, version_id, ArtifactOp::Download).await?;
+    let bundle = state
+        .meta
+        .version_signature(version.id)
+        .await?
+        .ok_or_else(|| DataError::NotFound("this version is not signed".into()))?;
+    Response::builder()
+        .header(CONTENT_TYPE, "application/json")
+        .header(CONTENT_DISPOSITION, attachment("result.sigstore"))
+        .body(Body::from(bundle))
         .map_err(|e| DataError::Internal(e.to_string()))
 }

@@ -176,6 +176,8 @@ pub async fn show(
         access: access_label(artifact.access).to_string(),
         products: state.meta.entity_products(entity_key(&artifact)).await?,
         labels: labels(&artifact.metadata),
+        // A model or resource is "Signed" once one of its versions carries a signature.
+        signed: state.meta.has_signed_version(artifact.id).await?,
         tabs: tabs(&here, kind, section),
         section: section.to_string(),
         manage,

@@ -20,6 +20,7 @@ mod search;
 mod search_index;
 mod sessions;
 mod settings;
+mod signatures;
 mod transfers;
 mod users;
 
@@ -111,6 +112,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
             sqlite: include_str!("../../migrations/0012_search_triggers.sqlite.sql"),
             postgres: include_str!("../../migrations/0012_search_triggers.postgres.sql"),
         },
+    ),
+    (
+        13,
+        "version_signatures",
+        Portable(include_str!("../../migrations/0013_version_signatures.sql")),
     ),
 ];
 

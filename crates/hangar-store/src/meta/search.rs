@@ -444,9 +444,17 @@ impl MetaStore {
             id,
         };
         let products = super::entitlements::products_of(&mut *conn, key).await?;
+        let signed_versions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM version_signatures s JOIN artifact_versions v ON v.id = s.version_id \
+             WHERE v.artifact_id = $1",
+        )
+        .bind(artifact.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let signed = signed_versions > 0;
         let mut facets: Vec<(&'static str, String)> = vec![
             ("accessLevel", artifact.access.word().to_string()),
-            ("signed", "false".into()),
+            ("signed", signed.to_string()),
             ("publisher", text_of(meta, "publisher")),
             ("application", text_of(meta, "application")),
             ("framework", framework.clone()),
@@ -466,6 +474,7 @@ impl MetaStore {
             {"key": "format", "value": meta.get("modelFormat")},
             {"key": "builtBy", "value": meta.get("builtBy")},
             {"key": "publisher", "value": meta.get("publisher")},
+            {"key": "hasSignedVersion", "value": signed},
         ]);
         Ok(Some(Fresh {
             kind,
@@ -480,7 +489,7 @@ impl MetaStore {
             publisher: text_of(meta, "publisher"),
             labels,
             access: artifact.access.word().to_string(),
-            signed: false,
+            signed,
             attributes,
             created_at: artifact.created_at,
             modified_at: artifact.updated_at,

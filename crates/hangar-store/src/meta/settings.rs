@@ -17,4 +17,12 @@ impl MetaStore {
             .fetch_one(&self.pool)
             .await?)
     }
+
+    /// The stored value of `name`, if any.
+    pub async fn setting(&self, name: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
 }

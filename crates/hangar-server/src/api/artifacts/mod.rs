@@ -4,6 +4,7 @@
 
 pub mod entity;
 mod guest;
+mod signatures;
 mod transfer;
 pub mod views;
 
@@ -47,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         router = router.merge(kind_routes(kind));
     }
     router
+        .route("/v2/catalog/models/public-key", get(signatures::public_key))
+        .route("/v2/catalog/resources/public-key", get(signatures::public_key))
 }
 
 /// Every route of one kind; its handlers learn the kind from the `Extension`.
@@ -89,6 +92,10 @@ fn entity_routes(kind: &Kind) -> Vec<(&'static str, MethodRouter<AppState>)> {
         return table;
     }
     table.extend([
+        (
+            "/{name}/versions/{version}/signature",
+            get(signatures::signature_url).put(signatures::sign),
+        ),
         ("/{name}/versions", versions_route.post(create_version)),
         ("/{name}/files", post(transfer::dedupe)),
         ("/{name}/versions/{version}/files/{*path}", get(transfer::download_file)),
@@ -113,7 +120,11 @@ pub async fn entity_json(
 ) -> ApiResult<Value> {
     let products = state.meta.entity_products(entity_key(&found.artifact)).await?;
     let place = (found.space.org.name.as_str(), found.space.team_name());
-    Ok(views::entity(kind, &found.artifact, &products, place, latest))
+    let mut view = views::entity(kind, &found.artifact, &products, place, latest);
+    if kind.has_file_uploads() {
+        view["hasSignedVersion"] = json!(state.meta.has_signed_version(found.artifact.id).await?);
+    }
+    Ok(view)
 }
 
 fn object(body: Value) -> ApiResult<Map<String, Value>> {
@@ -234,11 +245,21 @@ async fn remove(State(state): State<AppState>, Entity { caller, found, .. }: Ent
     Ok(Json(success(json!({}))))
 }
 
+/// A version as NGC's JSON, with whether it is signed.
+async fn signed_view(state: &AppState, kind: &Kind, version: &ArtifactVersion) -> ApiResult<Value> {
+    let mut view = views::version(kind, version);
+    view["isSigned"] = json!(state.meta.version_signature(version.id).await?.is_some());
+    Ok(view)
+}
+
 /// `GET {OT}/{kind}/{name}/versions`: newest semantic version first.
 async fn versions(State(state): State<AppState>, Entity { kind, found, .. }: Entity<See>) -> ApiResult<Json<Value>> {
     let mut all = state.meta.versions(found.artifact.id).await?;
     all.sort_by(|a, b| latest_first(&a.version, &b.version));
-    let listed: Vec<Value> = all.iter().map(|v| views::version(kind, v)).collect();
+    let mut listed: Vec<Value> = Vec::with_capacity(all.len());
+    for v in &all {
+        listed.push(signed_view(&state, kind, v).await?);
+    }
     let total = listed.len();
     Ok(Json(success(json!({
         kind.wire.versions_key: listed,
@@ -275,7 +296,7 @@ async fn version_info(
 ) -> ApiResult<Json<Value>> {
     let version = find_version(&state, &found, &path).await?;
     Ok(Json(success(json!({
-        kind.wire.version_key: views::version(kind, &version),
+        kind.wire.version_key: signed_view(&state, kind, &version).await?,
         kind.wire.key: entity_json(&state, kind, &found, None).await?,
     }))))
 }
