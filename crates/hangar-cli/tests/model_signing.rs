@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::cli::Cli;
 use common::ngc::{Ngc, bundle, ngc_paths};
 use common::{Auth, Backend, ServeOptions, Server, path_str, signing_python};
 use serde_json::json;
@@ -203,6 +204,25 @@ async fn signed_models(backend: Backend) {
     std::fs::write(&weights, bytes).unwrap();
     let (passed, _) = verify(&python, &model, &signature, &root);
     assert!(!passed, "verified under a root that did not issue it");
+
+    // Hangar's own CLI fetches the same signature; a replica without the secret refuses to
+    // sign, saying why.
+    let plain = Server::start(&stores);
+    let cli = Cli::new(&plain, &work.join("hangar-home"))
+        .key(&server.key())
+        .org("acme")
+        .prefix(&["registry", "model"]);
+    let mine = work.join("hangar-dest");
+    cli.ok(&["download-version-signature", "acme/det:1.0", "--dest", path_str(&mine)]);
+    assert_eq!(
+        std::fs::read(mine.join("det_v1.0/result.sigstore")).unwrap(),
+        std::fs::read(&signature).unwrap()
+    );
+    let refused = cli.fails(&["sign", "acme/det:2.0"]);
+    assert!(refused.contains("--signing-secret-file"), "{refused}");
+    let unsigned = cli.fails(&["download-version-signature", "acme/det:2.0", "--dest", path_str(&mine)]);
+    assert!(unsigned.contains("is not signed"), "{unsigned}");
+    drop(plain);
 
     // The same for a resource.
     let (status, reply) = api

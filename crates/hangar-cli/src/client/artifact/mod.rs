@@ -5,13 +5,14 @@
 //! Layout: `metadata` (the flags of create, update and upload-version, as request bodies),
 //! `display` (`ngc`'s info blocks and list tables), `catalog` (create, info, list, update,
 //! remove), `files` (walking a source folder, hashing, safe local paths), `summary` (progress
-//! bars and the transfer summary), then `upload` and `download`.
+//! bars and the transfer summary), then `upload`, `download` and `signature`.
 
 mod catalog;
 mod display;
 mod download;
 mod files;
 mod metadata;
+mod signature;
 mod summary;
 mod upload;
 
@@ -58,6 +59,10 @@ pub enum ArtifactCommand {
     UploadVersion(Box<upload::UploadArgs>),
     /// Download a version into `<dest>/<name>_v<version>/`.
     DownloadVersion(download::DownloadArgs),
+    /// Ask the server to sign a complete version with the org's certificate.
+    Sign(signature::SignArgs),
+    /// Download a version's signature into `<dest>/<name>_v<version>/result.sigstore`.
+    DownloadVersionSignature(signature::SignatureArgs),
     #[command(flatten)]
     Access(AccessCommand),
 }
@@ -80,6 +85,8 @@ pub async fn run(ctx: &Ctx, kind: &'static Kind, cmd: ArtifactCommand) -> Result
         ArtifactCommand::Remove(args) => catalog::remove(ctx, kind, args).await,
         ArtifactCommand::UploadVersion(args) => upload::run(ctx, kind, *args).await,
         ArtifactCommand::DownloadVersion(args) => download::run(ctx, kind, args).await,
+        ArtifactCommand::Sign(args) => signature::sign(ctx, kind, args).await,
+        ArtifactCommand::DownloadVersionSignature(args) => signature::download(ctx, kind, args).await,
         ArtifactCommand::Access(c) => approvals::run(ctx, kind.wire.segment, c).await,
     }
 }
