@@ -60,66 +60,82 @@ fn root_params() -> DomainResult<CertificateParams> {
     Ok(params)
 }
 
-/// A stored certificate and its key, made (by `make`, given a new key) and stored on first use;
-/// when replicas race, the first one stored is the one.
-async fn held(
+/// Makes a key and its certificate (by `make`, given the key), seals the key and stores both
+/// under `setting`; when replicas race, the first one stored is the one (and is returned).
+async fn create(
     state: &AppState,
     setting: &str,
     make: impl FnOnce(&KeyPair) -> DomainResult<String>,
-) -> DomainResult<(String, KeyPair)> {
+) -> DomainResult<Held> {
     let password = secret(state)?;
-    let stored = match state.meta.setting(setting).await? {
-        Some(stored) => stored,
-        None => {
-            let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(internal)?;
-            let sealed_key = cosign::seal(&key.serialize_der(), password.as_bytes(), &mut OsRng).map_err(internal)?;
-            let made = serde_json::to_string(&Held {
-                cert_pem: make(&key)?,
-                sealed_key,
-            })
-            .map_err(internal)?;
-            state.meta.setting_or_init(setting, || made).await?
-        }
-    };
-    let held: Held = serde_json::from_str(&stored).map_err(internal)?;
-    let der = cosign::open(&held.sealed_key, password.as_bytes()).map_err(|e| {
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(internal)?;
+    let sealed_key = cosign::seal(&key.serialize_der(), password.as_bytes(), &mut OsRng).map_err(internal)?;
+    let made = serde_json::to_string(&Held {
+        cert_pem: make(&key)?,
+        sealed_key,
+    })
+    .map_err(internal)?;
+    parse(&state.meta.setting_or_init(setting, || made).await?)
+}
+
+fn parse(stored: &str) -> DomainResult<Held> {
+    serde_json::from_str(stored).map_err(internal)
+}
+
+/// A held certificate's key, opened with the server's signing secret (a deliberately slow
+/// derivation: only when signing).
+fn open_key(state: &AppState, held: &Held) -> DomainResult<KeyPair> {
+    let der = cosign::open(&held.sealed_key, secret(state)?.as_bytes()).map_err(|e| {
         DomainError::Internal(format!(
             "the stored signing key does not open with this server's signing secret ({e}); every replica needs the same --signing-secret-file"
         ))
     })?;
-    let key = KeyPair::try_from(der.as_slice()).map_err(internal)?;
-    Ok((held.cert_pem, key))
+    KeyPair::try_from(der.as_slice()).map_err(internal)
 }
 
-/// The installation's root certificate (PEM), made on first use.
+/// The installation's root, made on first use.
+async fn root(state: &AppState) -> DomainResult<Held> {
+    match state.meta.setting(ROOT_SETTING).await? {
+        Some(stored) => parse(&stored),
+        None => {
+            create(state, ROOT_SETTING, |key| {
+                Ok(root_params()?.self_signed(key).map_err(internal)?.pem())
+            })
+            .await
+        }
+    }
+}
+
+/// The installation's root certificate (PEM), made on first use; reading it opens no key.
 pub async fn root_pem(state: &AppState) -> DomainResult<String> {
-    Ok(held(state, ROOT_SETTING, |key| {
-        Ok(root_params()?.self_signed(key).map_err(internal)?.pem())
-    })
-    .await?
-    .0)
+    Ok(root(state).await?.cert_pem)
 }
 
-/// The org's signing certificate, issued by the root (made on first use), and its key.
+/// The org's signing certificate (issued by the root on first use), the root's, and the org's
+/// key.
 async fn org_signer(state: &AppState, org: &Org) -> DomainResult<(String, String, KeyPair)> {
-    let (root_cert, root_key) = held(state, ROOT_SETTING, |key| {
-        Ok(root_params()?.self_signed(key).map_err(internal)?.pem())
-    })
-    .await?;
-    let issuer = Issuer::new(root_params()?, root_key);
-    let (cert, key) = held(state, &format!("model_signing_org_{}", org.id), |key| {
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(internal)?;
-        let mut name = DistinguishedName::new();
-        name.push(DnType::OrganizationName, org.name.clone());
-        name.push(DnType::CommonName, format!("{} model signing", org.name));
-        params.distinguished_name = name;
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
-        Ok(params.signed_by(key, &issuer).map_err(internal)?.pem())
-    })
-    .await?;
-    Ok((cert, root_cert, key))
+    let root = root(state).await?;
+    let setting = format!("model_signing_org_{}", org.id);
+    let held = match state.meta.setting(&setting).await? {
+        Some(stored) => parse(&stored)?,
+        None => {
+            let issuer = Issuer::new(root_params()?, open_key(state, &root)?);
+            create(state, &setting, |key| {
+                let mut params = CertificateParams::new(Vec::<String>::new()).map_err(internal)?;
+                let mut name = DistinguishedName::new();
+                name.push(DnType::OrganizationName, org.name.clone());
+                name.push(DnType::CommonName, format!("{} model signing", org.name));
+                params.distinguished_name = name;
+                params.is_ca = IsCa::ExplicitNoCa;
+                params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+                Ok(params.signed_by(key, &issuer).map_err(internal)?.pem())
+            })
+            .await?
+        }
+    };
+    let key = open_key(state, &held)?;
+    Ok((held.cert_pem, root.cert_pem, key))
 }
 
 fn der_of(pem: &str) -> DomainResult<Vec<u8>> {

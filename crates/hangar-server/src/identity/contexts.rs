@@ -1,5 +1,6 @@
 //! The orgs and teams a user may choose to work in ("set your organization", the switcher).
 
+use hangar_core::policy::Grant;
 use hangar_store::Result;
 use hangar_store::meta::MetaStore;
 
@@ -31,6 +32,11 @@ impl WorkContext {
 /// an org where they hold an org-level role, otherwise the teams they hold roles in.
 pub async fn contexts_of(meta: &MetaStore, user_id: i64) -> Result<Vec<WorkContext>> {
     let grants = meta.grants_of_user(user_id).await?;
+    contexts_with(meta, user_id, &grants).await
+}
+
+/// [`contexts_of`] for a caller whose roles (`grants`) are read already.
+pub async fn contexts_with(meta: &MetaStore, user_id: i64, grants: &[Grant]) -> Result<Vec<WorkContext>> {
     let mut contexts = Vec::new();
     for org in meta.orgs_of_user(user_id).await? {
         contexts.push(WorkContext {

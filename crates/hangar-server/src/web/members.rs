@@ -6,8 +6,8 @@
 
 use super::error::{WebError, WebResult};
 use super::explore::date;
-use super::forms::{Fields, see_other};
-use super::organization::{nav, notice, open, problem, sees_users, team_of, users_href, with_status};
+use super::forms::{Fields, encode, see_other};
+use super::organization::{nav, notice, open, problem, sees_users, team_of, with_status};
 use super::render::page;
 use super::visitor::Visitor;
 use crate::auth::Caller;
@@ -235,11 +235,10 @@ pub async fn invite(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(()) => Ok(see_other(&format!(
-            "{}{}done=invited",
-            users_href(&org.name, scope.as_deref()),
-            sep(&scope)
-        ))),
+        Ok(()) => {
+            let team = scope.map(|t| format!("team={}&", encode(&t))).unwrap_or_default();
+            Ok(see_other(&format!("/orgs/{}/admin/users?{team}done=invited", org.name)))
+        }
         Err(e) => {
             let refused = Refused {
                 problem: problem("invite", e)?,
@@ -248,11 +247,6 @@ pub async fn invite(
             users_page(&state, &visitor, &org, &caller, &team, None, Some(refused)).await
         }
     }
-}
-
-/// The separator before another query parameter of [`users_href`].
-fn sep(team: &Option<String>) -> &'static str {
-    if team.is_some() { "&" } else { "?" }
 }
 
 /// `POST /orgs/{org}/admin/invitations/{id}/resend`.

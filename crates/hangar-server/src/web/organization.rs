@@ -6,7 +6,7 @@
 use super::entity::size;
 use super::error::{WebError, WebResult};
 use super::explore::caller_of;
-use super::forms::{Form, encode, see_other};
+use super::forms::{Form, see_other};
 use super::render::page;
 use super::visitor::Visitor;
 use crate::auth::Caller;
@@ -371,12 +371,4 @@ pub async fn delete_team(
             .map(|()| "team-deleted")
     };
     after_team_form(&state, &visitor, &org, &caller, outcome, ("team", String::new())).await
-}
-
-/// `GET /orgs/{org}/admin/users?team=…` goes here when a team is chosen, and the nav links here.
-pub fn users_href(org: &str, team: Option<&str>) -> String {
-    match team {
-        Some(team) => format!("/orgs/{org}/admin/users?team={}", encode(team)),
-        None => format!("/orgs/{org}/admin/users"),
-    }
 }

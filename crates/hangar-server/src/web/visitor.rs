@@ -6,7 +6,7 @@
 //! that is `SameSite=Strict`, so another site can neither read it nor make the browser send it.
 
 use super::error::{WebError, WebResult};
-use crate::identity::contexts::contexts_of;
+use crate::identity::contexts::contexts_with;
 use crate::identity::csrf;
 use crate::identity::sessions::{self, Client, SESSION_COOKIE, SignedIn};
 use crate::state::AppState;
@@ -100,7 +100,8 @@ impl Visitor {
             None => None,
             Some(signed) => {
                 let current = context_value(signed);
-                let choices = contexts_of(&state.meta, signed.account.user.id)
+                let grants = state.meta.grants_of_user(signed.account.user.id).await?;
+                let choices = contexts_with(&state.meta, signed.account.user.id, &grants)
                     .await?
                     .into_iter()
                     .map(|c| Choice {
@@ -110,10 +111,7 @@ impl Visitor {
                     })
                     .collect();
                 // Only those who may publish somewhere are offered "Create".
-                let publishes = state
-                    .meta
-                    .grants_of_user(signed.account.user.id)
-                    .await?
+                let publishes = grants
                     .iter()
                     .any(|g| matches!(g.role, Role::OrgOwner | Role::RegistryAdmin | Role::RegistryUser));
                 Some(UserMenu {
