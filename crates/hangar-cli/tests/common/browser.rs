@@ -214,9 +214,12 @@ impl Browser {
             let body = self.element(By::Tag("body"), "the page body").await;
             match body.text().await {
                 Ok(text) => return text,
-                // A new page replaced the one whose body was found: read the new one.
+                // A new page replaced the one whose body was found: read the new one. Chromium
+                // reports that as a stale element, or, mid-navigation, as an unknown error whose
+                // node "does not belong to the document".
                 Err(e)
-                    if matches!(*e, WebDriverErrorInner::StaleElementReference(_))
+                    if (matches!(*e, WebDriverErrorInner::StaleElementReference(_))
+                        || e.to_string().contains("does not belong to the document"))
                         && tokio::time::Instant::now() < deadline => {}
                 Err(e) => panic!("read the page's text: {e}"),
             }
