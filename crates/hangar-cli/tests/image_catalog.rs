@@ -124,14 +124,21 @@ async fn tags_sizes_and_architectures(stores: &Stores) {
         .await;
     assert_eq!(status, 404);
 
-    // Signatures: a cosign signature tag, and a referrer with a signature artifact type.
+    // Signatures count only once verified against the org's keys (tests/image_signing.rs): a
+    // cosign signature that no key verifies is kept with why, and is no image tag.
     let sig_tag = format!("{}.sig", v1.replacen(':', "-", 1));
-    reg.push_layers("acme/web", &sig_tag, &[b"cosign signature payload"])
-        .await;
+    let payload = reg.push_blob("acme/web", b"cosign signature payload").await;
+    let mut signature = image_manifest(&reg.push_blob("acme/web", b"{}").await, &[(&payload, 24)], None);
+    signature["config"]["size"] = json!(2);
+    signature["layers"][0]["mediaType"] = json!("application/vnd.dev.cosign.simplesigning.v1+json");
+    signature["layers"][0]["annotations"] = json!({"dev.cosignproject.cosign/signature": "bm90IGEgc2lnbmF0dXJl"});
+    let r = reg.push_manifest("acme/web", &sig_tag, OCI_MANIFEST, &signature).await;
+    assert_eq!(r.status(), 201);
     let (status, tag) = api.get(&format!("{OT}/repos/web/tags/v1"), &owner).await;
-    assert_eq!((status.as_u16(), &tag["isSigned"]), (200, &json!(true)), "{tag}");
+    assert_eq!((status.as_u16(), &tag["isSigned"]), (200, &json!(false)), "{tag}");
+    assert_eq!(tag["signatureProblems"], json!(["its payload is not JSON"]), "{tag}");
     let (_, repo) = api.get(&format!("{OT}/repos/web"), &owner).await;
-    assert_eq!(repo["hasSignedTag"], true);
+    assert_eq!(repo["hasSignedTag"], false);
     assert_eq!(repo["tags"], json!(["multi", "v1"]), "signature tags are not images");
     let (_, multi_digest) = {
         let r = reg
@@ -155,7 +162,10 @@ async fn tags_sizes_and_architectures(stores: &Stores) {
         .await;
     assert_eq!(r.status(), 201);
     let (_, images) = api.get(&format!("{OT}/repos/web/images"), &owner).await;
-    assert_eq!(images["images"][0]["isSigned"], true, "{images}");
+    assert_eq!(
+        images["images"][0]["isSigned"], false,
+        "a Notary signature is not verified: {images}"
+    );
 
     // Removing one tag; then the whole repository.
     let (status, _) = api.delete(&format!("{OT}/repos/web/images/multi"), &owner).await;

@@ -56,12 +56,10 @@ async fn signed_models(backend: Backend) {
     let Some(stores) = common::stores(backend).await else {
         return;
     };
-    let secret = stores.dir.path().join("signing-secret");
-    std::fs::write(&secret, "a long and random signing secret\n").unwrap();
     let ca = common::tls::make(stores.dir.path());
     let options = ServeOptions {
         tls: Some((ca.cert.clone(), ca.key.clone())),
-        extra_args: vec!["--signing-secret-file".into(), path_str(&secret).into()],
+        ..ServeOptions::signing(&stores)
     };
     let server = Server::start_with(&stores, &options);
     let api = common::Api::new(&server.base, Some(ca.ca_pem.as_bytes()));
@@ -268,4 +266,190 @@ async fn signed_models_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_models_postgres() {
     signed_models(Backend::PostgresS3).await;
+}
+
+/// Runs `python -m model_signing <args>`: (passed, output).
+fn model_signing(python: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(python)
+        .args(["-m", "model_signing"])
+        .args(args)
+        .output()
+        .expect("run model_signing");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Publishers sign on their own machine with `model_signing sign key` or `sign certificate` and
+/// upload the signature with `hangar registry model sign --signature`: the server keeps it only
+/// when a key or certificate the org trusts verifies it and it names exactly the version's
+/// files; otherwise it says which key or file failed.
+async fn publisher_signatures(backend: Backend) {
+    let Some(python) = signing_python() else { return };
+    let Some(stores) = common::stores(backend).await else {
+        return;
+    };
+    let server = Server::start_with(&stores, &ServeOptions::signing(&stores));
+    let owner = Auth::Bearer(server.key());
+    let api = server.api();
+    let work = stores.dir.path().join("work");
+    let pki = work.join("pki");
+    let made = Command::new(&python)
+        .arg(common::repo_root().join("crates/hangar-cli/tests/signing/make-pki"))
+        .arg(&pki)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let src = work.join("det");
+    for (path, content) in [("weights.bin", "w".repeat(3000)), ("cfg/config.json", "{}".into())] {
+        let file = src.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, content).unwrap();
+    }
+    let (status, reply) = api.post("/v2/org/acme/models", &owner, json!({"name": "det"})).await;
+    assert_eq!(status, 200, "{reply}");
+    let cli = Cli::new(&server, &work.join("hangar-home"))
+        .key(&server.key())
+        .org("acme");
+    let model = cli.prefix(&["registry", "model"]);
+    model.ok(&["upload-version", "acme/det:1.0", "--source", path_str(&src)]);
+    let sign_key = |key: &str, folder: &Path, signature: &Path| {
+        let (ok, said) = model_signing(
+            &python,
+            &[
+                "sign",
+                "key",
+                "--private_key",
+                path_str(&pki.join(key)),
+                "--signature",
+                path_str(signature),
+                path_str(folder),
+            ],
+        );
+        assert!(ok, "model_signing sign key: {said}");
+    };
+    let upload = |signature: &Path| {
+        let out = model.output(&["sign", "acme/det:1.0", "--signature", path_str(signature)]);
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+
+    // Signed with the publisher's key, before the org trusts it: refused, saying so.
+    let by_key = work.join("by-key.sigstore");
+    sign_key("key.pem", &src, &by_key);
+    let (ok, said) = upload(&by_key);
+    assert!(!ok && said.contains("no key the org trusts verifies it"), "{said}");
+    cli.ok(&[
+        "key",
+        "signing",
+        "add",
+        "publisher",
+        "--public-key",
+        path_str(&pki.join("pub.pem")),
+    ]);
+    let (ok, said) = upload(&by_key);
+    assert!(ok && said.contains("verified by key 'publisher'"), "{said}");
+    println!("hangar registry model sign --signature on {backend:?}: {}", said.trim());
+    let (_, version) = api.get("/v2/org/acme/models/det/versions/1.0", &owner).await;
+    assert_eq!(version["modelVersion"]["isSigned"], true, "{version}");
+    // What is downloaded is what was uploaded, and model_signing verifies it with the key.
+    let dest = work.join("dest");
+    model.ok(&["download-version", "acme/det:1.0", "--dest", path_str(&dest)]);
+    model.ok(&["download-version-signature", "acme/det:1.0", "--dest", path_str(&dest)]);
+    let downloaded = dest.join("det_v1.0");
+    let signature = downloaded.join("result.sigstore");
+    let (ok, said) = model_signing(
+        &python,
+        &[
+            "verify",
+            "key",
+            "--public_key",
+            path_str(&pki.join("pub.pem")),
+            "--signature",
+            path_str(&signature),
+            "--ignore-paths",
+            path_str(&signature),
+            path_str(&downloaded),
+        ],
+    );
+    assert!(
+        ok && said.contains("Verification succeeded"),
+        "model_signing verify key: {said}"
+    );
+
+    // A signature of other files names the file; one by a key nobody registered is refused.
+    let changed = work.join("changed");
+    std::fs::create_dir_all(changed.join("cfg")).unwrap();
+    std::fs::write(changed.join("weights.bin"), "x".repeat(3000)).unwrap();
+    std::fs::write(changed.join("cfg/config.json"), "{}").unwrap();
+    let other_files = work.join("other-files.sigstore");
+    sign_key("key.pem", &changed, &other_files);
+    let (ok, said) = upload(&other_files);
+    assert!(!ok && said.contains("file 'weights.bin' has sha256"), "{said}");
+    println!("a signature of other files: {}", said.trim());
+    let stranger = work.join("stranger.sigstore");
+    sign_key("stranger-key.pem", &src, &stranger);
+    let (ok, said) = upload(&stranger);
+    assert!(!ok && said.contains("no key the org trusts verifies it"), "{said}");
+    println!("a stranger's signature: {}", said.trim());
+    let tampered = work.join("tampered.sigstore");
+    let mut bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&by_key).unwrap()).unwrap();
+    bundle["dsseEnvelope"]["signatures"][0]["sig"] = json!("MEUCIQDtampered");
+    std::fs::write(&tampered, bundle.to_string()).unwrap();
+    let (ok, said) = upload(&tampered);
+    assert!(!ok && said.contains("signature refused"), "{said}");
+
+    // Signed with a certificate the publisher's CA issued: trusted once the CA is registered.
+    let by_certificate = work.join("by-certificate.sigstore");
+    let (ok, said) = model_signing(
+        &python,
+        &[
+            "sign",
+            "certificate",
+            "--signing_certificate",
+            path_str(&pki.join("leaf.pem")),
+            "--private_key",
+            path_str(&pki.join("leaf-key.pem")),
+            "--certificate_chain",
+            path_str(&pki.join("ca.pem")),
+            "--signature",
+            path_str(&by_certificate),
+            path_str(&src),
+        ],
+    );
+    assert!(ok, "model_signing sign certificate: {said}");
+    let (ok, said) = upload(&by_certificate);
+    assert!(
+        !ok && said.contains("leads to no key or certificate the org trusts"),
+        "{said}"
+    );
+    cli.ok(&[
+        "key",
+        "signing",
+        "add",
+        "publisher-ca",
+        "--public-key",
+        path_str(&pki.join("ca.pem")),
+    ]);
+    let (ok, said) = upload(&by_certificate);
+    assert!(ok && said.contains("verified by key 'publisher-ca'"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publisher_signatures_sqlite() {
+    publisher_signatures(Backend::SqliteFolder).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publisher_signatures_postgres() {
+    publisher_signatures(Backend::PostgresS3).await;
 }

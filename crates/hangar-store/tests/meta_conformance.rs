@@ -63,6 +63,7 @@ conformance!(
     concurrent_owner_grants_respect_the_limit,
     invitations,
     invitation_renewed,
+    trusted_keys_and_signature_requirements,
     invitation_roles_in_any_order,
     settings,
     gc_mark_and_claim_exclude_each_other,
@@ -1192,6 +1193,53 @@ async fn concurrent_owner_grants_respect_the_limit(db: Db) -> Result<()> {
     assert!(other.is_empty(), "unexpected errors: {other:?}");
     assert_eq!(granted, 2);
     assert_eq!(owners(&db, &acme).await?, 2);
+    Ok(())
+}
+
+/// Trusted keys are per org, unique by name and by key; signature requirements turn on and off
+/// and are listed per org.
+async fn trusted_keys_and_signature_requirements(db: Db) -> Result<()> {
+    use hangar_store::meta::RequirementKind;
+    let s = &db.store;
+    let acme = new_org(&db, "acme").await?;
+    let other = new_org(&db, "other").await?;
+    let key = s
+        .add_trusted_key(acme.id, "release", "PEM-A", "sha256:aa", None)
+        .await?;
+    assert_eq!((key.name.as_str(), key.org_id), ("release", acme.id));
+    assert_err!(
+        s.add_trusted_key(acme.id, "release", "PEM-B", "sha256:bb", None).await,
+        Error::Conflict(_)
+    );
+    assert_err!(
+        s.add_trusted_key(acme.id, "again", "PEM-A", "sha256:aa", None).await,
+        Error::Conflict(_)
+    );
+    s.add_trusted_key(other.id, "release", "PEM-A", "sha256:aa", None)
+        .await?;
+    assert_eq!(s.trusted_keys(acme.id).await?, vec![key]);
+    assert!(!s.remove_trusted_key(other.id, "nope").await?);
+    assert!(s.remove_trusted_key(acme.id, "release").await?);
+    assert!(s.trusted_keys(acme.id).await?.is_empty());
+    assert_eq!(s.trusted_keys(other.id).await?.len(), 1);
+
+    s.set_signature_requirement(acme.id, RequirementKind::Team, "acme/vision", true, None)
+        .await?;
+    s.set_signature_requirement(acme.id, RequirementKind::Org, "acme", true, None)
+        .await?;
+    s.set_signature_requirement(acme.id, RequirementKind::Org, "acme", true, None)
+        .await?;
+    assert_eq!(
+        s.signature_requirements(acme.id).await?,
+        vec![
+            (RequirementKind::Org, "acme".to_string()),
+            (RequirementKind::Team, "acme/vision".to_string())
+        ]
+    );
+    assert!(s.signature_requirements(other.id).await?.is_empty());
+    s.set_signature_requirement(acme.id, RequirementKind::Org, "acme", false, None)
+        .await?;
+    assert_eq!(s.signature_requirements(acme.id).await?.len(), 1);
     Ok(())
 }
 

@@ -230,6 +230,20 @@ impl Api {
         read_json(self.send(method, path, query, body).await?).await
     }
 
+    /// An authenticated GET whose answer is text (a PEM file).
+    pub async fn text(&self, path: &str) -> Result<String> {
+        let response = self.send(Method::GET, path, &[], None).await?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| anyhow!("Cannot read the response from {}: {}", self.base, describe(&e)))?;
+        if !status.is_success() {
+            bail!("{}", error_message(status, &bytes));
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// An authenticated GET of something that may not exist: `None` on a 404.
     pub async fn find(&self, path: &str, query: &Query<'_>) -> Result<Option<Value>> {
         let response = self.send(Method::GET, path, query, None).await?;

@@ -316,7 +316,7 @@ impl Keys<'_> {
 pub async fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Report> {
     // Made on this machine: no server, no API key needed.
     let cmd = match cmd {
-        KeyCommand::Signing(cmd) => return super::signing_key::run(cmd),
+        KeyCommand::Signing(cmd) if !cmd.needs_server() => return super::signing_key::run(cmd),
         other => other,
     };
     let keys = Keys { api: ctx.api()?, ctx };
@@ -328,7 +328,7 @@ pub async fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Report> {
             keys.list(&query).await
         }
         KeyCommand::Legacy(cmd) => legacy(&keys.api, cmd).await,
-        KeyCommand::Signing(cmd) => super::signing_key::run(cmd),
+        KeyCommand::Signing(cmd) => super::signing_key::run_remote(ctx, cmd).await,
     }
 }
 

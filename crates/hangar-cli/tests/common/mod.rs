@@ -7,6 +7,7 @@ pub mod app;
 pub mod browser;
 pub mod charts;
 pub mod cli;
+pub mod clients;
 pub mod files;
 pub mod ngc;
 pub mod proxy;
@@ -131,6 +132,19 @@ pub struct Server {
 pub struct ServeOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub extra_args: Vec<String>,
+}
+
+impl ServeOptions {
+    /// Options that give the server a signing secret (a file in the stores' folder, the same
+    /// for every replica started with them), so that it signs images, models and resources.
+    pub fn signing(stores: &Stores) -> ServeOptions {
+        let secret = stores.dir.path().join("signing-secret");
+        std::fs::write(&secret, "a long and random signing secret\n").unwrap();
+        ServeOptions {
+            tls: None,
+            extra_args: vec!["--signing-secret-file".into(), path_str(&secret).into()],
+        }
+    }
 }
 
 impl Server {

@@ -99,6 +99,9 @@ pub enum Action {
     ManageServiceKeys,
     /// List and revoke other members' keys.
     ManageMemberKeys,
+    /// Manage the keys the org trusts to sign its content, sign with its server-held key, and
+    /// require signatures for pulls (of the org, or of a team or repository in it).
+    ManageSigning,
     Artifact(ArtifactKind, ArtifactOp),
 }
 
@@ -113,6 +116,7 @@ impl Action {
             Action::ManageUsers,
             Action::ManageServiceKeys,
             Action::ManageMemberKeys,
+            Action::ManageSigning,
         ];
         for kind in ArtifactKind::ALL {
             all.extend(ArtifactOp::ALL.map(|op| Action::Artifact(kind, op)));
@@ -206,7 +210,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
         Role::OrgOwner => true,
-        Role::RegistryAdmin => matches!(action, ViewOrg | ViewUsers | Artifact(..)),
+        Role::RegistryAdmin => matches!(action, ViewOrg | ViewUsers | ManageSigning | Artifact(..)),
         Role::RegistryUser => {
             matches!(action, ViewOrg) || matches!(action, Artifact(_, op) if op != ArtifactOp::Delete)
         }

@@ -25,6 +25,7 @@ fn table() -> Vec<(Action, &'static str)> {
         (Action::ManageUsers, "x...x."),
         (Action::ManageServiceKeys, "x...x."),
         (Action::ManageMemberKeys, "x...x."),
+        (Action::ManageSigning, "xx...."),
     ];
     for kind in ArtifactKind::ALL {
         rows.extend([

@@ -13,6 +13,7 @@ mod offer;
 mod orgs;
 mod products;
 mod search;
+mod signing;
 pub(crate) mod users;
 pub mod views;
 
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(collections::routes())
         .merge(approvals::routes())
         .merge(products::routes())
+        .merge(signing::routes())
         .route("/v2/search/org/{org}/resources/{kind}", get(search::org))
         .route("/v2/search/org/{org}/team/{team}/resources/{kind}", get(search::org))
         .route("/v2/search/catalog/resources/{kind}", get(search::catalog))

@@ -32,6 +32,7 @@ pub struct Descriptor {
     #[serde(default)]
     pub urls: Vec<String>,
     pub platform: Option<Platform>,
+    pub annotations: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]

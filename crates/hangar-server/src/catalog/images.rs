@@ -2,15 +2,16 @@
 //! signed, worked out from the stored manifests (and, for an image's architecture, its config).
 
 use super::error::DomainResult;
+use super::image_signatures::{self, SignatureState};
 use crate::catalog::document::Document;
 use crate::state::AppState;
 use futures::TryStreamExt;
 use hangar_store::blob::Digest;
 use hangar_store::meta::{Manifest, Repository, TaggedManifest};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Artifact types of signatures that refer to the image they sign (OCI 1.1 referrers).
-const SIGNATURE_TYPES: &[&str] = &[
+pub const SIGNATURE_TYPES: &[&str] = &[
     "application/vnd.dev.cosign.artifact.sig.v1+json",
     "application/vnd.dev.sigstore.bundle.v0.3+json",
     "application/vnd.cncf.notary.signature",
@@ -39,7 +40,10 @@ pub struct TagSummary {
     pub size: i64,
     pub variants: Vec<Variant>,
     pub is_index: bool,
+    /// Signed with a key the org trusts.
     pub is_signed: bool,
+    /// Its signatures: the keys that verify them, and why the others are not verified.
+    pub signature: SignatureState,
     pub layers: Vec<String>,
     pub schema_version: i64,
 }
@@ -50,11 +54,6 @@ fn parse(m: &Manifest) -> Option<Document> {
 
 fn image_size(doc: &Document) -> i64 {
     doc.config.as_ref().map_or(0, |c| c.size) + doc.layers.iter().flatten().map(|l| l.size).sum::<i64>()
-}
-
-/// cosign's tag for the signature of `digest` (`sha256-<hex>.sig`).
-fn signature_tag(digest: &str) -> String {
-    format!("{}.sig", digest.replacen(':', "-", 1))
 }
 
 /// Tags that name signatures, attestations or SBOMs of another manifest rather than an image.
@@ -71,18 +70,11 @@ pub fn is_attachment_tag(tag: &str) -> bool {
 /// The image tags of a repository (attachments left out), most recently updated first.
 pub async fn summaries(state: &AppState, repo: &Repository, with_config: bool) -> DomainResult<Vec<TagSummary>> {
     let tagged = state.meta.tagged_manifests(repo.id).await?;
-    let all_tags: HashSet<&str> = tagged.iter().map(|t| t.tag.as_str()).collect();
-    let signed: HashSet<String> = state
-        .meta
-        .subjects_with(repo.id, SIGNATURE_TYPES)
-        .await?
-        .into_iter()
-        .collect();
+    let signatures = image_signatures::states(state, repo).await?;
     let mut out = vec![];
     for t in tagged.iter().filter(|t| !is_attachment_tag(&t.tag)) {
-        let is_signed =
-            signed.contains(&t.manifest.digest) || all_tags.contains(signature_tag(&t.manifest.digest).as_str());
-        out.push(summarize(state, repo, t, is_signed, with_config).await?);
+        let signature = signatures.get(&t.manifest.digest).cloned().unwrap_or_default();
+        out.push(summarize(state, repo, t, signature, with_config).await?);
     }
     Ok(out)
 }
@@ -91,7 +83,7 @@ async fn summarize(
     state: &AppState,
     repo: &Repository,
     t: &TaggedManifest,
-    is_signed: bool,
+    signature: SignatureState,
     with_config: bool,
 ) -> DomainResult<TagSummary> {
     let m = &t.manifest;
@@ -104,7 +96,8 @@ async fn summarize(
         size: 0,
         variants: vec![],
         is_index: false,
-        is_signed,
+        is_signed: signature.is_signed(),
+        signature,
         layers: vec![],
         schema_version: doc.as_ref().and_then(|d| d.schema_version).unwrap_or(2),
     };
@@ -199,6 +192,5 @@ mod tests {
         assert!(!is_attachment_tag("v1.sig"));
         assert!(!is_attachment_tag("sha256-xyz.sig"));
         assert!(!is_attachment_tag("latest"));
-        assert_eq!(signature_tag(&format!("sha256:{hex}")), format!("sha256-{hex}.sig"));
     }
 }

@@ -111,31 +111,47 @@ pub async fn root_pem(state: &AppState) -> DomainResult<String> {
     Ok(root(state).await?.cert_pem)
 }
 
-/// The org's signing certificate (issued by the root on first use), the root's, and the org's
-/// key.
-async fn org_signer(state: &AppState, org: &Org) -> DomainResult<(String, String, KeyPair)> {
+fn org_setting(org: &Org) -> String {
+    format!("model_signing_org_{}", org.id)
+}
+
+/// The org's signing certificate (PEM) if the server has made it; reading it opens no key.
+pub async fn org_certificate(state: &AppState, org: &Org) -> DomainResult<Option<String>> {
+    match state.meta.setting(&org_setting(org)).await? {
+        Some(stored) => Ok(Some(parse(&stored)?.cert_pem)),
+        None => Ok(None),
+    }
+}
+
+/// The org's signing certificate, issued by the root on first use.
+async fn org_held(state: &AppState, org: &Org) -> DomainResult<Held> {
+    let setting = org_setting(org);
+    if let Some(stored) = state.meta.setting(&setting).await? {
+        return parse(&stored);
+    }
     let root = root(state).await?;
-    let setting = format!("model_signing_org_{}", org.id);
-    let held = match state.meta.setting(&setting).await? {
-        Some(stored) => parse(&stored)?,
-        None => {
-            let issuer = Issuer::new(root_params()?, open_key(state, &root)?);
-            create(state, &setting, |key| {
-                let mut params = CertificateParams::new(Vec::<String>::new()).map_err(internal)?;
-                let mut name = DistinguishedName::new();
-                name.push(DnType::OrganizationName, org.name.clone());
-                name.push(DnType::CommonName, format!("{} model signing", org.name));
-                params.distinguished_name = name;
-                params.is_ca = IsCa::ExplicitNoCa;
-                params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
-                Ok(params.signed_by(key, &issuer).map_err(internal)?.pem())
-            })
-            .await?
-        }
-    };
+    let issuer = Issuer::new(root_params()?, open_key(state, &root)?);
+    create(state, &setting, |key| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(internal)?;
+        let mut name = DistinguishedName::new();
+        name.push(DnType::OrganizationName, org.name.clone());
+        name.push(DnType::CommonName, format!("{} model signing", org.name));
+        params.distinguished_name = name;
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        Ok(params.signed_by(key, &issuer).map_err(internal)?.pem())
+    })
+    .await
+}
+
+/// The org's server-held key (made on first use), which signs its models, resources and
+/// images, and its certificate (PEM).
+pub async fn org_signing_key(state: &AppState, org: &Org) -> DomainResult<(SigningKey, String)> {
+    let held = org_held(state, org).await?;
     let key = open_key(state, &held)?;
-    Ok((held.cert_pem, root.cert_pem, key))
+    let signing = SigningKey::from_pkcs8_der(&key.serialize_der()).map_err(internal)?;
+    Ok((signing, held.cert_pem))
 }
 
 fn der_of(pem: &str) -> DomainResult<Vec<u8>> {
@@ -143,7 +159,7 @@ fn der_of(pem: &str) -> DomainResult<Vec<u8>> {
 }
 
 /// DSSE's pre-authentication encoding of a payload.
-fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
     out.extend_from_slice(payload);
     out
@@ -183,8 +199,8 @@ pub async fn sign_version(
         },
     });
     let payload = serde_json::to_vec(&statement).map_err(internal)?;
-    let (cert, root, key) = org_signer(state, org).await?;
-    let signing = SigningKey::from_pkcs8_der(&key.serialize_der()).map_err(internal)?;
+    let (signing, cert) = org_signing_key(state, org).await?;
+    let root = root_pem(state).await?;
     let signature: Signature = signing.sign(&pae(PAYLOAD_TYPE, &payload));
     let bundle = json!({
         "mediaType": BUNDLE_MEDIA_TYPE,

@@ -8,6 +8,7 @@ use super::body::{Fault, read_whole};
 use super::error::{OciError, OciResult, RegistryCode, registry};
 use super::repo::{digest, existing, for_push};
 use crate::catalog::document::{Descriptor, Document};
+use crate::catalog::image_signatures::{SIGNATURE_ANNOTATION, SignatureLayer, check_pull};
 use crate::catalog::pushed::{PushedManifest, layers_required, manifest_pushed};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
@@ -81,6 +82,7 @@ pub async fn read(
 ) -> OciResult<Response> {
     let repo = existing(state, rc, name, PULL).await?;
     let manifest = find(state, &repo, reference).await?;
+    check_pull(state, &repo, &manifest.digest, &manifest.content).await?;
     let builder = Response::builder()
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, &manifest.media_type)
@@ -131,7 +133,15 @@ pub async fn write(
         None => tag_params.iter().map(String::as_str).collect(),
     };
     store(state, &repo, &new, &tags).await?;
-    fire_pushed(state, rc, name, tag, artifact_type.as_deref(), &doc).await;
+    let pushed = PushedManifest {
+        repository: name,
+        digest: &digest_text,
+        tag,
+        subject: subject.as_ref().map(Digest::as_str),
+        artifact_type: artifact_type.as_deref(),
+        layers: doc.layers.iter().flatten().map(signature_layer).collect(),
+    };
+    manifest_pushed(state, &rc.caller, &pushed).await;
     let stored = Stored {
         name,
         digest: &digest_text,
@@ -286,27 +296,18 @@ async fn store(state: &AppState, repo: &Repository, new: &NewManifest<'_>, tags:
     })
 }
 
-/// Tells the domain what was pushed (a Helm chart is recorded in the catalog too).
-async fn fire_pushed(
-    state: &AppState,
-    rc: &RegistryCaller,
-    name: &str,
-    tag: Option<&str>,
-    artifact_type: Option<&str>,
-    doc: &Document,
-) {
-    let pushed = PushedManifest {
-        repository: name,
-        tag,
-        artifact_type,
-        layers: doc
-            .layers
-            .iter()
-            .flatten()
-            .map(|l| (l.media_type.as_deref(), l.digest.as_str(), l.size))
-            .collect(),
-    };
-    manifest_pushed(state, &rc.caller, &pushed).await;
+/// A layer as the domain reads pushed manifests: with the cosign signature it carries.
+fn signature_layer(l: &Descriptor) -> SignatureLayer<'_> {
+    SignatureLayer {
+        media_type: l.media_type.as_deref(),
+        digest: &l.digest,
+        size: l.size,
+        signature: l
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(SIGNATURE_ANNOTATION))
+            .and_then(|v| v.as_str()),
+    }
 }
 
 /// A stored manifest, as the answer to its push names it.

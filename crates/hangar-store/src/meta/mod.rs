@@ -11,6 +11,7 @@ mod collections;
 mod entitlements;
 mod gc;
 mod holders;
+mod image_signatures;
 mod invitations;
 mod keys;
 mod orgs;
@@ -32,6 +33,7 @@ pub use charts::{ChartArchive, ChartFile, IndexedChart, NewChartVersion};
 pub use collections::CollectionItem;
 pub use entitlements::EntityKey;
 pub use holders::{Holder, HolderKind};
+pub use image_signatures::{ImageSignature, RequirementKind, TrustedKey};
 pub use invitations::{Invitation, NewInvitation, OutboxMail};
 pub use keys::{ApiKey, KeyChange, NewKey, random_secret};
 pub use orgs::{Org, Team};
@@ -117,6 +119,11 @@ const MIGRATIONS: &[(i64, &str, Sql)] = &[
         13,
         "version_signatures",
         Portable(include_str!("../../migrations/0013_version_signatures.sql")),
+    ),
+    (
+        14,
+        "image_signing",
+        Portable(include_str!("../../migrations/0014_image_signing.sql")),
     ),
 ];
 

@@ -535,11 +535,14 @@ impl MetaStore {
             }
             None => (None, 0, false, 0),
         };
-        let signed: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM tags WHERE repository_id = $1 AND name LIKE 'sha256-%.sig'")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let signed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM image_signatures s JOIN manifests m \
+                 ON m.repository_id = s.repository_id AND m.digest = s.signature_digest \
+                 WHERE s.repository_id = $1 AND s.verified_by IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
         let signed = signed > 0;
         let key = super::EntityKey {
             kind: super::HolderKind::Repository,

@@ -5,8 +5,8 @@ use super::{Db, new_org};
 use anyhow::{Context, Result};
 use hangar_core::access::AccessLevel;
 use hangar_store::meta::{
-    Artifact, ArtifactType, EntityKey, HolderKind, MetaStore, NewArtifact, NewManifest, Org, Place, PrivateScope,
-    RepositoryInfo, SearchPage, SearchRequest, Sort, Viewer, now,
+    Artifact, ArtifactType, EntityKey, HolderKind, ImageSignature, MetaStore, NewArtifact, NewManifest, Org, Place,
+    PrivateScope, RepositoryInfo, SearchPage, SearchRequest, Sort, Viewer, now,
 };
 use serde_json::{Value, json};
 
@@ -591,9 +591,36 @@ pub(super) async fn search_index_follows_writes(db: Db) -> Result<()> {
     let page = db.store.search(&guest("CONTAINER", "web")).await?;
     assert_eq!(
         (attribute(&page, "latestTag"), page.entries[0].signed),
+        (&json!("v1"), false),
+        "a signature tag alone signs nothing"
+    );
+    let mut stored = ImageSignature {
+        repository_id: repository.id,
+        signature_digest: signature.into(),
+        layer: 0,
+        subject_digest: image.into(),
+        payload: b"{}".to_vec(),
+        signature: "c2ln".into(),
+        verified_by: None,
+        problem: Some("no trusted key verifies it".into()),
+        created_at: 1,
+    };
+    db.store.put_image_signatures(std::slice::from_ref(&stored)).await?;
+    let page = db.store.search(&guest("CONTAINER", "web")).await?;
+    assert!(!page.entries[0].signed, "an unverified signature is not signed");
+    assert!(db.store.is_image_signature(repository.id, signature).await?);
+    assert!(!db.store.verified_signed(repository.id, image).await?);
+    stored.verified_by = Some("release".into());
+    stored.problem = None;
+    db.store.put_image_signatures(std::slice::from_ref(&stored)).await?;
+    let page = db.store.search(&guest("CONTAINER", "web")).await?;
+    assert_eq!(
+        (attribute(&page, "latestTag"), page.entries[0].signed),
         (&json!("v1"), true)
     );
     assert_eq!(facet(&page, "signed"), [("true", 1)]);
+    assert!(db.store.verified_signed(repository.id, image).await?);
+    assert_eq!(db.store.image_signatures(repository.id).await?, vec![stored]);
     db.store.delete_tag(repository.id, "v1").await?;
     let page = db.store.search(&guest("CONTAINER", "web")).await?;
     assert_eq!(

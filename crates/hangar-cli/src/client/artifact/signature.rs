@@ -1,5 +1,6 @@
 //! `sign` and `download-version-signature` (ngc-api.md §4.8): the server signs a complete
-//! version with the org's certificate; the signature (an OpenSSF model-signing bundle) lands in
+//! version with the org's certificate, or keeps a signature the publisher made
+//! (`--signature`, checked against the files and the org's trusted keys); the signature (an OpenSSF model-signing bundle) lands in
 //! `<dest>/<name>_v<version>/result.sigstore`, beside the files `download-version` puts there.
 
 use super::Kind;
@@ -14,11 +15,19 @@ use clap::Args;
 use reqwest::Method;
 use std::path::PathBuf;
 
+/// The largest signature bundle the server takes.
+const MAX_SIGNATURE: u64 = 1 << 20;
+
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// <org>/[<team>/]<name>:<version>.
     #[arg(value_name = "TARGET")]
     pub target: String,
+    /// A signature you made yourself (`model_signing sign key|certificate … --signature FILE`)
+    /// to upload instead: the server keeps it only if it signs exactly the version's files with
+    /// a key or certificate the org trusts.
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -38,11 +47,31 @@ pub async fn sign(ctx: &Ctx, kind: &'static Kind, args: SignArgs) -> Result<Repo
         .require_tag("sign", "<org>/[<team>/]<name>:<version>")?
         .to_string();
     let path = format!("{}/signature", kind.wire.version_path(&target, &version));
-    ctx.api()?.call(Method::PUT, &path, &[], None).await?;
+    let bundle = match &args.signature {
+        Some(file) => {
+            let size = std::fs::metadata(file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+                .len();
+            if size > MAX_SIGNATURE {
+                bail!(
+                    "{} is {size} bytes: a signature bundle is at most {MAX_SIGNATURE}",
+                    file.display()
+                );
+            }
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a signature bundle (JSON)", file.display()))?,
+            )
+        }
+        None => None,
+    };
+    let answer = ctx.api()?.call(Method::PUT, &path, &[], bundle.as_ref()).await?;
     Ok(Report::new().text(format!(
-        "Signed {} '{}:{version}'.",
+        "Signed {} '{}:{version}' (verified by key '{}').",
         kind.wire.title.to_lowercase(),
-        target.full_name()
+        target.full_name(),
+        field(&answer, "signedBy")
     )))
 }
 

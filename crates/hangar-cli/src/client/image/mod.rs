@@ -21,6 +21,7 @@ mod pull;
 mod push;
 mod reference;
 mod registry;
+mod signing;
 mod store;
 
 use super::Ctx;
@@ -50,6 +51,12 @@ pub enum ImageCommand {
     Remove(catalog::RemoveArgs),
     /// Make a tag the latest of its repository.
     SetLatest(catalog::SetLatestArgs),
+    /// Have the server sign a tag with the org's server-held key (org owners and registry
+    /// admins), as cosign would; podman, skopeo and cosign verify it with the org's public key.
+    Sign(signing::SignArgs),
+    /// Require a signature verified by a key the org trusts for pulls of a repository, or of
+    /// the current team or org (--off: no longer).
+    RequireSignatures(signing::RequireArgs),
     #[command(flatten)]
     Access(AccessCommand),
 }
@@ -72,6 +79,8 @@ pub async fn run(ctx: &Ctx, cmd: ImageCommand) -> Result<Report> {
         ImageCommand::Update(args) => catalog::update(ctx, args).await,
         ImageCommand::Remove(args) => catalog::remove(ctx, args).await,
         ImageCommand::SetLatest(args) => catalog::set_latest(ctx, args).await,
+        ImageCommand::Sign(args) => signing::sign(ctx, args).await,
+        ImageCommand::RequireSignatures(args) => signing::require(ctx, args).await,
         ImageCommand::Access(c) => approvals::run(ctx, "repos", c).await,
     }
 }

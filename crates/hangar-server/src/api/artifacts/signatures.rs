@@ -7,10 +7,11 @@ use super::entity::{Download, Entity, Named};
 use crate::api::views::success;
 use crate::catalog::entities::find_version;
 use crate::catalog::links::{self, Principal, Resource, base_url};
-use crate::catalog::model_signing;
+use crate::catalog::{model_signing, trust, uploaded_signatures};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
@@ -19,9 +20,12 @@ use hangar_core::policy::ArtifactOp;
 use hangar_store::meta::UPLOAD_COMPLETE;
 use serde_json::{Value, json};
 
-/// `PUT {OT}/{kind}/{name}/versions/{version}/signature`: the server signs the version with the
-/// org's certificate (those who may change the entity); signing again replaces the signature.
-pub async fn sign(State(state): State<AppState>, named: Named) -> ApiResult<Json<Value>> {
+/// `PUT {OT}/{kind}/{name}/versions/{version}/signature`: without a body (`ngc`), the server
+/// signs the version with the org's certificate; with a sigstore bundle as the body (`hangar …
+/// sign --signature`), the publisher's own signature is checked against the version's files and
+/// the org's trusted keys and kept. For those who may change the entity; a new signature
+/// replaces the old.
+pub async fn sign(State(state): State<AppState>, named: Named, body: Body) -> ApiResult<Json<Value>> {
     let Entity {
         caller, path, found, ..
     } = named.find(&state, ArtifactOp::Update).await?;
@@ -31,6 +35,22 @@ pub async fn sign(State(state): State<AppState>, named: Named) -> ApiResult<Json
             "version '{}' is not complete; only a complete version can be signed",
             version.version
         )));
+    }
+    let bundle = axum::body::to_bytes(body, uploaded_signatures::MAX_BUNDLE + 1)
+        .await
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "the signature could not be read (at most {} bytes)",
+                uploaded_signatures::MAX_BUNDLE
+            ))
+        })?;
+    // `ngc` sends no body (or an empty JSON one): the server signs.
+    let text = String::from_utf8_lossy(&bundle);
+    if !matches!(text.trim(), "" | "{}" | "null") {
+        let by = caller.user.as_ref().map(|u| u.id);
+        let key = uploaded_signatures::accept(&state, &found.space.org, &version, &bundle, by).await?;
+        tracing::info!(entity = %found.artifact.path, version = %version.version, %key, "publisher's signature accepted");
+        return Ok(Json(success(json!({"signedBy": key}))));
     }
     let name = format!("{}_v{}", found.artifact.name, version.version);
     model_signing::sign_version(
@@ -42,7 +62,7 @@ pub async fn sign(State(state): State<AppState>, named: Named) -> ApiResult<Json
     )
     .await?;
     tracing::info!(entity = %found.artifact.path, version = %version.version, "version signed");
-    Ok(Json(success(json!({}))))
+    Ok(Json(success(json!({"signedBy": trust::SERVER_KEY}))))
 }
 
 /// `GET {OT}/{kind}/{name}/versions/{version}/signature`: `{"url"}`, a data-plane link to the

@@ -13,14 +13,16 @@ use crate::catalog::offer::{self, OfferChange};
 use crate::catalog::repositories::repository_key;
 use crate::catalog::repository_catalog::{RepoChange, RepoPath, guarded, may, repository, require_new_repository};
 use crate::catalog::space::{Space, SpacePath};
+use crate::catalog::{image_signatures, trust};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
 use hangar_core::access::AccessLevel;
 use hangar_core::names::validate_tag;
-use hangar_core::policy::{ArtifactKind, ArtifactOp};
+use hangar_core::policy::{ArtifactKind, ArtifactOp, Target};
 use hangar_store::meta::Repository;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -42,7 +44,8 @@ pub fn routes() -> Router<AppState> {
             .route(
                 &format!("{prefix}/repos/{{repo}}/tags/{{tag}}"),
                 get(tag).patch(set_latest),
-            );
+            )
+            .route(&format!("{prefix}/repos/{{repo}}/images/{{tag}}/signature"), post(sign));
     }
     router.route("/v2/repos/{*rest}", get(guest_read))
 }
@@ -223,6 +226,30 @@ async fn tagged(
 async fn image(State(state): State<AppState>, caller: Caller, Path(path): Path<RepoPath>) -> ApiResult<Json<Value>> {
     let (_, t) = tagged(&state, &caller, &path, ArtifactOp::Get).await?;
     Ok(Json(success(views::image(&path.repo, &t))))
+}
+
+/// `POST {OT}/repos/{repo}/images/{tag}/signature`: the server signs the tagged image with the
+/// org's server-held key (org owners and registry admins), as cosign would; answers the tag.
+async fn sign(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(path): Path<RepoPath>,
+) -> ApiResult<Json<Value>> {
+    let (repo, t) = tagged(&state, &caller, &path, ArtifactOp::Get).await?;
+    let target = Target {
+        org: &path.org,
+        team: path.team.as_deref(),
+        entity: Some(&repo.name),
+    };
+    trust::require_manage(&caller, &target)?;
+    let base = state.settings.request_base(&headers);
+    let host = base.split("://").nth(1).unwrap_or(&base).trim_end_matches('/');
+    let org = state.meta.require_org(&path.org).await?;
+    image_signatures::sign(&state, &org, &repo, &t.digest, host).await?;
+    tracing::info!(image = %format!("{}:{}", repo.name, t.tag), "image signed by the server");
+    let (_, signed) = tagged(&state, &caller, &path, ArtifactOp::Get).await?;
+    Ok(Json(success(views::tag(&signed))))
 }
 
 /// `GET {OT}/repos/{repo}/tags/{tag}`: the tag's size, digest, architectures, signature.

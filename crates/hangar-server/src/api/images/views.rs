@@ -25,6 +25,8 @@ pub fn tag(t: &TagSummary) -> Value {
         "updatedDate": date(t.updated_at),
         "pushedDate": date(t.updated_at),
         "isSigned": t.is_signed,
+        "signedBy": t.signature.verified_by,
+        "signatureProblems": t.signature.problems,
         "architectureVariants": t.variants.iter().map(|v| variant(v, t.updated_at)).collect::<Vec<_>>(),
     })
 }
@@ -80,5 +82,8 @@ pub fn image(short_name: &str, t: &TagSummary) -> Value {
         "digest": t.digest,
         "fsLayers": t.layers.iter().map(|d| json!({"blobSum": d})).collect::<Vec<_>>(),
         "history": [],
+        "isSigned": t.is_signed,
+        "signedBy": t.signature.verified_by,
+        "signatureProblems": t.signature.problems,
     })
 }

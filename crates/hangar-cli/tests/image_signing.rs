@@ -1,0 +1,358 @@
+//! Signed images (issue 18, Catalog guide §12), on both backends, with real clients.
+//!
+//! Debian 13's skopeo 1.18 (`scripts/test-services` unpacks it; Debian 12's is built with
+//! sigstore disabled) signs with a key from `hangar key signing create` while it pushes
+//! (`--sign-by-sigstore-private-key`, sigstore attachments turned on in `registries.d`), and
+//! verifies on pull with a `policy.json` that requires `sigstoreSigned` by a public key. The
+//! server checks every pushed signature against the keys the org trusts: `isSigned` only once the
+//! publisher's key is registered, with the reason shown before. `hangar registry image sign`
+//! signs with the org's server-held key, which skopeo then verifies with the key from
+//! `/v2/org/{org}/containers/public-key`. A signature requirement refuses unsigned pulls with
+//! an OCI DENIED that says why, through skopeo, podman and the Docker engine, on a second
+//! replica too.
+
+mod common;
+
+use common::Auth;
+use common::cli::Cli;
+use common::clients::{Clients, Dockerd, creds, docker_available, have, host, require_all};
+use common::registry::make_image;
+use common::{ServeOptions, Server, Stores, member, path_str};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Debian 13's skopeo, through `scripts/skopeo-sigstore`; None (the test is skipped) without it.
+fn sigstore_skopeo() -> Option<(String, String)> {
+    match std::env::var("HANGAR_TEST_SIGSTORE_SKOPEO") {
+        Ok(root) if Path::new(&root).join("usr/bin/skopeo").exists() => {
+            let wrapper = common::repo_root().join("scripts/skopeo-sigstore");
+            Some((path_str(&wrapper).to_string(), root))
+        }
+        _ => {
+            assert!(
+                !require_all(),
+                "HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_SIGSTORE_SKOPEO is not set (scripts/test-services install)"
+            );
+            eprintln!("note: no sigstore-enabled skopeo; skipping");
+            None
+        }
+    }
+}
+
+/// A sigstore-enabled skopeo with its own registries.d (sigstore attachments on) and policies.
+struct Signer {
+    wrapper: String,
+    root: String,
+    dir: PathBuf,
+}
+
+impl Signer {
+    fn new(wrapper: String, root: String, dir: &Path) -> Signer {
+        let registries_d = dir.join("registries.d");
+        std::fs::create_dir_all(&registries_d).unwrap();
+        std::fs::write(
+            registries_d.join("default.yaml"),
+            "default-docker:\n  use-sigstore-attachments: true\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("password"), PASSWORD).unwrap();
+        Signer {
+            wrapper,
+            root,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// A policy that accepts only images signed by `public_key` (podman's and skopeo's
+    /// `sigstoreSigned`).
+    fn policy(&self, public_key: &Path) -> PathBuf {
+        let path = self.dir.join(format!(
+            "policy-{}.json",
+            public_key.file_stem().unwrap().to_string_lossy()
+        ));
+        let policy = json!({
+            "default": [{"type": "reject"}],
+            "transports": {
+                "docker": {"": [{"type": "sigstoreSigned", "keyPath": path_str(public_key),
+                                 "signedIdentity": {"type": "matchRepository"}}]},
+                "oci": {"": [{"type": "insecureAcceptAnything"}]},
+            },
+        });
+        std::fs::write(&path, policy.to_string()).unwrap();
+        path
+    }
+
+    fn run(&self, clients: &Clients, policy: Option<&Path>, args: &[&str]) -> (bool, String, String) {
+        let insecure = self.dir.join("policy-any.json");
+        std::fs::write(&insecure, r#"{"default":[{"type":"insecureAcceptAnything"}]}"#).unwrap();
+        let registries_d = self.dir.join("registries.d");
+        let mut all = vec![
+            self.root.as_str(),
+            "--policy",
+            path_str(policy.unwrap_or(&insecure)),
+            "--registries.d",
+            path_str(&registries_d),
+        ];
+        all.extend(args);
+        clients.run(&self.wrapper, &all)
+    }
+}
+
+async fn tag_json(api: &common::Api, auth: &Auth, repo: &str, tag: &str) -> Value {
+    let (status, body) = api.get(&format!("/v2/org/acme/repos/{repo}/tags/{tag}"), auth).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn signed_images(stores: &Stores) {
+    let Some((wrapper, root)) = sigstore_skopeo() else {
+        return;
+    };
+    if !have("skopeo") || !have("podman") {
+        return;
+    }
+    let server = Server::start_with(stores, &ServeOptions::signing(stores));
+    let key = server.key();
+    let owner = Auth::Bearer(key.clone());
+    let api = server.api();
+    let registry = host(&server);
+    let clients = Clients::new(stores);
+    let work = stores.dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let signer = Signer::new(wrapper, root, &work);
+    let cli = Cli::new(&server, &work.join("hangar-home")).key(&key).org("acme");
+
+    // Key pairs made by `hangar key signing create` (cosign's format), on this machine.
+    for name in ["release", "stranger"] {
+        let dir = work.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = cli.output_with_input(
+            &["key", "signing", "create", "--output-dir", path_str(&dir)],
+            &format!("{PASSWORD}\n{PASSWORD}\n"),
+        );
+        assert!(out.status.success(), "{out:?}");
+    }
+    let release_key = work.join("release/cosign.key");
+    let release_pub = work.join("release/cosign.pub");
+    let stranger_pub = work.join("stranger/cosign.pub");
+
+    let layout = work.join("layout");
+    let image = make_image(&layout, "v1", &["--layers", "20K,4K"]);
+    make_image(&layout, "v2", &["--layers", "8K"]);
+    let src = |tag: &str| format!("oci:{}:{tag}", path_str(&layout));
+    let dst = |reference: &str| format!("docker://{registry}/{reference}");
+    let owner_creds = creds(&key);
+    let password_file = work.join("password");
+
+    // skopeo signs while it pushes; the signature is stored, but no key of the org verifies it.
+    let (ok, out, err) = signer.run(
+        &clients,
+        None,
+        &[
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &owner_creds,
+            "--sign-by-sigstore-private-key",
+            path_str(&release_key),
+            "--sign-passphrase-file",
+            path_str(&password_file),
+            &src("v1"),
+            &dst("acme/web:v1"),
+        ],
+    );
+    assert!(ok, "signed push: {out}\n{err}");
+    let tag = tag_json(&api, &owner, "web", "v1").await;
+    assert_eq!(tag["digest"], image["digest"]);
+    assert_eq!(tag["isSigned"], false, "{tag}");
+    let problems = tag["signatureProblems"].to_string();
+    assert!(problems.contains("trusts no signing key"), "{tag}");
+
+    // A reader may see the keys but not change them.
+    let reader = member(stores, "reader@example.com", &[("REGISTRY_READ", None)]);
+    let (status, body) = api
+        .post(
+            "/v2/org/acme/signing-keys",
+            &Auth::Bearer(reader.clone()),
+            json!({"name": "sneaky", "publicKey": std::fs::read_to_string(&stranger_pub).unwrap()}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    // A private key is refused, with why.
+    let refused = cli.fails(&["key", "signing", "add", "oops", "--public-key", path_str(&release_key)]);
+    assert!(refused.contains("never a private key"), "{refused}");
+
+    // Registering the publisher's key makes the stored signature verified.
+    cli.ok(&[
+        "key",
+        "signing",
+        "add",
+        "release",
+        "--public-key",
+        path_str(&release_pub),
+    ]);
+    let tag = tag_json(&api, &owner, "web", "v1").await;
+    assert_eq!(
+        (tag["isSigned"].clone(), tag["signedBy"].clone()),
+        (json!(true), json!(["release"])),
+        "{tag}"
+    );
+    let listed = cli.ok(&[
+        "registry",
+        "image",
+        "list",
+        "acme/*",
+        "--signed",
+        "--format_type",
+        "json",
+    ]);
+    assert!(listed.contains("acme/web") || listed.contains("\"web\""), "{listed}");
+
+    // skopeo verifies on pull: with the publisher's key it passes, with another it fails.
+    let pulled = work.join("pulled");
+    let pull = |policy: &Path, reference: &str| {
+        signer.run(
+            &clients,
+            Some(policy),
+            &[
+                "copy",
+                "--remove-signatures",
+                "--src-tls-verify=false",
+                "--src-creds",
+                &owner_creds,
+                &dst(reference),
+                &format!("oci:{}:x", path_str(&pulled)),
+            ],
+        )
+    };
+    let (ok, out, err) = pull(&signer.policy(&release_pub), "acme/web:v1");
+    assert!(ok, "verified pull: {out}\n{err}");
+    let (ok, _, err) = pull(&signer.policy(&stranger_pub), "acme/web:v1");
+    assert!(!ok, "a pull verified with another key passed");
+    eprintln!("skopeo verification with another key: {}", err.trim());
+    assert!(err.contains("signature") || err.contains("Signature"), "{err}");
+
+    // The server signs v2 with the org's key; skopeo verifies it with the org's public key.
+    let push_unsigned = |tag: &str, reference: &str| {
+        let args = ["copy", "--dest-tls-verify=false", "--dest-creds", &owner_creds];
+        clients.ok("skopeo", &[&args[..], &[&src(tag), &dst(reference)]].concat())
+    };
+    push_unsigned("v2", "acme/web:v2");
+    assert_eq!(tag_json(&api, &owner, "web", "v2").await["isSigned"], false);
+    let refused = Cli::new(&server, &work.join("reader-home"))
+        .key(&reader)
+        .org("acme")
+        .fails(&["registry", "image", "sign", "acme/web:v2"]);
+    assert!(refused.contains("owners and registry admins"), "{refused}");
+    cli.ok(&["registry", "image", "sign", "acme/web:v2"]);
+    let tag = tag_json(&api, &owner, "web", "v2").await;
+    assert_eq!(tag["signedBy"], json!(["hangar"]), "{tag}");
+    let hangar_pub = work.join("hangar.pub");
+    cli.ok(&["key", "signing", "public-key", "--output", path_str(&hangar_pub)]);
+    let (ok, out, err) = pull(&signer.policy(&hangar_pub), "acme/web:v2");
+    assert!(ok, "pull of the server-signed image: {out}\n{err}");
+    let (ok, _, _) = pull(&signer.policy(&release_pub), "acme/web:v2");
+    assert!(!ok, "the server's signature verified with the publisher's key");
+    let keys = cli.ok(&["key", "signing", "list", "--format_type", "json"]);
+    assert!(keys.contains("\"hangar\"") && keys.contains("\"release\""), "{keys}");
+
+    // Require signatures for the org: unsigned pulls are refused, with why, by every client.
+    push_unsigned("v1", "acme/plain:v1");
+    cli.ok(&["registry", "image", "require-signatures"]);
+    let why = "acme requires signed images";
+    let system_pull = |reference: &str| {
+        clients.run(
+            "skopeo",
+            &[
+                "copy",
+                "--src-tls-verify=false",
+                "--src-creds",
+                &owner_creds,
+                &dst(reference),
+                &format!("oci:{}:y", path_str(&pulled)),
+            ],
+        )
+    };
+    let (ok, _, err) = system_pull("acme/plain:v1");
+    assert!(
+        !ok && err.contains(why) && err.contains("it has no signature"),
+        "skopeo: {err}"
+    );
+    eprintln!("skopeo pull refused: {}", err.trim());
+    let (ok, out, err) = system_pull("acme/web:v1");
+    assert!(ok, "a signed image stays pullable: {out}\n{err}");
+    let podman = podman_pull(&clients, &registry, &key, "acme/plain:v1");
+    assert!(!podman.0 && podman.2.contains(why), "podman: {}", podman.2);
+    eprintln!("podman pull refused: {}", podman.2.trim());
+    assert!(
+        podman_pull(&clients, &registry, &key, "acme/web:v2").0,
+        "podman signed pull"
+    );
+    if docker_available() {
+        let engine_dir = work.join("dockerd");
+        std::fs::create_dir_all(&engine_dir).unwrap();
+        let engine = Dockerd::start(&engine_dir, &clients);
+        let (ok, _, err) = engine.docker(
+            &clients,
+            &["login", "-u", "$oauthtoken", "--password-stdin", &registry],
+            Some(&key),
+        );
+        assert!(ok, "docker login: {err}");
+        let (ok, out, err) = engine.docker(&clients, &["pull", &format!("{registry}/acme/plain:v1")], None);
+        assert!(!ok && err.contains(why), "docker: {out}\n{err}");
+        eprintln!("docker pull refused: {}", err.trim());
+        let (ok, out, err) = engine.docker(&clients, &["pull", &format!("{registry}/acme/web:v1")], None);
+        assert!(ok, "docker signed pull: {out}\n{err}");
+    }
+    // Another replica refuses the same.
+    let replica = Server::start(stores);
+    let (ok, _, err) = clients.run(
+        "skopeo",
+        &[
+            "inspect",
+            "--tls-verify=false",
+            "--creds",
+            &owner_creds,
+            &format!("docker://{}/acme/plain:v1", host(&replica)),
+        ],
+    );
+    assert!(!ok && err.contains(why), "replica: {err}");
+    drop(replica);
+
+    // No longer trusting the publisher's key: its image is unverified, and refused.
+    cli.ok(&["key", "signing", "remove", "release", "-y"]);
+    let tag = tag_json(&api, &owner, "web", "v1").await;
+    assert_eq!(tag["isSigned"], false, "{tag}");
+    let (ok, _, err) = system_pull("acme/web:v1");
+    assert!(
+        !ok && err.contains("its signature is not verified: no key the org trusts verifies it"),
+        "{err}"
+    );
+    // Off for the org, on for one repository only.
+    cli.ok(&["registry", "image", "require-signatures", "--off"]);
+    cli.ok(&["registry", "image", "require-signatures", "acme/plain"]);
+    let (ok, _, err) = system_pull("acme/plain:v1");
+    assert!(!ok && err.contains("acme/plain requires signed images"), "{err}");
+    let (ok, out, err) = system_pull("acme/web:v1");
+    assert!(ok, "web is not covered: {out}\n{err}");
+    let (_, requirements) = api.get("/v2/org/acme/signature-requirements", &owner).await;
+    assert_eq!(
+        requirements["requirements"],
+        json!([{"kind": "repository", "path": "acme/plain"}]),
+        "{requirements}"
+    );
+}
+both_backends!(signed, signed_images);
+
+/// `podman pull` as root with vfs storage: (success, stdout, stderr).
+fn podman_pull(clients: &Clients, registry: &str, key: &str, reference: &str) -> (bool, String, String) {
+    // podman reads REGISTRY_AUTH_FILE even with --creds.
+    let auth_file = clients.dir.join("auth.json");
+    if !auth_file.exists() {
+        std::fs::write(&auth_file, "{}").unwrap();
+    }
+    let image = format!("{registry}/{reference}");
+    clients.podman(&["pull", "--tls-verify=false", "--creds", &creds(key), &image])
+}
