@@ -137,6 +137,18 @@ async fn tags_sizes_and_architectures(stores: &Stores) {
     let (status, tag) = api.get(&format!("{OT}/repos/web/tags/v1"), &owner).await;
     assert_eq!((status.as_u16(), &tag["isSigned"]), (200, &json!(false)), "{tag}");
     assert_eq!(tag["signatureProblems"], json!(["its payload is not JSON"]), "{tag}");
+    // A sparse signature naming a payload of another repository: never read from there.
+    let elsewhere = br#"{"critical":{"image":{"docker-manifest-digest":"secret"}}}"#;
+    signature["layers"][0]["digest"] = json!(reg.push_blob("acme/elsewhere", elsewhere).await);
+    signature["layers"][0]["size"] = json!(elsewhere.len());
+    let r = reg.push_manifest("acme/web", &sig_tag, OCI_MANIFEST, &signature).await;
+    assert_eq!(r.status(), 201);
+    let (_, tag) = api.get(&format!("{OT}/repos/web/tags/v1"), &owner).await;
+    assert_eq!(
+        tag["signatureProblems"],
+        json!(["its payload is not JSON", "its payload was not pushed"]),
+        "{tag}"
+    );
     let (_, repo) = api.get(&format!("{OT}/repos/web"), &owner).await;
     assert_eq!(repo["hasSignedTag"], false);
     assert_eq!(repo["tags"], json!(["multi", "v1"]), "signature tags are not images");

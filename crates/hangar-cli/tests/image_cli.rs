@@ -253,7 +253,7 @@ async fn image_commands(stores: &Stores) {
     let err = cli.fails(&["info", "acme/web:nope"]);
     assert!(err.contains("not found"), "{err}");
     let info = cli.ok(&["info", "acme/web:v1", "--layers"]);
-    assert!(info.contains("   Signed?: True\n"), "{info}");
+    assert!(info.contains("   Signed?: True\n   Signed By: hangar\n"), "{info}");
     assert!(
         info.contains(&format!(
             "   Malware Scan Status:\n   Malware Scan Date:\n Layers\n         {}\n         {}\n----",

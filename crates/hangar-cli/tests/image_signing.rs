@@ -17,7 +17,7 @@ use common::Auth;
 use common::cli::Cli;
 use common::clients::{Clients, Dockerd, creds, docker_available, have, host, require_all};
 use common::registry::make_image;
-use common::{ServeOptions, Server, Stores, member, path_str};
+use common::{ServeOptions, Server, Stores, admin_ok, member, path_str};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -169,6 +169,32 @@ async fn signed_images(stores: &Stores) {
     assert_eq!(tag["isSigned"], false, "{tag}");
     let problems = tag["signatureProblems"].to_string();
     assert!(problems.contains("trusts no signing key"), "{tag}");
+    let info = cli.ok(&["registry", "image", "info", "acme/web:v1"]);
+    assert!(
+        info.contains("Signed?: False") && info.contains("Unverified Signature: the org trusts no signing key yet"),
+        "{info}"
+    );
+    // The catalog page (the repository made public) says so too, and why.
+    let (status, body) = api
+        .call(
+            reqwest::Method::PATCH,
+            "/v2/org/acme/repos/web",
+            &owner,
+            Some(json!({"isPublic": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let page = || async {
+        let url = format!("{}/catalog/containers/acme/web?section=tags", server.base);
+        reqwest::get(url).await.unwrap().text().await.unwrap()
+    };
+    let html = page().await;
+    assert!(
+        html.contains(
+            r#"<span class="badge unverified" title="the org trusts no signing key yet">Signature not verified</span>"#
+        ),
+        "{html}"
+    );
 
     // A reader may see the keys but not change them.
     let reader = member(stores, "reader@example.com", &[("REGISTRY_READ", None)]);
@@ -198,6 +224,16 @@ async fn signed_images(stores: &Stores) {
         (tag["isSigned"].clone(), tag["signedBy"].clone()),
         (json!(true), json!(["release"])),
         "{tag}"
+    );
+    let info = cli.ok(&["registry", "image", "info", "acme/web:v1"]);
+    assert!(
+        info.contains("Signed?: True") && info.contains("Signed By: release"),
+        "{info}"
+    );
+    let html = page().await;
+    assert!(
+        html.contains(r#"<span class="badge signed" title="Verified with release">Signed</span>"#),
+        "{html}"
     );
     let listed = cli.ok(&[
         "registry",
@@ -337,6 +373,15 @@ async fn signed_images(stores: &Stores) {
     assert!(!ok && err.contains("acme/plain requires signed images"), "{err}");
     let (ok, out, err) = system_pull("acme/web:v1");
     assert!(ok, "web is not covered: {out}\n{err}");
+    // On for a team: its repositories need signatures, the org's others do not.
+    admin_ok(stores, &["team", "create", "acme", "vision"]);
+    push_unsigned("v1", "acme/vision/app:v1");
+    cli.ok(&["registry", "image", "require-signatures", "--team", "vision"]);
+    let (ok, _, err) = system_pull("acme/vision/app:v1");
+    assert!(!ok && err.contains("acme/vision requires signed images"), "{err}");
+    cli.ok(&["registry", "image", "require-signatures", "--team", "vision", "--off"]);
+    let (ok, out, err) = system_pull("acme/vision/app:v1");
+    assert!(ok, "the team no longer requires signatures: {out}\n{err}");
     let (_, requirements) = api.get("/v2/org/acme/signature-requirements", &owner).await;
     assert_eq!(
         requirements["requirements"],

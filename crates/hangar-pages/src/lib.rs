@@ -356,6 +356,10 @@ pub struct TagRow {
     pub size: String,
     pub updated: String,
     pub signed: bool,
+    /// The keys that verify its signatures (`release, hangar`).
+    pub signed_by: String,
+    /// Why a signature it has is not verified; empty when none is unverified.
+    pub signature_problem: String,
     /// `linux/amd64, linux/arm64` for a multi-architecture tag; its one platform otherwise.
     pub platforms: String,
     /// The pull command for this tag; empty when the visitor may not pull.

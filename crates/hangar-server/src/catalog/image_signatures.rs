@@ -98,7 +98,9 @@ fn judged(mut s: ImageSignature, outcome: Result<String, String>) -> ImageSignat
     s
 }
 
-async fn read_payload(state: &AppState, layer: &SignatureLayer<'_>) -> Result<Vec<u8>, String> {
+/// The payload of a signature layer, read only if it is in the repository (a sparse manifest
+/// may name any digest: never read another repository's bytes through it).
+async fn read_payload(state: &AppState, repo: &Repository, layer: &SignatureLayer<'_>) -> Result<Vec<u8>, String> {
     if layer.size > MAX_PAYLOAD {
         return Err(format!("its payload is larger than {MAX_PAYLOAD} bytes"));
     }
@@ -106,6 +108,11 @@ async fn read_payload(state: &AppState, layer: &SignatureLayer<'_>) -> Result<Ve
         .digest
         .parse()
         .map_err(|_| "its payload digest is invalid".to_string())?;
+    match state.meta.linked_blob(repo.id, digest.as_str()).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err("its payload was not pushed".to_string()),
+        Err(e) => return Err(format!("its payload cannot be found: {e}")),
+    }
     let stream = state
         .blobs
         .get(&digest, None)
@@ -159,7 +166,7 @@ async fn record(
     let verifiers = trust::verifiers(state, &org).await?;
     let mut out = vec![];
     for (index, layer) in layers.iter().enumerate() {
-        let payload = read_payload(state, layer).await;
+        let payload = read_payload(state, &repo, layer).await;
         let signature = layer.signature.unwrap_or_default().to_string();
         let outcome = match (&payload, layer.signature) {
             (Err(why), _) => Err(why.clone()),

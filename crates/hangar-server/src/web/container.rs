@@ -178,6 +178,8 @@ fn tag_row(t: &TagSummary, pull: String) -> TagRow {
         size: size(t.size),
         updated: date(t.updated_at),
         signed: t.is_signed,
+        signed_by: t.signature.verified_by.join(", "),
+        signature_problem: t.signature.problems.first().cloned().unwrap_or_default(),
         platforms,
         pull,
     }

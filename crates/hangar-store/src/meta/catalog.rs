@@ -155,25 +155,6 @@ impl MetaStore {
         Ok(found)
     }
 
-    /// Digests that a manifest of the repository with one of `artifact_types` has as subject
-    /// (signed images, for one).
-    pub async fn subjects_with(&self, repository_id: i64, artifact_types: &[&str]) -> Result<Vec<String>> {
-        let mut found = vec![];
-        for artifact_type in artifact_types {
-            found.extend(
-                sqlx::query_scalar::<_, String>(
-                    "SELECT DISTINCT subject FROM manifests WHERE repository_id = $1 AND artifact_type = $2 \
-                     AND subject IS NOT NULL",
-                )
-                .bind(repository_id)
-                .bind(*artifact_type)
-                .fetch_all(&self.pool)
-                .await?,
-            );
-        }
-        Ok(found)
-    }
-
     /// Removes a tag, and the manifest it pointed at when nothing else in the repository needs
     /// it (no other tag, no index that lists it). `NotFound` when there is no such tag.
     pub async fn remove_image(&self, repository_id: i64, tag: &str) -> Result<()> {

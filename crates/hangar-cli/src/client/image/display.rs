@@ -248,7 +248,21 @@ pub fn image_block(tag: &Value, image: &Value, layers: bool) -> InfoBlock {
     }
     block = block
         .label("Schema Version", field(image, "schemaVersion"))
-        .label("Signed?", flag(tag, "isSigned"))
+        .label("Signed?", flag(tag, "isSigned"));
+    let names = |key: &str| -> Vec<String> {
+        items(tag.get(key))
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
+    };
+    let signed_by = names("signedBy");
+    if !signed_by.is_empty() {
+        block = block.label("Signed By", signed_by.join(", "));
+    }
+    for problem in names("signatureProblems") {
+        block = block.label("Unverified Signature", problem);
+    }
+    block = block
         .label("Last Updated", list_date(tag.get("updatedDate")))
         .label("Malware Scan Status", field(tag, "malwareScanStatus"))
         .label("Malware Scan Date", field(tag, "malwareScanDate"));
