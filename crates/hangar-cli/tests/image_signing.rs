@@ -174,6 +174,9 @@ async fn signed_images(stores: &Stores) {
         info.contains("Signed?: False") && info.contains("Unverified Signature: the org trusts no signing key yet"),
         "{info}"
     );
+    // Nothing of acme is public yet: a guest learns nothing of its keys.
+    let (status, _) = api.get("/v2/org/acme/signing-keys", &Auth::None).await;
+    assert_eq!(status, 404);
     // The catalog page (the repository made public) says so too, and why.
     let (status, body) = api
         .call(
@@ -235,6 +238,26 @@ async fn signed_images(stores: &Stores) {
         html.contains(r#"<span class="badge signed" title="Verified with release">Signed</span>"#),
         "{html}"
     );
+    // A guest who sees the public repository sees the keys too ("View all public keys"), and
+    // fetches the org's server-held key as `ngc registry image publickey` does.
+    assert!(
+        html.contains("View all public keys")
+            && html.contains("<strong>release</strong> <span class=\"muted\">Registered</span>"),
+        "{html}"
+    );
+    let guest_pem = reqwest::get(format!("{}/v2/catalog/containers/public-key?org=acme", server.base))
+        .await
+        .unwrap();
+    assert_eq!(guest_pem.status(), 200);
+    assert!(
+        guest_pem
+            .text()
+            .await
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    let (status, _) = api.get("/v2/org/nobody-here/signing-keys", &Auth::None).await;
+    assert_eq!(status, 404);
     let listed = cli.ok(&[
         "registry",
         "image",

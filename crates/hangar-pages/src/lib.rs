@@ -366,6 +366,18 @@ pub struct TagRow {
     pub pull: String,
 }
 
+/// A key the org trusts, as the Tags tab lists it.
+#[derive(Debug, Clone)]
+pub struct PublicKeyRow {
+    pub name: String,
+    /// "Server-held" or "Registered".
+    pub held: String,
+    pub fingerprint: String,
+    /// Where the key is served (the org's server-held key); empty for registered ones.
+    pub url: String,
+    pub pem: String,
+}
+
 /// A command the download box offers.
 #[derive(Debug, Clone)]
 pub struct Command {
@@ -400,6 +412,8 @@ pub struct EntityPage {
     pub section: String,
     pub versions: Vec<VersionRow>,
     pub tags: Vec<TagRow>,
+    /// The keys that verify the tags' signatures ("View all public keys").
+    pub public_keys: Vec<PublicKeyRow>,
     /// The version the file browser shows, its folder's breadcrumbs, sub-folders and files.
     pub version: String,
     pub crumbs: Vec<Link>,

@@ -52,11 +52,17 @@ fn key_json(k: &OrgKey) -> Value {
     })
 }
 
-/// The org, if the caller may see it (otherwise not found: its existence is not told).
-async fn visible_org(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Org> {
+/// The org, if the caller may see it, or with `public_keys` read its public keys
+/// ([`trust::may_read`]); otherwise not found: its existence is not told.
+async fn find_org(state: &AppState, caller: &Caller, name: &str, public_keys: bool) -> ApiResult<Org> {
     let missing = || ApiError::NotFound(format!("org '{name}' not found"));
     let org = state.meta.org(name).await?.ok_or_else(missing)?;
-    if !caller.allowed(Action::ViewOrg, &Target::org(&org.name)) {
+    let may = if public_keys {
+        trust::may_read(state, caller, &org).await?
+    } else {
+        caller.allowed(Action::ViewOrg, &Target::org(&org.name))
+    };
+    if !may {
         return Err(missing());
     }
     Ok(org)
@@ -64,7 +70,7 @@ async fn visible_org(state: &AppState, caller: &Caller, name: &str) -> ApiResult
 
 /// `GET /v2/org/{org}/signing-keys`: every key the org trusts.
 async fn list(State(state): State<AppState>, caller: Caller, Path(p): Path<OrgPath>) -> ApiResult<Json<Value>> {
-    let org = visible_org(&state, &caller, &p.org).await?;
+    let org = find_org(&state, &caller, &p.org, true).await?;
     let keys = trust::list(&state, &caller, &org).await?;
     Ok(Json(success(json!({
         "signingKeys": keys.iter().map(key_json).collect::<Vec<_>>(),
@@ -86,7 +92,7 @@ async fn add(
     Path(p): Path<OrgPath>,
     Json(body): Json<NewKey>,
 ) -> ApiResult<Json<Value>> {
-    let org = visible_org(&state, &caller, &p.org).await?;
+    let org = find_org(&state, &caller, &p.org, false).await?;
     let key = trust::add(&state, &caller, &org, &body.name, &body.public_key).await?;
     tracing::info!(org = %org.name, key = %key.name, fingerprint = %key.fingerprint, "signing key trusted");
     Ok(Json(success(json!({"signingKey": key_json(&key)}))))
@@ -94,7 +100,7 @@ async fn add(
 
 /// `DELETE /v2/org/{org}/signing-keys/{name}`.
 async fn remove(State(state): State<AppState>, caller: Caller, Path(p): Path<KeyPath>) -> ApiResult<Json<Value>> {
-    let org = visible_org(&state, &caller, &p.org).await?;
+    let org = find_org(&state, &caller, &p.org, false).await?;
     trust::remove(&state, &caller, &org, &p.name).await?;
     tracing::info!(org = %org.name, key = %p.name, "signing key no longer trusted");
     Ok(Json(success(json!({}))))
@@ -115,7 +121,7 @@ async fn server_pem(state: &AppState, org: &Org) -> ApiResult<Response> {
 /// `GET /v2/org/{org}/containers/public-key`: the key that verifies the images the org's
 /// server signs (`cosign verify --key`, podman's `sigstoreSigned` `keyPath`).
 async fn org_public_key(State(state): State<AppState>, caller: Caller, Path(p): Path<OrgPath>) -> ApiResult<Response> {
-    let org = visible_org(&state, &caller, &p.org).await?;
+    let org = find_org(&state, &caller, &p.org, true).await?;
     server_pem(&state, &org).await
 }
 
@@ -145,13 +151,13 @@ async fn catalog_public_key(
             }
         }
     };
-    let org = visible_org(&state, &caller, &name).await?;
+    let org = find_org(&state, &caller, &name, true).await?;
     server_pem(&state, &org).await
 }
 
 /// `GET /v2/org/{org}/signature-requirements`: where pulls need a verified signature.
 async fn requirements(State(state): State<AppState>, caller: Caller, Path(p): Path<OrgPath>) -> ApiResult<Json<Value>> {
-    let org = visible_org(&state, &caller, &p.org).await?;
+    let org = find_org(&state, &caller, &p.org, false).await?;
     let listed: Vec<Value> = state
         .meta
         .signature_requirements(org.id)
@@ -179,7 +185,7 @@ async fn set_requirement(
     Path(p): Path<OrgPath>,
     Json(body): Json<RequirementChange>,
 ) -> ApiResult<Json<Value>> {
-    let org = visible_org(&state, &caller, &p.org).await?;
+    let org = find_org(&state, &caller, &p.org, false).await?;
     let (kind, path, team) = match (&body.team, &body.repository) {
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest("name a team or a repository, not both".into()));

@@ -8,6 +8,7 @@ use super::error::{DomainError, DomainResult};
 use super::{image_signatures, model_signing};
 use crate::auth::Caller;
 use crate::state::AppState;
+use hangar_core::access::AccessLevel;
 use hangar_core::names::validate_artifact_name;
 use hangar_core::policy::{Action, Target};
 use hangar_store::meta::{Org, TrustedKey};
@@ -99,9 +100,23 @@ fn require(caller: &Caller, org: &Org) -> DomainResult<()> {
     require_manage(caller, &Target::org(&org.name))
 }
 
-/// Whether the caller may read the org's public keys: anyone who may see the org.
-fn require_view(caller: &Caller, org: &Org) -> DomainResult<()> {
+/// Whether the caller may read the org's public keys: its members, and anyone once the org
+/// offers a repository beyond itself (whoever may pull a signed image may check it).
+pub async fn may_read(state: &AppState, caller: &Caller, org: &Org) -> DomainResult<bool> {
     if caller.allowed(Action::ViewOrg, &Target::org(&org.name)) {
+        return Ok(true);
+    }
+    let offered = state
+        .meta
+        .repositories_of(org.id, None)
+        .await?
+        .iter()
+        .any(|r| !matches!(r.info.access, AccessLevel::Private | AccessLevel::Exclusive));
+    Ok(offered)
+}
+
+async fn require_view(state: &AppState, caller: &Caller, org: &Org) -> DomainResult<()> {
+    if may_read(state, caller, org).await? {
         Ok(())
     } else {
         Err(DomainError::NotFound(format!("org '{}' not found", org.name)))
@@ -142,7 +157,7 @@ pub async fn server_key(state: &AppState, org: &Org, create: bool) -> DomainResu
 /// Every key of the org, for a caller who may see it: the server's (if made) and the
 /// registered ones.
 pub async fn list(state: &AppState, caller: &Caller, org: &Org) -> DomainResult<Vec<OrgKey>> {
-    require_view(caller, org)?;
+    require_view(state, caller, org).await?;
     let mut keys: Vec<OrgKey> = server_key(state, org, false).await?.into_iter().collect();
     keys.extend(state.meta.trusted_keys(org.id).await?.into_iter().map(listed));
     Ok(keys)

@@ -9,18 +9,21 @@ use super::explore::{access_label, caller_of, date};
 use super::forms::{not_visible, query};
 use super::render::page;
 use super::visitor::Visitor;
+use crate::auth::Caller;
 use crate::catalog::collections::holding_entity;
 use crate::catalog::images::{TagSummary, latest, summaries};
 use crate::catalog::links::base_url;
 use crate::catalog::repositories::{guarded, locate, repository_key};
 use crate::catalog::reveal::{Verdict, reveal};
+use crate::catalog::trust;
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use hangar_core::access::AccessLevel;
 use hangar_core::names::validate_repository;
 use hangar_core::policy::ArtifactOp;
-use hangar_pages::{Command, EntityPage, Fact, Link, TagRow, markdown};
+use hangar_pages::{Command, EntityPage, Fact, Link, PublicKeyRow, TagRow, markdown};
+use hangar_store::meta::Repository;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -129,7 +132,8 @@ pub async fn show(
             template.tags = tags
                 .iter()
                 .map(|t| tag_row(t, if may_pull { pull(&t.tag) } else { String::new() }))
-                .collect()
+                .collect();
+            template.public_keys = public_keys(state, &caller, repo).await?;
         }
         _ => template.related = collection_links(&holding_entity(state, &caller, repository_key(repo)).await?),
     }
@@ -160,6 +164,29 @@ pub async fn show(
         None => template.download_note = "Nothing to pull yet: it has no tags.".into(),
     }
     Ok(visitor.respond(page(&template)))
+}
+
+/// The keys of the repository's org, as "View all public keys" lists them.
+async fn public_keys(state: &AppState, caller: &Caller, repo: &Repository) -> WebResult<Vec<PublicKeyRow>> {
+    let org = state.meta.org_by_id(repo.org_id).await?;
+    if !trust::may_read(state, caller, &org).await? {
+        return Ok(vec![]);
+    }
+    Ok(trust::list(state, caller, &org)
+        .await?
+        .into_iter()
+        .map(|k| PublicKeyRow {
+            held: if k.server_held { "Server-held" } else { "Registered" }.into(),
+            url: if k.server_held {
+                format!("/v2/org/{}/containers/public-key", org.name)
+            } else {
+                String::new()
+            },
+            name: k.name,
+            fingerprint: k.fingerprint,
+            pem: k.pem,
+        })
+        .collect())
 }
 
 fn tag_row(t: &TagSummary, pull: String) -> TagRow {
