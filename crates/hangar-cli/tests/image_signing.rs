@@ -1,15 +1,15 @@
 //! Signed images (issue 18, Catalog guide §12), on both backends, with real clients.
 //!
-//! Debian 13's skopeo 1.18 (`scripts/test-services` unpacks it; Debian 12's is built with
-//! sigstore disabled) signs with a key from `hangar key signing create` while it pushes
-//! (`--sign-by-sigstore-private-key`, sigstore attachments turned on in `registries.d`), and
-//! verifies on pull with a `policy.json` that requires `sigstoreSigned` by a public key. The
-//! server checks every pushed signature against the keys the org trusts: `isSigned` only once the
-//! publisher's key is registered, with the reason shown before. `hangar registry image sign`
-//! signs with the org's server-held key, which skopeo then verifies with the key from
-//! `/v2/org/{org}/containers/public-key`. A signature requirement refuses unsigned pulls with
-//! an OCI DENIED that says why, through skopeo, podman and the Docker engine, on a second
-//! replica too.
+//! Debian 13's skopeo 1.18 and podman 5.4 (`scripts/test-services` unpacks them; Debian 12's
+//! are built with sigstore disabled) sign and verify: skopeo signs with a key from `hangar key
+//! signing create` while it pushes (`--sign-by-sigstore-private-key`, sigstore attachments
+//! turned on in `registries.d`), and podman pull and skopeo copy verify with a `policy.json` that
+//! requires `sigstoreSigned` by a public key. The server checks every pushed signature against
+//! the keys the org trusts: `isSigned` only once the publisher's key is registered, with the
+//! reason shown before. `hangar registry image sign` signs with the org's server-held key,
+//! which both verify with the key from `/v2/org/{org}/containers/public-key`. A signature
+//! requirement refuses unsigned pulls with an OCI DENIED that says why, through skopeo, podman
+//! and the Docker engine (Debian 12's), on a second replica too.
 
 mod common;
 
@@ -23,80 +23,104 @@ use std::path::{Path, PathBuf};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// Debian 13's skopeo, through `scripts/skopeo-sigstore`; None (the test is skipped) without it.
-fn sigstore_skopeo() -> Option<(String, String)> {
-    match std::env::var("HANGAR_TEST_SIGSTORE_SKOPEO") {
-        Ok(root) if Path::new(&root).join("usr/bin/skopeo").exists() => {
-            let wrapper = common::repo_root().join("scripts/skopeo-sigstore");
-            Some((path_str(&wrapper).to_string(), root))
+/// The folder with Debian 13's skopeo and podman (`scripts/test-services`); None (the test is
+/// skipped) without it.
+fn sigstore_clients() -> Option<PathBuf> {
+    match std::env::var("HANGAR_TEST_SIGSTORE_CLIENTS") {
+        Ok(dir) if Path::new(&dir).join("skopeo").exists() && Path::new(&dir).join("podman").exists() => {
+            Some(PathBuf::from(dir))
         }
         _ => {
             assert!(
                 !require_all(),
-                "HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_SIGSTORE_SKOPEO is not set (scripts/test-services install)"
+                "HANGAR_TEST_REQUIRE_ALL=1 but HANGAR_TEST_SIGSTORE_CLIENTS is not set (scripts/test-services install)"
             );
-            eprintln!("note: no sigstore-enabled skopeo; skipping");
+            eprintln!("note: no sigstore-enabled skopeo and podman; skipping");
             None
         }
     }
 }
 
-/// A sigstore-enabled skopeo with its own registries.d (sigstore attachments on) and policies.
+/// Sigstore-enabled skopeo and podman: sigstore attachments on for every registry, and a
+/// signature policy per run (the clients' HOME holds podman's: `~/.config/containers`).
 struct Signer {
-    wrapper: String,
-    root: String,
+    bin: PathBuf,
     dir: PathBuf,
+    config: PathBuf,
 }
 
 impl Signer {
-    fn new(wrapper: String, root: String, dir: &Path) -> Signer {
-        let registries_d = dir.join("registries.d");
-        std::fs::create_dir_all(&registries_d).unwrap();
+    fn new(bin: PathBuf, dir: &Path, clients: &Clients) -> Signer {
+        let home = clients
+            .env
+            .iter()
+            .find(|(k, _)| k == "HOME")
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap();
+        let config = home.join(".config/containers");
+        std::fs::create_dir_all(config.join("registries.d")).unwrap();
         std::fs::write(
-            registries_d.join("default.yaml"),
+            config.join("registries.d/default.yaml"),
             "default-docker:\n  use-sigstore-attachments: true\n",
         )
         .unwrap();
         std::fs::write(dir.join("password"), PASSWORD).unwrap();
-        Signer {
-            wrapper,
-            root,
+        let signer = Signer {
+            bin,
             dir: dir.to_path_buf(),
-        }
+            config,
+        };
+        signer.set_policy(None);
+        signer
     }
 
-    /// A policy that accepts only images signed by `public_key` (podman's and skopeo's
-    /// `sigstoreSigned`).
-    fn policy(&self, public_key: &Path) -> PathBuf {
-        let path = self.dir.join(format!(
-            "policy-{}.json",
-            public_key.file_stem().unwrap().to_string_lossy()
-        ));
-        let policy = json!({
-            "default": [{"type": "reject"}],
-            "transports": {
-                "docker": {"": [{"type": "sigstoreSigned", "keyPath": path_str(public_key),
-                                 "signedIdentity": {"type": "matchRepository"}}]},
-                "oci": {"": [{"type": "insecureAcceptAnything"}]},
-            },
-        });
-        std::fs::write(&path, policy.to_string()).unwrap();
-        path
+    /// The signature policy in force: only images signed by `public_key` (`sigstoreSigned`),
+    /// or anything.
+    fn set_policy(&self, public_key: Option<&Path>) {
+        let policy = match public_key {
+            Some(key) => json!({
+                "default": [{"type": "reject"}],
+                "transports": {
+                    "docker": {"": [{"type": "sigstoreSigned", "keyPath": path_str(key),
+                                     "signedIdentity": {"type": "matchRepository"}}]},
+                    "oci": {"": [{"type": "insecureAcceptAnything"}]},
+                },
+            }),
+            None => json!({"default": [{"type": "insecureAcceptAnything"}]}),
+        };
+        std::fs::write(self.config.join("policy.json"), policy.to_string()).unwrap();
     }
 
-    fn run(&self, clients: &Clients, policy: Option<&Path>, args: &[&str]) -> (bool, String, String) {
-        let insecure = self.dir.join("policy-any.json");
-        std::fs::write(&insecure, r#"{"default":[{"type":"insecureAcceptAnything"}]}"#).unwrap();
-        let registries_d = self.dir.join("registries.d");
-        let mut all = vec![
-            self.root.as_str(),
-            "--policy",
-            path_str(policy.unwrap_or(&insecure)),
-            "--registries.d",
-            path_str(&registries_d),
-        ];
+    fn skopeo(&self, clients: &Clients, args: &[&str]) -> (bool, String, String) {
+        let registries_d = self.config.join("registries.d");
+        let policy = self.config.join("policy.json");
+        let mut all = vec!["--policy", path_str(&policy), "--registries.d", path_str(&registries_d)];
         all.extend(args);
-        clients.run(&self.wrapper, &all)
+        clients.run(path_str(&self.bin.join("skopeo")), &all)
+    }
+
+    /// `podman pull` (podman 5, which checks the policy) into storage of its own.
+    fn podman_pull(&self, clients: &Clients, creds: &str, image: &str) -> (bool, String, String) {
+        let storage = tempfile::tempdir_in(&self.dir).unwrap();
+        let (root, runroot) = (storage.path().join("root"), storage.path().join("run"));
+        let args = [
+            "--root",
+            path_str(&root),
+            "--runroot",
+            path_str(&runroot),
+            "--storage-driver",
+            "vfs",
+            "--cgroup-manager",
+            "cgroupfs",
+            "--events-backend",
+            "file",
+            "pull",
+            "--tls-verify=false",
+            "--creds",
+            creds,
+            image,
+        ];
+        clients.run(path_str(&self.bin.join("podman")), &args)
     }
 }
 
@@ -107,7 +131,7 @@ async fn tag_json(api: &common::Api, auth: &Auth, repo: &str, tag: &str) -> Valu
 }
 
 async fn signed_images(stores: &Stores) {
-    let Some((wrapper, root)) = sigstore_skopeo() else {
+    let Some(bin) = sigstore_clients() else {
         return;
     };
     if !have("skopeo") || !have("podman") {
@@ -121,7 +145,7 @@ async fn signed_images(stores: &Stores) {
     let clients = Clients::new(stores);
     let work = stores.dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
-    let signer = Signer::new(wrapper, root, &work);
+    let signer = Signer::new(bin, &work, &clients);
     let cli = Cli::new(&server, &work.join("hangar-home")).key(&key).org("acme");
 
     // Key pairs made by `hangar key signing create` (cosign's format), on this machine.
@@ -147,9 +171,8 @@ async fn signed_images(stores: &Stores) {
     let password_file = work.join("password");
 
     // skopeo signs while it pushes; the signature is stored, but no key of the org verifies it.
-    let (ok, out, err) = signer.run(
+    let (ok, out, err) = signer.skopeo(
         &clients,
-        None,
         &[
             "copy",
             "--dest-tls-verify=false",
@@ -269,12 +292,14 @@ async fn signed_images(stores: &Stores) {
     ]);
     assert!(listed.contains("acme/web") || listed.contains("\"web\""), "{listed}");
 
-    // skopeo verifies on pull: with the publisher's key it passes, with another it fails.
+    // podman and skopeo verify on pull: with the publisher's key they pass, with another they
+    // fail. (success of podman pull, success of skopeo copy, their errors)
     let pulled = work.join("pulled");
-    let pull = |policy: &Path, reference: &str| {
-        signer.run(
+    let verified_pull = |public_key: &Path, reference: &str| {
+        signer.set_policy(Some(public_key));
+        let podman = signer.podman_pull(&clients, &owner_creds, &format!("{registry}/{reference}"));
+        let skopeo = signer.skopeo(
             &clients,
-            Some(policy),
             &[
                 "copy",
                 "--remove-signatures",
@@ -284,14 +309,23 @@ async fn signed_images(stores: &Stores) {
                 &dst(reference),
                 &format!("oci:{}:x", path_str(&pulled)),
             ],
+        );
+        signer.set_policy(None);
+        (
+            podman.0,
+            skopeo.0,
+            format!("podman: {}\nskopeo: {}", podman.2.trim(), skopeo.2.trim()),
         )
     };
-    let (ok, out, err) = pull(&signer.policy(&release_pub), "acme/web:v1");
-    assert!(ok, "verified pull: {out}\n{err}");
-    let (ok, _, err) = pull(&signer.policy(&stranger_pub), "acme/web:v1");
-    assert!(!ok, "a pull verified with another key passed");
-    eprintln!("skopeo verification with another key: {}", err.trim());
-    assert!(err.contains("signature") || err.contains("Signature"), "{err}");
+    let (podman_ok, skopeo_ok, err) = verified_pull(&release_pub, "acme/web:v1");
+    assert!(podman_ok && skopeo_ok, "verified pull: {err}");
+    let (podman_ok, skopeo_ok, err) = verified_pull(&stranger_pub, "acme/web:v1");
+    assert!(
+        !podman_ok && !skopeo_ok,
+        "a pull verified with another key passed: {err}"
+    );
+    assert_eq!(err.matches("signature verification failed").count(), 2, "{err}");
+    eprintln!("verified with another key:\n{err}");
 
     // The server signs v2 with the org's key; skopeo verifies it with the org's public key.
     let push_unsigned = |tag: &str, reference: &str| {
@@ -310,10 +344,13 @@ async fn signed_images(stores: &Stores) {
     assert_eq!(tag["signedBy"], json!(["hangar"]), "{tag}");
     let hangar_pub = work.join("hangar.pub");
     cli.ok(&["key", "signing", "public-key", "--output", path_str(&hangar_pub)]);
-    let (ok, out, err) = pull(&signer.policy(&hangar_pub), "acme/web:v2");
-    assert!(ok, "pull of the server-signed image: {out}\n{err}");
-    let (ok, _, _) = pull(&signer.policy(&release_pub), "acme/web:v2");
-    assert!(!ok, "the server's signature verified with the publisher's key");
+    let (podman_ok, skopeo_ok, err) = verified_pull(&hangar_pub, "acme/web:v2");
+    assert!(podman_ok && skopeo_ok, "pull of the server-signed image: {err}");
+    let (podman_ok, skopeo_ok, err) = verified_pull(&release_pub, "acme/web:v2");
+    assert!(
+        !podman_ok && !skopeo_ok,
+        "the server's signature verified with the publisher's key: {err}"
+    );
     let keys = cli.ok(&["key", "signing", "list", "--format_type", "json"]);
     assert!(keys.contains("\"hangar\"") && keys.contains("\"release\""), "{keys}");
 
@@ -326,6 +363,7 @@ async fn signed_images(stores: &Stores) {
             "skopeo",
             &[
                 "copy",
+                "--remove-signatures",
                 "--src-tls-verify=false",
                 "--src-creds",
                 &owner_creds,
