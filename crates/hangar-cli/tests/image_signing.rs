@@ -102,25 +102,8 @@ impl Signer {
     /// `podman pull` (podman 5, which checks the policy) into storage of its own.
     fn podman_pull(&self, clients: &Clients, creds: &str, image: &str) -> (bool, String, String) {
         let storage = tempfile::tempdir_in(&self.dir).unwrap();
-        let (root, runroot) = (storage.path().join("root"), storage.path().join("run"));
-        let args = [
-            "--root",
-            path_str(&root),
-            "--runroot",
-            path_str(&runroot),
-            "--storage-driver",
-            "vfs",
-            "--cgroup-manager",
-            "cgroupfs",
-            "--events-backend",
-            "file",
-            "pull",
-            "--tls-verify=false",
-            "--creds",
-            creds,
-            image,
-        ];
-        clients.run(path_str(&self.bin.join("podman")), &args)
+        let args = ["pull", "--tls-verify=false", "--creds", creds, image];
+        clients.podman_in(path_str(&self.bin.join("podman")), storage.path(), &args)
     }
 }
 

@@ -99,7 +99,12 @@ impl Clients {
     /// podman as root without a systemd: its own storage (vfs: no overlay mounts) under the
     /// clients' folder, cgroupfs and a file for events.
     pub fn podman(&self, args: &[&str]) -> (bool, String, String) {
-        let (root, runroot) = (self.dir.join("podman-root"), self.dir.join("podman-run"));
+        self.podman_in("podman", &self.dir, args)
+    }
+
+    /// `program` (a podman) as [`Clients::podman`] runs it, with its storage under `storage`.
+    pub fn podman_in(&self, program: &str, storage: &Path, args: &[&str]) -> (bool, String, String) {
+        let (root, runroot) = (storage.join("podman-root"), storage.join("podman-run"));
         let mut all = vec![
             "--root",
             path_str(&root),
@@ -113,7 +118,7 @@ impl Clients {
             "file",
         ];
         all.extend(args);
-        self.run("podman", &all)
+        self.run(program, &all)
     }
 
     pub fn ok(&self, program: &str, args: &[&str]) -> String {
