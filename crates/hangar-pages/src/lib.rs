@@ -641,6 +641,37 @@ pub struct OrgTeamsPage {
     pub problem: Option<Problem>,
 }
 
+/// Organization → Signing (issue 18): the keys the org trusts, with their public parts, and
+/// where pulls need a verified signature; owners and registry admins add and remove keys and
+/// requirements.
+#[derive(Template)]
+#[template(path = "org_signing.html")]
+pub struct OrgSigningPage {
+    pub chrome: Chrome,
+    pub nav: OrgNav,
+    pub keys: Vec<PublicKeyRow>,
+    pub requirements: Vec<RequirementRow>,
+    /// The teams a requirement may be set for.
+    pub teams: Vec<String>,
+    pub manage: bool,
+    /// What the add-key form had, when it was refused.
+    pub new_name: String,
+    pub new_pem: String,
+    pub notice: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+/// Where pulls need a verified signature.
+#[derive(Debug, Clone)]
+pub struct RequirementRow {
+    /// "Organization", "Team" or "Repository".
+    pub kind: String,
+    pub path: String,
+    /// The form fields that name it: (`scope`, `name`).
+    pub scope: String,
+    pub name: String,
+}
+
 /// One field of a create or edit form.
 #[derive(Debug, Clone, Default)]
 pub struct FormField {

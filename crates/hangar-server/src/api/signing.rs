@@ -6,7 +6,7 @@ use super::extract::{Json, Path, Query};
 use super::views::{date, success};
 use crate::auth::Caller;
 use crate::catalog::error::DomainError;
-use crate::catalog::trust::{self, OrgKey};
+use crate::catalog::trust::{self, OrgKey, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Router;
@@ -15,7 +15,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use hangar_core::policy::{Action, Target};
-use hangar_store::meta::{Org, RequirementKind};
+use hangar_store::meta::Org;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -186,45 +186,15 @@ async fn set_requirement(
     Json(body): Json<RequirementChange>,
 ) -> ApiResult<Json<Value>> {
     let org = find_org(&state, &caller, &p.org, false).await?;
-    let (kind, path, team) = match (&body.team, &body.repository) {
+    let scope = match (body.team, body.repository) {
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest("name a team or a repository, not both".into()));
         }
-        (Some(team), None) => {
-            state.meta.require_team(&org, team).await?;
-            (
-                RequirementKind::Team,
-                format!("{}/{team}", org.name),
-                Some(team.clone()),
-            )
-        }
-        (None, Some(repo)) => {
-            let found = state
-                .meta
-                .repository(repo)
-                .await?
-                .filter(|r| r.org_id == org.id)
-                .ok_or_else(|| ApiError::NotFound(format!("repository '{repo}' not found in org '{}'", org.name)))?;
-            let team = match found.team_id {
-                Some(_) => found.name.split('/').nth(1).map(String::from),
-                None => None,
-            };
-            (RequirementKind::Repository, found.name, team)
-        }
-        (None, None) => (RequirementKind::Org, org.name.clone(), None),
+        (Some(team), None) => Scope::Team(team),
+        (None, Some(repo)) => Scope::Repository(repo),
+        (None, None) => Scope::Org,
     };
-    let target = Target {
-        org: &org.name,
-        team: team.as_deref(),
-        entity: None,
-    };
-    trust::require_manage(&caller, &target)?;
-    let by = caller.user.as_ref().map(|u| u.id);
-    state
-        .meta
-        .set_signature_requirement(org.id, kind, &path, body.require, by)
-        .await?;
-    tracing::info!(%path, require = body.require, "signature requirement changed");
+    let (kind, path) = trust::set_requirement(&state, &caller, &org, scope, body.require).await?;
     Ok(Json(success(json!({
         "requirement": {"kind": kind.word(), "path": path, "require": body.require},
     }))))

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use hangar_core::access::AccessLevel;
 use hangar_core::names::validate_artifact_name;
 use hangar_core::policy::{Action, Target};
-use hangar_store::meta::{Org, TrustedKey};
+use hangar_store::meta::{Org, RequirementKind, TrustedKey};
 use p256::ecdsa::VerifyingKey;
 use p256::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 use sha2::{Digest, Sha256};
@@ -235,4 +235,65 @@ pub fn require_manage(caller: &Caller, target: &Target) -> DomainResult<()> {
             "only org owners and registry admins manage signing".into(),
         ))
     }
+}
+
+/// Where a signature requirement applies.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Org,
+    Team(String),
+    /// `org/[team/]repo`.
+    Repository(String),
+}
+
+/// Turns the need for verified signatures on or off for the org, a team or a repository of
+/// it (org owners and registry admins; for a team's, its registry admins too); answers the kind
+/// and path it applies to.
+pub async fn set_requirement(
+    state: &AppState,
+    caller: &Caller,
+    org: &Org,
+    scope: Scope,
+    require: bool,
+) -> DomainResult<(RequirementKind, String)> {
+    let (kind, path, team) = match scope {
+        Scope::Org => (RequirementKind::Org, org.name.clone(), None),
+        Scope::Team(team) => {
+            let found = state
+                .meta
+                .team(org.id, &team)
+                .await?
+                .ok_or_else(|| DomainError::NotFound(format!("team '{team}' not found in org '{}'", org.name)))?;
+            (
+                RequirementKind::Team,
+                format!("{}/{}", org.name, found.name),
+                Some(found.name),
+            )
+        }
+        Scope::Repository(name) => {
+            let found = state
+                .meta
+                .repository(&name)
+                .await?
+                .filter(|r| r.org_id == org.id)
+                .ok_or_else(|| DomainError::NotFound(format!("repository '{name}' not found in org '{}'", org.name)))?;
+            let team = found
+                .team_id
+                .and_then(|_| found.name.split('/').nth(1).map(String::from));
+            (RequirementKind::Repository, found.name, team)
+        }
+    };
+    let target = Target {
+        org: &org.name,
+        team: team.as_deref(),
+        entity: None,
+    };
+    require_manage(caller, &target)?;
+    let by = caller.user.as_ref().map(|u| u.id);
+    state
+        .meta
+        .set_signature_requirement(org.id, kind, &path, require, by)
+        .await?;
+    tracing::info!(%path, require, "signature requirement changed");
+    Ok((kind, path))
 }

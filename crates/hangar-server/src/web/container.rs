@@ -172,21 +172,7 @@ async fn public_keys(state: &AppState, caller: &Caller, repo: &Repository) -> We
     if !trust::may_read(state, caller, &org).await? {
         return Ok(vec![]);
     }
-    Ok(trust::list(state, caller, &org)
-        .await?
-        .into_iter()
-        .map(|k| PublicKeyRow {
-            held: if k.server_held { "Server-held" } else { "Registered" }.into(),
-            url: if k.server_held {
-                format!("/v2/org/{}/containers/public-key", org.name)
-            } else {
-                String::new()
-            },
-            name: k.name,
-            fingerprint: k.fingerprint,
-            pem: k.pem,
-        })
-        .collect())
+    Ok(super::signing::key_rows(&org, trust::list(state, caller, &org).await?))
 }
 
 fn tag_row(t: &TagSummary, pull: String) -> TagRow {

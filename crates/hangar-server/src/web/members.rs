@@ -7,7 +7,7 @@
 use super::error::{WebError, WebResult};
 use super::explore::date;
 use super::forms::{Fields, encode, see_other};
-use super::organization::{nav, notice, open, problem, sees_users, team_of, with_status};
+use super::organization::{nav, notice, open, open_post, problem, sees_users, team_of, with_status};
 use super::render::page;
 use super::visitor::Visitor;
 use crate::auth::Caller;
@@ -210,8 +210,7 @@ pub async fn invite(
     Path(org): Path<String>,
     fields: Fields,
 ) -> WebResult<Response> {
-    let (org, caller) = open(&state, &visitor, &org).await?;
-    visitor.check_csrf(&fields.get("csrf"))?;
+    let (org, caller) = open_post(&state, &visitor, &org, &fields.get("csrf")).await?;
     let team = fields.get("team");
     let base = link_base(&state.settings, &headers);
     let links = Links {
@@ -257,8 +256,7 @@ pub async fn resend(
     Path((org, id)): Path<(String, i64)>,
     fields: Fields,
 ) -> WebResult<Response> {
-    let (org, caller) = open(&state, &visitor, &org).await?;
-    visitor.check_csrf(&fields.get("csrf"))?;
+    let (org, caller) = open_post(&state, &visitor, &org, &fields.get("csrf")).await?;
     let base = link_base(&state.settings, &headers);
     let links = Links {
         base: &base,
@@ -277,8 +275,7 @@ pub async fn cancel(
     Path(org): Path<String>,
     fields: Fields,
 ) -> WebResult<Response> {
-    let (org, caller) = open(&state, &visitor, &org).await?;
-    visitor.check_csrf(&fields.get("csrf"))?;
+    let (org, caller) = open_post(&state, &visitor, &org, &fields.get("csrf")).await?;
     let outcome = invitations::withdraw(&state.meta, &caller, &org, &fields.get("email"))
         .await
         .map(|()| "cancelled");
@@ -415,8 +412,7 @@ async fn member_form(
     id: i64,
     fields: &Fields,
 ) -> WebResult<(Org, Caller, Member, Option<Team>)> {
-    let (org, caller) = open(state, visitor, org).await?;
-    visitor.check_csrf(&fields.get("csrf"))?;
+    let (org, caller) = open_post(state, visitor, org, &fields.get("csrf")).await?;
     let member = member_of(state, &caller, &org, id).await?;
     let team = team_named(state, &caller, &org, &fields.get("team")).await?;
     Ok((org, caller, member, team))

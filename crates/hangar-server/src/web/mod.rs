@@ -18,6 +18,7 @@ mod passwords;
 mod publish;
 mod render;
 mod signin;
+mod signing;
 mod upload;
 mod visitor;
 
@@ -55,6 +56,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/orgs/{org}/admin/teams/{team}", post(organization::save_team))
         .route("/orgs/{org}/admin/teams/{team}/delete", post(organization::delete_team))
+        .route("/orgs/{org}/admin/signing", get(signing::show))
+        .route("/orgs/{org}/admin/signing/keys", post(signing::add_key))
+        .route(
+            "/orgs/{org}/admin/signing/keys/{name}/remove",
+            post(signing::remove_key),
+        )
+        .route("/orgs/{org}/admin/signing/requirements", post(signing::set_requirement))
         .route("/orgs/{org}/admin/users", get(members::users))
         .route("/orgs/{org}/admin/users/{id}", get(members::member))
         .route("/orgs/{org}/admin/users/{id}/roles", post(members::set_roles))

@@ -38,6 +38,13 @@ pub(super) async fn open(state: &AppState, visitor: &Visitor, name: &str) -> Web
     }
 }
 
+/// [`open`] for a form post, whose CSRF token is checked too.
+pub(super) async fn open_post(state: &AppState, visitor: &Visitor, name: &str, csrf: &str) -> WebResult<(Org, Caller)> {
+    let opened = open(state, visitor, name).await?;
+    visitor.check_csrf(csrf)?;
+    Ok(opened)
+}
+
 /// Whether the caller sees the org's users: at org scope or in one of their teams.
 pub(super) fn sees_users(caller: &Caller, org: &Org) -> bool {
     caller.allowed(Action::ViewUsers, &Target::org(&org.name))
@@ -57,6 +64,7 @@ pub(super) fn nav(org: &Org, caller: &Caller, current: &str) -> OrgNav {
         tabs.push(("Users", format!("{base}/users")));
     }
     tabs.push(("Teams", format!("{base}/teams")));
+    tabs.push(("Signing", format!("{base}/signing")));
     OrgNav {
         org: org.name.clone(),
         display_name: org.display_name.clone(),
@@ -102,7 +110,7 @@ pub(super) fn with_status(mut response: Response, problem: Option<&Problem>) -> 
 #[derive(Deserialize, Default)]
 pub struct Notice {
     #[serde(default)]
-    done: String,
+    pub(super) done: String,
 }
 
 /// What a finished form says on the page it returns to.
@@ -119,6 +127,10 @@ pub(super) fn notice(done: &str) -> Option<String> {
         "added" => "The user is added to the team.",
         "removed-team" => "The user is removed from the team.",
         "removed" => "The user is removed from the organization and their personal keys for it are revoked.",
+        "key-added" => "The key is trusted; the signatures it made are verified again.",
+        "key-removed" => "The key is no longer trusted; what it signed is no longer verified.",
+        "required" => "Pulls there now need a verified signature.",
+        "lifted" => "Pulls there no longer need a signature.",
         _ => return None,
     };
     Some(text.into())
@@ -206,8 +218,7 @@ pub async fn save_profile(
     Path(org): Path<String>,
     Form(form): Form<ProfileForm>,
 ) -> WebResult<Response> {
-    let (org, caller) = open(&state, &visitor, &org).await?;
-    visitor.check_csrf(&form.csrf)?;
+    let (org, caller) = open_post(&state, &visitor, &org, &form.csrf).await?;
     let description = form.description.replace("\r\n", "\n");
     match orgs::update_org(
         &state.meta,
@@ -309,8 +320,7 @@ pub async fn create_team(
     Path(org): Path<String>,
     Form(form): Form<TeamForm>,
 ) -> WebResult<Response> {
-    let (org, caller) = open(&state, &visitor, &org).await?;
-    visitor.check_csrf(&form.csrf)?;
+    let (org, caller) = open_post(&state, &visitor, &org, &form.csrf).await?;
     let name = form.name.trim().to_string();
     let outcome = orgs::create_team(&state.meta, &caller, &org, &name, form.description.trim())
         .await
@@ -341,8 +351,7 @@ pub async fn save_team(
     Path((org, team)): Path<(String, String)>,
     Form(form): Form<TeamForm>,
 ) -> WebResult<Response> {
-    let (org, caller) = open(&state, &visitor, &org).await?;
-    visitor.check_csrf(&form.csrf)?;
+    let (org, caller) = open_post(&state, &visitor, &org, &form.csrf).await?;
     let team = team_of(&state, &caller, &org, &team).await?;
     let outcome = orgs::update_team(&state.meta, &caller, &org, &team, form.description.trim())
         .await
@@ -357,8 +366,7 @@ pub async fn delete_team(
     Path((org, team)): Path<(String, String)>,
     Form(form): Form<TeamForm>,
 ) -> WebResult<Response> {
-    let (org, caller) = open(&state, &visitor, &org).await?;
-    visitor.check_csrf(&form.csrf)?;
+    let (org, caller) = open_post(&state, &visitor, &org, &form.csrf).await?;
     let team = team_of(&state, &caller, &org, &team).await?;
     let outcome = if form.confirm != team.name {
         Err(IdentityError::Invalid(format!(
