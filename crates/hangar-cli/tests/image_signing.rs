@@ -16,8 +16,9 @@ mod common;
 use common::Auth;
 use common::cli::Cli;
 use common::clients::{Clients, Dockerd, creds, docker_available, have, host, require_all};
-use common::registry::make_image;
+use common::registry::{OCI_MANIFEST, Registry, image_manifest, make_image};
 use common::{ServeOptions, Server, Stores, admin_ok, member, path_str};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -186,7 +187,7 @@ async fn signed_images(stores: &Stores) {
     // The catalog page (the repository made public) says so too, and why.
     let (status, body) = api
         .call(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             "/v2/org/acme/repos/web",
             &owner,
             Some(json!({"isPublic": true})),
@@ -432,6 +433,29 @@ async fn signed_images(stores: &Stores) {
         json!([{"kind": "repository", "path": "acme/plain"}]),
         "{requirements}"
     );
+
+    // An image dressed up as a signature (cosign's artifact type, a simple-signing layer, no
+    // signature tag) is no signature: refused like any unsigned image.
+    let reg = Registry::new(&server, Some(key.clone()));
+    let payload = reg.push_blob("acme/plain", b"{}").await;
+    let mut disguised = image_manifest(&reg.push_blob("acme/plain", b"{}").await, &[(&payload, 2)], None);
+    disguised["config"]["size"] = json!(2);
+    disguised["artifactType"] = json!("application/vnd.dev.cosign.artifact.sig.v1+json");
+    disguised["layers"][0]["mediaType"] = json!("application/vnd.dev.cosign.simplesigning.v1+json");
+    let r = reg
+        .push_manifest("acme/plain", "disguised", OCI_MANIFEST, &disguised)
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = reg
+        .send(Method::GET, "/v2/acme/plain/manifests/disguised", &[], vec![])
+        .await;
+    assert_eq!(r.status(), 403, "a disguised image was served");
+    // A requirement outlives its repository until it is lifted.
+    let (status, _) = api.call(Method::DELETE, "/v2/org/acme/repos/plain", &owner, None).await;
+    assert_eq!(status, 200);
+    cli.ok(&["registry", "image", "require-signatures", "acme/plain", "--off"]);
+    let (_, requirements) = api.get("/v2/org/acme/signature-requirements", &owner).await;
+    assert_eq!(requirements["requirements"], json!([]), "{requirements}");
 }
 both_backends!(signed, signed_images);
 

@@ -331,6 +331,25 @@ async fn publisher_signatures(backend: Backend) {
         );
         assert!(ok, "model_signing sign key: {said}");
     };
+    let sign_certificate = |(certificate, key, chain): (&str, &str, &str), signature: &Path| {
+        let (ok, said) = model_signing(
+            &python,
+            &[
+                "sign",
+                "certificate",
+                "--signing_certificate",
+                path_str(&pki.join(certificate)),
+                "--private_key",
+                path_str(&pki.join(key)),
+                "--certificate_chain",
+                path_str(&pki.join(chain)),
+                "--signature",
+                path_str(signature),
+                path_str(&src),
+            ],
+        );
+        assert!(ok, "model_signing sign certificate: {said}");
+    };
     let upload = |signature: &Path| {
         let out = model.output(&["sign", "acme/det:1.0", "--signature", path_str(signature)]);
         (
@@ -410,23 +429,7 @@ async fn publisher_signatures(backend: Backend) {
 
     // Signed with a certificate the publisher's CA issued: trusted once the CA is registered.
     let by_certificate = work.join("by-certificate.sigstore");
-    let (ok, said) = model_signing(
-        &python,
-        &[
-            "sign",
-            "certificate",
-            "--signing_certificate",
-            path_str(&pki.join("leaf.pem")),
-            "--private_key",
-            path_str(&pki.join("leaf-key.pem")),
-            "--certificate_chain",
-            path_str(&pki.join("ca.pem")),
-            "--signature",
-            path_str(&by_certificate),
-            path_str(&src),
-        ],
-    );
-    assert!(ok, "model_signing sign certificate: {said}");
+    sign_certificate(("leaf.pem", "leaf-key.pem", "ca.pem"), &by_certificate);
     let (ok, said) = upload(&by_certificate);
     assert!(
         !ok && said.contains("leads to no key or certificate the org trusts"),
@@ -442,6 +445,12 @@ async fn publisher_signatures(backend: Backend) {
     ]);
     let (ok, said) = upload(&by_certificate);
     assert!(ok && said.contains("verified by key 'publisher-ca'"), "{said}");
+    // A certificate that the leaf issued (the leaf is no CA) does not chain to the CA.
+    let rogue = work.join("rogue.sigstore");
+    sign_certificate(("rogue.pem", "rogue-key.pem", "leaf-and-ca.pem"), &rogue);
+    let (ok, said) = upload(&rogue);
+    assert!(!ok && said.contains("which must be a CA"), "{said}");
+    println!("a certificate the leaf issued: {}", said.trim());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,6 +25,9 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 /// A payload larger than this is not read (real ones are a few hundred bytes).
 const MAX_PAYLOAD: i64 = 64 * 1024;
+/// Signatures of one signature manifest beyond this many are not read (each is a blob read and
+/// an ECDSA check while the push waits).
+const MAX_SIGNATURES: usize = 32;
 
 /// One layer of a pushed manifest, as far as signatures care.
 pub struct SignatureLayer<'a> {
@@ -45,17 +48,20 @@ pub fn signature_tag(digest: &str) -> String {
     format!("{}.sig", digest.replacen(':', "-", 1))
 }
 
-/// The repository path a `docker-reference` names (its registry host, tag and digest left out).
-fn repository_of_reference(reference: &str) -> &str {
+/// Whether a `docker-reference` names `repository`: its path (tag and digest left out) is the
+/// repository, after at most one registry host (org names have no dots, so a host is the one
+/// component more).
+fn names_repository(reference: &str, repository: &str) -> bool {
     let reference = reference.split('@').next().unwrap_or_default();
-    let path = match reference.split_once('/') {
-        Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
+    let path = match reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
         _ => reference,
     };
-    match path.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name,
-        _ => path,
-    }
+    path == repository
+        || path
+            .strip_suffix(repository)
+            .and_then(|host| host.strip_suffix('/'))
+            .is_some_and(|host| !host.is_empty() && !host.contains('/'))
 }
 
 /// The verdict on one signature: the name of the org key that verifies it, or why none does.
@@ -73,7 +79,7 @@ fn verdict(
         return Err(format!("its payload signs '{signs}', not {subject}"));
     }
     let named = critical["identity"]["docker-reference"].as_str().unwrap_or_default();
-    if repository_of_reference(named) != repository {
+    if !names_repository(named, repository) {
         return Err(format!("its payload names '{named}', not the repository {repository}"));
     }
     verifiers
@@ -140,8 +146,14 @@ pub async fn manifest_pushed(
     subject: Option<String>,
     layers: &[SignatureLayer<'_>],
 ) {
-    let signature_layers: Vec<&SignatureLayer> =
-        layers.iter().filter(|l| l.media_type == Some(SIMPLE_SIGNING)).collect();
+    let signature_layers: Vec<&SignatureLayer> = layers
+        .iter()
+        .filter(|l| l.media_type == Some(SIMPLE_SIGNING))
+        .take(MAX_SIGNATURES)
+        .collect();
+    if signature_layers.len() == MAX_SIGNATURES {
+        tracing::warn!(%repository, signature = %manifest_digest, "only the first {MAX_SIGNATURES} signatures are read");
+    }
     let Some(subject) = subject.filter(|_| !signature_layers.is_empty()) else {
         return;
     };
@@ -262,16 +274,14 @@ async fn requirement(state: &AppState, repo: &Repository) -> DomainResult<Option
     }))
 }
 
-/// Whether a stored manifest is a signature (which stays pullable, so clients can verify).
-fn is_signature(content: &[u8]) -> bool {
+/// Whether a stored manifest is a cosign signature, which stays pullable so that clients can
+/// verify: recorded as one when it was pushed (as a `.sig` tag or with a subject), and holding
+/// nothing but signatures (never an image dressed up as one).
+async fn is_signature(state: &AppState, repo: &Repository, digest: &str, content: &[u8]) -> DomainResult<bool> {
     let doc: Value = serde_json::from_slice(content).unwrap_or_default();
-    let layer_types = doc["layers"].as_array().into_iter().flatten();
-    doc["artifactType"]
-        .as_str()
-        .is_some_and(|t| super::images::SIGNATURE_TYPES.contains(&t))
-        || layer_types
-            .filter_map(|l| l["mediaType"].as_str())
-            .any(|t| t == SIMPLE_SIGNING)
+    let layers = doc["layers"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let only_signatures = !layers.is_empty() && layers.iter().all(|l| l["mediaType"] == SIMPLE_SIGNING);
+    Ok(only_signatures && state.meta.is_image_signature(repo.id, digest).await?)
 }
 
 /// Refuses the pull of a manifest that is not signed with a key the org trusts, when an org,
@@ -281,7 +291,7 @@ pub async fn check_pull(state: &AppState, repo: &Repository, digest: &str, conte
     let Some(path) = requirement(state, repo).await? else {
         return Ok(());
     };
-    if is_signature(content) || state.meta.verified_signed(repo.id, digest).await? {
+    if is_signature(state, repo, digest, content).await? || state.meta.verified_signed(repo.id, digest).await? {
         return Ok(());
     }
     let why = states(state, repo)
@@ -418,14 +428,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_reference_names_its_repository_without_host_tag_or_digest() {
-        assert_eq!(repository_of_reference("127.0.0.1:5000/acme/web:v1"), "acme/web");
-        assert_eq!(
-            repository_of_reference("registry.example.com/acme/vision/web"),
+    fn a_reference_names_its_repository_after_at_most_one_host() {
+        assert!(names_repository("127.0.0.1:5000/acme/web:v1", "acme/web"));
+        assert!(names_repository(
+            "registry.example.com/acme/vision/web",
             "acme/vision/web"
-        );
-        assert_eq!(repository_of_reference("localhost/acme/web@sha256:ab"), "acme/web");
-        assert_eq!(repository_of_reference("acme/web:v1"), "acme/web");
+        ));
+        assert!(names_repository("localhost/acme/web@sha256:ab", "acme/web"));
+        assert!(names_repository("hangar/acme/web", "acme/web"));
+        assert!(names_repository("acme/web:v1", "acme/web"));
+        assert!(!names_repository("host/other/acme/web", "acme/web"));
+        assert!(!names_repository("host/acme/webapp", "acme/web"));
+        assert!(!names_repository("host/xacme/web", "acme/web"));
+        assert!(!names_repository("acme/vision/web", "acme/web"));
     }
 
     #[test]

@@ -145,6 +145,12 @@ async fn org_held(state: &AppState, org: &Org) -> DomainResult<Held> {
     .await
 }
 
+/// The org's signing certificate (PEM), made on first use; when it is there already no key is
+/// opened (a deliberately slow derivation).
+pub async fn org_certificate_made(state: &AppState, org: &Org) -> DomainResult<String> {
+    Ok(org_held(state, org).await?.cert_pem)
+}
+
 /// The org's server-held key (made on first use), which signs its models, resources and
 /// images, and its certificate (PEM).
 pub async fn org_signing_key(state: &AppState, org: &Org) -> DomainResult<(SigningKey, String)> {

@@ -136,7 +136,7 @@ fn listed(key: TrustedKey) -> OrgKey {
 /// The org's server-held public key (PEM), made on first use when `create`.
 pub async fn server_key(state: &AppState, org: &Org, create: bool) -> DomainResult<Option<OrgKey>> {
     let cert = if create {
-        Some(model_signing::org_signing_key(state, org).await?.1)
+        Some(model_signing::org_certificate_made(state, org).await?)
     } else {
         model_signing::org_certificate(state, org).await?
     };
@@ -258,6 +258,8 @@ pub async fn set_requirement(
 ) -> DomainResult<(RequirementKind, String)> {
     let (kind, path, team) = match scope {
         Scope::Org => (RequirementKind::Org, org.name.clone(), None),
+        // Lifting needs only the path, so that a team or repository removed since can be lifted.
+        Scope::Team(team) if !require => (RequirementKind::Team, format!("{}/{team}", org.name), Some(team)),
         Scope::Team(team) => {
             let found = state
                 .meta
@@ -271,16 +273,17 @@ pub async fn set_requirement(
             )
         }
         Scope::Repository(name) => {
-            let found = state
-                .meta
-                .repository(&name)
-                .await?
-                .filter(|r| r.org_id == org.id)
-                .ok_or_else(|| DomainError::NotFound(format!("repository '{name}' not found in org '{}'", org.name)))?;
-            let team = found
-                .team_id
-                .and_then(|_| found.name.split('/').nth(1).map(String::from));
-            (RequirementKind::Repository, found.name, team)
+            let parts: Vec<&str> = name.split('/').collect();
+            let ours = parts.first() == Some(&org.name.as_str()) && (2..=3).contains(&parts.len());
+            let exists = ours && (!require || state.meta.repository(&name).await?.is_some_and(|r| r.org_id == org.id));
+            if !exists {
+                return Err(DomainError::NotFound(format!(
+                    "repository '{name}' not found in org '{}'",
+                    org.name
+                )));
+            }
+            let team = (parts.len() == 3).then(|| parts[1].to_string());
+            (RequirementKind::Repository, name, team)
         }
     };
     let target = Target {

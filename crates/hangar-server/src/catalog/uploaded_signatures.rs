@@ -113,29 +113,42 @@ fn chain_trust(chain: &[Vec<u8>], verifiers: &[Verifier]) -> DomainResult<String
         })
         .collect::<DomainResult<_>>()?;
     for (index, cert) in parsed.iter().enumerate() {
-        let (_, spki) = key_of_certificate(&chain[index])?;
+        if !cert.validity().is_valid() {
+            return Err(refused(format!(
+                "certificate '{}' of its chain is expired or not yet valid",
+                cert.subject()
+            )));
+        }
+        let spki = cert.public_key().raw;
         if let Some(v) = verifiers.iter().find(|v| {
             use p256::pkcs8::EncodePublicKey;
-            v.key.to_public_key_der().is_ok_and(|d| d.as_bytes() == spki.as_slice())
+            v.key.to_public_key_der().is_ok_and(|d| d.as_bytes() == spki)
         }) {
             return Ok(v.name.clone());
         }
-        // Not trusted itself: it must be issued by the next certificate, or by a registered one.
+        // Not trusted itself: it must be issued by the next certificate (a CA), or by a
+        // registered CA certificate.
         match parsed.get(index + 1) {
-            Some(issuer) => cert.verify_signature(Some(issuer.public_key())).map_err(|_| {
-                refused(format!(
-                    "certificate '{}' of its chain is not issued by the next one ('{}')",
-                    cert.subject(),
-                    issuer.subject()
-                ))
-            })?,
+            Some(issuer) => {
+                let issued = is_ca(issuer) && cert.verify_signature(Some(issuer.public_key())).is_ok();
+                if !issued {
+                    return Err(refused(format!(
+                        "certificate '{}' of its chain is not issued by the next one ('{}', which must be a CA)",
+                        cert.subject(),
+                        issuer.subject()
+                    )));
+                }
+            }
             None => {
                 for v in verifiers {
                     let Some(anchor_der) = &v.certificate_der else { continue };
                     let Ok((_, anchor)) = x509_parser::parse_x509_certificate(anchor_der) else {
                         continue;
                     };
-                    if cert.verify_signature(Some(anchor.public_key())).is_ok() {
+                    if is_ca(&anchor)
+                        && anchor.validity().is_valid()
+                        && cert.verify_signature(Some(anchor.public_key())).is_ok()
+                    {
                         return Ok(v.name.clone());
                     }
                 }
@@ -146,6 +159,11 @@ fn chain_trust(chain: &[Vec<u8>], verifiers: &[Verifier]) -> DomainResult<String
         "its certificate chain leads to no key or certificate the org trusts ({})",
         names(verifiers)
     )))
+}
+
+/// Whether a certificate may issue others (basic constraints, CA).
+fn is_ca(cert: &x509_parser::certificate::X509Certificate) -> bool {
+    cert.basic_constraints().ok().flatten().is_some_and(|b| b.value.ca)
 }
 
 fn names(verifiers: &[Verifier]) -> String {

@@ -136,7 +136,7 @@ pub async fn write(
     let pushed = PushedManifest {
         repository: name,
         digest: &digest_text,
-        tag,
+        tag: tag.or_else(|| tags.first().copied()),
         subject: subject.as_ref().map(Digest::as_str),
         artifact_type: artifact_type.as_deref(),
         layers: doc.layers.iter().flatten().map(signature_layer).collect(),

@@ -128,7 +128,9 @@ pub(super) fn notice(done: &str) -> Option<String> {
         "removed-team" => "The user is removed from the team.",
         "removed" => "The user is removed from the organization and their personal keys for it are revoked.",
         "key-added" => "The key is trusted; the signatures it made are verified again.",
-        "key-removed" => "The key is no longer trusted; what it signed is no longer verified.",
+        "key-removed" => {
+            "The key is no longer trusted: images it signed are no longer verified (model and resource signatures were checked when they were uploaded)."
+        }
         "required" => "Pulls there now need a verified signature.",
         "lifted" => "Pulls there no longer need a signature.",
         _ => return None,

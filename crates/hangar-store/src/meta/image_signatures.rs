@@ -250,7 +250,8 @@ impl MetaStore {
             .execute(&self.pool)
             .await?;
         } else {
-            sqlx::query("DELETE FROM signature_requirements WHERE kind = $1 AND path = $2")
+            sqlx::query("DELETE FROM signature_requirements WHERE org_id = $1 AND kind = $2 AND path = $3")
+                .bind(org_id)
                 .bind(kind.word())
                 .bind(path)
                 .execute(&self.pool)

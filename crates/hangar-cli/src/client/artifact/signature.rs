@@ -59,10 +59,12 @@ pub async fn sign(ctx: &Ctx, kind: &'static Kind, args: SignArgs) -> Result<Repo
                 );
             }
             let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-            Some(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not a signature bundle (JSON)", file.display()))?,
-            )
+            let bundle: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a signature bundle (JSON)", file.display()))?;
+            if bundle.get("mediaType").and_then(|m| m.as_str()).is_none() {
+                bail!("{} is not a sigstore bundle: it has no mediaType", file.display());
+            }
+            Some(bundle)
         }
         None => None,
     };

@@ -39,8 +39,8 @@ pub async fn sign(State(state): State<AppState>, named: Named, body: Body) -> Ap
     let bundle = axum::body::to_bytes(body, uploaded_signatures::MAX_BUNDLE + 1)
         .await
         .map_err(|_| {
-            ApiError::BadRequest(format!(
-                "the signature could not be read (at most {} bytes)",
+            ApiError::PayloadTooLarge(format!(
+                "a signature bundle may be at most {} bytes",
                 uploaded_signatures::MAX_BUNDLE
             ))
         })?;

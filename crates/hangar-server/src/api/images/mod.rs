@@ -243,7 +243,7 @@ async fn sign(
         entity: Some(&repo.name),
     };
     trust::require_manage(&caller, &target)?;
-    let base = state.settings.request_base(&headers);
+    let base = crate::identity::mail::link_base(&state.settings, &headers);
     let host = base.split("://").nth(1).unwrap_or(&base).trim_end_matches('/');
     let org = state.meta.require_org(&path.org).await?;
     image_signatures::sign(&state, &org, &repo, &t.digest, host).await?;
