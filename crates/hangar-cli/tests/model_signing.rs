@@ -31,22 +31,22 @@ fn signed_listed(ngc: &Ngc) -> bool {
 
 /// `model_signing verify certificate` of `model` against `root`: (passed, output).
 fn verify(python: &str, model: &Path, signature: &Path, root: &Path) -> (bool, String) {
-    let out = Command::new(python)
-        .args(["-m", "model_signing", "verify", "certificate", "--signature"])
-        .arg(signature)
-        .arg("--certificate_chain")
-        .arg(root)
-        .arg("--ignore-paths")
-        .arg(signature)
-        .arg(model)
-        .output()
-        .expect("run model_signing");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let signature = path_str(signature);
+    let (ok, text) = model_signing(
+        python,
+        &[
+            "verify",
+            "certificate",
+            "--signature",
+            signature,
+            "--certificate_chain",
+            path_str(root),
+            "--ignore-paths",
+            signature,
+            path_str(model),
+        ],
     );
-    (out.status.success() && text.contains("Verification succeeded"), text)
+    (ok && text.contains("Verification succeeded"), text)
 }
 
 async fn signed_models(backend: Backend) {

@@ -3,6 +3,7 @@
 //! only a verified one makes an image "signed". The server signs too, with the org's
 //! server-held key; and an org, team or repository can require a verified signature for pulls.
 
+use super::document::{Descriptor, Document};
 use super::error::{DomainError, DomainResult};
 use super::trust::{self, Verifier};
 use crate::state::AppState;
@@ -35,6 +36,22 @@ pub struct SignatureLayer<'a> {
     pub digest: &'a str,
     pub size: i64,
     pub signature: Option<&'a str>,
+}
+
+impl<'a> SignatureLayer<'a> {
+    /// A manifest's layer, with the cosign signature annotation it carries.
+    pub fn of(layer: &'a Descriptor) -> Self {
+        SignatureLayer {
+            media_type: layer.media_type.as_deref(),
+            digest: &layer.digest,
+            size: layer.size,
+            signature: layer
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(SIGNATURE_ANNOTATION))
+                .and_then(|v| v.as_str()),
+        }
+    }
 }
 
 /// The digest a cosign signature tag (`sha256-<hex>.sig`) signs.
@@ -386,25 +403,8 @@ pub async fn sign(
         references,
     };
     state.meta.put_manifest(repo.id, &new, &[&tag]).await?;
-    let parsed: Vec<(String, i64, Option<String>)> = layers
-        .iter()
-        .map(|l| {
-            (
-                l["digest"].as_str().unwrap_or_default().to_string(),
-                l["size"].as_i64().unwrap_or_default(),
-                l["annotations"][SIGNATURE_ANNOTATION].as_str().map(String::from),
-            )
-        })
-        .collect();
-    let signature_layers: Vec<SignatureLayer> = parsed
-        .iter()
-        .map(|(d, size, sig)| SignatureLayer {
-            media_type: Some(SIMPLE_SIGNING),
-            digest: d,
-            size: *size,
-            signature: sig.as_deref(),
-        })
-        .collect();
+    let doc: Document = serde_json::from_slice(&manifest).map_err(DomainError::internal)?;
+    let signature_layers: Vec<SignatureLayer> = doc.layers.iter().flatten().map(SignatureLayer::of).collect();
     let refs: Vec<&SignatureLayer> = signature_layers.iter().collect();
     record(state, &repo.name, &manifest_digest, digest, &refs).await
 }

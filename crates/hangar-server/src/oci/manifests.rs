@@ -8,7 +8,7 @@ use super::body::{Fault, read_whole};
 use super::error::{OciError, OciResult, RegistryCode, registry};
 use super::repo::{digest, existing, for_push};
 use crate::catalog::document::{Descriptor, Document};
-use crate::catalog::image_signatures::{SIGNATURE_ANNOTATION, SignatureLayer, check_pull};
+use crate::catalog::image_signatures::{SignatureLayer, check_pull};
 use crate::catalog::pushed::{PushedManifest, layers_required, manifest_pushed};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
@@ -139,7 +139,7 @@ pub async fn write(
         tag: tag.or_else(|| tags.first().copied()),
         subject: subject.as_ref().map(Digest::as_str),
         artifact_type: artifact_type.as_deref(),
-        layers: doc.layers.iter().flatten().map(signature_layer).collect(),
+        layers: doc.layers.iter().flatten().map(SignatureLayer::of).collect(),
     };
     manifest_pushed(state, &rc.caller, &pushed).await;
     let stored = Stored {
@@ -294,20 +294,6 @@ async fn store(state: &AppState, repo: &Repository, new: &NewManifest<'_>, tags:
         }
         other => other.into(),
     })
-}
-
-/// A layer as the domain reads pushed manifests: with the cosign signature it carries.
-fn signature_layer(l: &Descriptor) -> SignatureLayer<'_> {
-    SignatureLayer {
-        media_type: l.media_type.as_deref(),
-        digest: &l.digest,
-        size: l.size,
-        signature: l
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(SIGNATURE_ANNOTATION))
-            .and_then(|v| v.as_str()),
-    }
 }
 
 /// A stored manifest, as the answer to its push names it.

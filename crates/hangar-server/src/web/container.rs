@@ -11,6 +11,7 @@ use super::render::page;
 use super::visitor::Visitor;
 use crate::auth::Caller;
 use crate::catalog::collections::holding_entity;
+use crate::catalog::error::DomainError;
 use crate::catalog::images::{TagSummary, latest, summaries};
 use crate::catalog::links::base_url;
 use crate::catalog::repositories::{guarded, locate, repository_key};
@@ -166,13 +167,15 @@ pub async fn show(
     Ok(visitor.respond(page(&template)))
 }
 
-/// The keys of the repository's org, as "View all public keys" lists them.
+/// The keys of the repository's org, as "View all public keys" lists them (none for a visitor
+/// who may not read them).
 async fn public_keys(state: &AppState, caller: &Caller, repo: &Repository) -> WebResult<Vec<PublicKeyRow>> {
     let org = state.meta.org_by_id(repo.org_id).await?;
-    if !trust::may_read(state, caller, &org).await? {
-        return Ok(vec![]);
+    match trust::list(state, caller, &org).await {
+        Ok(keys) => Ok(super::signing::key_rows(&org, keys)),
+        Err(DomainError::NotFound(_)) => Ok(vec![]),
+        Err(e) => Err(e.into()),
     }
-    Ok(super::signing::key_rows(&org, trust::list(state, caller, &org).await?))
 }
 
 fn tag_row(t: &TagSummary, pull: String) -> TagRow {
