@@ -268,6 +268,7 @@ async fn download(api: &Api, auth: &Auth, path: &str, to: &Path) -> String {
 /// the file together; the commit on the next server takes that assembly over, and the
 /// download is the same file.
 async fn interrupted(stores: &Stores) {
+    let _turn = common::files::big_data_turn().await;
     let size = 2 * PART + 50_000_000;
     let file = stores.dir.path().join("big.bin");
     let clock = Instant::now();
@@ -441,6 +442,7 @@ both_backends!(killed_and_resumed, interrupted);
 /// `curl -L` with it as bearer token), once as the file and once as the version's zip, which
 /// Python's `zipfile` reads and CRC-checks.
 async fn two_gib(stores: &Stores) {
+    let _turn = common::files::big_data_turn().await;
     let size: u64 = 2 * 1024 * 1024 * 1024;
     let dir = stores.dir.path();
     let file = dir.join("two.bin");
@@ -465,9 +467,10 @@ async fn two_gib(stores: &Stores) {
         assert_eq!(put_part(&http, url, &file, n, size).await, 200, "part {n}");
     }
     eprintln!("sent after {:?}", clock.elapsed());
+    // Gone before the completion, which briefly holds the parts and the assembled file.
+    std::fs::remove_file(&file).unwrap();
     finish(&api, &owner, &target, "two.bin", &upload_id, &sha).await;
     eprintln!("completed after {:?}", clock.elapsed());
-    std::fs::remove_file(&file).unwrap();
 
     let token = api.token(&server.key(), "acme").await;
     let auth = format!("Authorization: Bearer {token}");

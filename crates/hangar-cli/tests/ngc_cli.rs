@@ -365,6 +365,7 @@ async fn wait_for_a_part(view: &StoreView) {
 /// `download-version` with the key, and as a guest (no key, `X-NGC-Guest-Token`) once the
 /// model is public, give the same bytes.
 async fn ngc_resume(stores: &Stores) {
+    let _turn = common::files::big_data_turn().await;
     let Some(paths) = ngc_paths() else {
         return;
     };
@@ -458,6 +459,7 @@ async fn ngc_resume(stores: &Stores) {
     );
     let after = view.snapshot().await;
     assert_eq!((after.uploads, after.parts, after.files), (0, 0, 1), "{after:?}");
+    std::fs::remove_file(src.join("weights.bin")).unwrap();
 
     let got = dir.join("got");
     std::fs::create_dir_all(&got).unwrap();
@@ -487,7 +489,6 @@ async fn ngc_resume(stores: &Stores) {
     assert_eq!(code, 0, "guest download-version: {out}{err}");
     assert_eq!(sha256sum(&fetched), hex, "guest download-version");
     std::fs::remove_file(&fetched).unwrap();
-    std::fs::remove_file(src.join("weights.bin")).unwrap();
     view.remove_blobs().await;
 }
 both_backends!(ngc_upload_resumed, ngc_resume);

@@ -145,22 +145,46 @@ pub struct StoreView {
     pub blobs: Arc<dyn BlobStore>,
 }
 
+/// Opens a test's blob store in this process.
+async fn open_blobs(stores: &Stores) -> hangar_store::Result<Arc<dyn BlobStore>> {
+    static AWS_ENV: Once = Once::new();
+    if stores.backend == Backend::PostgresS3 {
+        // Every test's S3 settings are the same; they are set once, before any store reads them.
+        AWS_ENV.call_once(|| {
+            for (name, value) in &stores.env {
+                // SAFETY: set once per process, before this process opens any S3 store.
+                unsafe { std::env::set_var(name, value) };
+            }
+        });
+    }
+    hangar_store::blob::open(&stores.blobs).await
+}
+
+/// Deletes every blob and staged upload of a test's store, ignoring errors: it runs when the
+/// test's `Stores` is dropped, also while a failed test unwinds.
+pub(super) async fn discard_blobs(stores: &Stores) {
+    let Ok(blobs) = open_blobs(stores).await else {
+        return;
+    };
+    if let Ok(all) = blobs.list().try_collect::<Vec<_>>().await {
+        for blob in all {
+            let _ = blobs.delete(&blob.digest).await;
+        }
+    }
+    let _ = blobs.sweep_temp(std::time::Duration::ZERO).await;
+}
+
+/// Tests that move a gigabyte or more take turns, so that the suite's peak of disk space is
+/// one such test's (CI machines may have little more than the build and that to spare).
+pub async fn big_data_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 impl StoreView {
     pub async fn open(stores: &Stores) -> StoreView {
-        static AWS_ENV: Once = Once::new();
-        if stores.backend == Backend::PostgresS3 {
-            // Every test's S3 settings are the same; they are set once, before any store reads them.
-            AWS_ENV.call_once(|| {
-                for (name, value) in &stores.env {
-                    // SAFETY: set once per process, before this process opens any S3 store.
-                    unsafe { std::env::set_var(name, value) };
-                }
-            });
-        }
         let meta = MetaStore::open(&stores.database).await.expect("open the database");
-        let blobs = hangar_store::blob::open(&stores.blobs)
-            .await
-            .expect("open the blob store");
+        let blobs = open_blobs(stores).await.expect("open the blob store");
         StoreView { meta, blobs }
     }
 

@@ -100,6 +100,41 @@ pub async fn stores(backend: Backend) -> Option<Stores> {
     }
 }
 
+impl Drop for Stores {
+    /// A PostgreSQL and S3 test's database and objects go when it ends, as a folder test's files
+    /// go with its temp folder; otherwise a whole run's gigabytes pile up in the test services.
+    fn drop(&mut self) {
+        if self.backend != Backend::PostgresS3 {
+            return;
+        }
+        // Drop is not async, and may run on a runtime's thread: the cleanup gets a thread and
+        // a runtime of its own.
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    return;
+                };
+                runtime.block_on(async {
+                    files::discard_blobs(self).await;
+                    drop_postgres_database(&self.database).await;
+                });
+            });
+        });
+    }
+}
+
+/// Drops a test's database, closing any connection a server left open; errors are ignored.
+async fn drop_postgres_database(url: &str) {
+    use sqlx::Connection;
+    let (Some(base), Some((_, name))) = (env("HANGAR_TEST_POSTGRES_URL"), url.rsplit_once('/')) else {
+        return;
+    };
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+    }
+}
+
 /// A new, empty database on the test PostgreSQL server, so tests never see each other's rows.
 async fn fresh_postgres_database(base: &str) -> String {
     use sqlx::Connection;
